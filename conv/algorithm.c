@@ -1,0 +1,99 @@
+/* Which algorithm runs a descriptor: support checks, AUTO's choice, workspace sizes.
+ * Pure host code, CPU-tested. */
+#include "conv/internal.h"
+
+static const char* algo_name(convgemm_algo_t algo) {
+  switch (algo) {
+    case CONVGEMM_ALGO_DIRECT: return "DIRECT";
+    case CONVGEMM_ALGO_IM2COL_GEMM: return "IM2COL_GEMM";
+    case CONVGEMM_ALGO_IMPLICIT_GEMM: return "IMPLICIT_GEMM";
+    case CONVGEMM_ALGO_AUTO: return "AUTO";
+  }
+  return "?";
+}
+
+static int algo_is_known(convgemm_algo_t algo) {
+  return algo == CONVGEMM_ALGO_DIRECT || algo == CONVGEMM_ALGO_IM2COL_GEMM ||
+         algo == CONVGEMM_ALGO_IMPLICIT_GEMM || algo == CONVGEMM_ALGO_AUTO;
+}
+
+convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
+                                          const convgemm_device_info_t* info) {
+  (void)desc;
+  (void)info;
+  /* DIRECT is the only algorithm built so far; the GEMM algorithms join with their rules. */
+  return CONVGEMM_ALGO_DIRECT;
+}
+
+convgemm_status_t convgemm_algorithm_supports(const struct convgemm_conv_desc* desc,
+                                              const convgemm_device_info_t* info,
+                                              convgemm_algo_t algo) {
+  (void)desc;
+  (void)info;
+  switch (algo) {
+    case CONVGEMM_ALGO_DIRECT:
+      return CONVGEMM_STATUS_SUCCESS;
+    case CONVGEMM_ALGO_IM2COL_GEMM:
+    case CONVGEMM_ALGO_IMPLICIT_GEMM:
+      return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
+                           "algorithm %s is not built in convgemm %d; use DIRECT or AUTO",
+                           algo_name(algo), CONVGEMM_VERSION);
+    case CONVGEMM_ALGO_AUTO:
+      break;
+  }
+  return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "algorithm_supports got %d",
+                       (int)algo);
+}
+
+convgemm_status_t convgemm_resolve_algorithm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                             convgemm_algo_t algo, convgemm_algo_t* resolved) {
+  if (handle == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "handle is NULL");
+  if (desc == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "desc is NULL");
+  if (!algo_is_known(algo))
+    return convgemm_fail(CONVGEMM_STATUS_BAD_ENUM,
+                         "algo must be DIRECT (0), IM2COL_GEMM (1), IMPLICIT_GEMM (2) or AUTO (3), "
+                         "got %d", (int)algo);
+  *resolved = algo == CONVGEMM_ALGO_AUTO ? convgemm_select_algorithm(desc, &handle->info) : algo;
+  return convgemm_algorithm_supports(desc, &handle->info, *resolved);
+}
+
+convgemm_status_t convgemm_get_algorithm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                         convgemm_algo_t* algo) {
+  if (algo == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "algo is NULL");
+  return convgemm_resolve_algorithm(handle, desc, CONVGEMM_ALGO_AUTO, algo);
+}
+
+convgemm_status_t convgemm_check_algorithm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                           convgemm_algo_t algo) {
+  convgemm_algo_t resolved;
+  return convgemm_resolve_algorithm(handle, desc, algo, &resolved);
+}
+
+convgemm_status_t convgemm_workspace_bytes(const struct convgemm_conv_desc* desc,
+                                           const convgemm_device_info_t* info,
+                                           convgemm_algo_t resolved, size_t* min_bytes,
+                                           size_t* preferred_bytes) {
+  (void)desc;
+  (void)info;
+  switch (resolved) {
+    case CONVGEMM_ALGO_DIRECT:
+      *min_bytes = 0;
+      *preferred_bytes = 0;
+      return CONVGEMM_STATUS_SUCCESS;
+    default:
+      return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "no workspace rule for algorithm %s",
+                           algo_name(resolved));
+  }
+}
+
+convgemm_status_t convgemm_get_workspace_size(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                              convgemm_algo_t algo, size_t* min_bytes,
+                                              size_t* preferred_bytes) {
+  convgemm_algo_t resolved;
+  CONVGEMM_TRY(convgemm_resolve_algorithm(handle, desc, algo, &resolved));
+  size_t min_b, pref_b;
+  CONVGEMM_TRY(convgemm_workspace_bytes(desc, &handle->info, resolved, &min_b, &pref_b));
+  if (min_bytes != NULL) *min_bytes = min_b;
+  if (preferred_bytes != NULL) *preferred_bytes = pref_b;
+  return CONVGEMM_STATUS_SUCCESS;
+}

@@ -1,0 +1,200 @@
+/*
+ * convgemm: 2-D convolution forward on NVIDIA GPUs, lowered to GEMM.
+ *
+ * Tensors are NCHW and contiguous:
+ *   x    (N, C, H, W)         input
+ *   w    (K, C/G, R, S)       filter, G = groups
+ *   bias (K)                  optional
+ *   y    (N, K, P, Q)         output, P = (H + 2*pad_h - dilation_h*(R-1) - 1) / stride_h + 1,
+ *                                     Q = (W + 2*pad_w - dilation_w*(S-1) - 1) / stride_w + 1
+ * This is PyTorch's nn.Conv2d forward (cross-correlation, zero padding).
+ *
+ * Usage:
+ *   convgemm_handle_t h;            convgemm_create(&h);
+ *   convgemm_conv2d_params_t p;     convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+ *   convgemm_conv_desc_t d;         convgemm_conv_desc_create(&d, &p);
+ *   size_t ws_min, ws_pref;         convgemm_get_workspace_size(h, d, CONVGEMM_ALGO_AUTO,
+ *                                                               &ws_min, &ws_pref);
+ *   convgemm_forward(h, d, CONVGEMM_ALGO_AUTO, x, w, NULL, y, ws, ws_pref, stream);
+ *   convgemm_conv_desc_destroy(d);  convgemm_destroy(h);
+ *
+ * Errors: every function returns a convgemm_status_t. When it is not CONVGEMM_STATUS_SUCCESS,
+ * convgemm_get_last_error() returns a message naming what was expected and what came. Invalid
+ * arguments are reported before anything is launched. The library never prints, never exits and
+ * never synchronizes the device; forward work is queued on the caller's stream.
+ *
+ * Threads: a descriptor is immutable after creation and may be shared by any number of threads.
+ * A handle may be used by one thread at a time (give each thread its own handle, as with cuBLAS).
+ * The last-error message is kept per host thread.
+ */
+#ifndef CONVGEMM_CONVGEMM_H_
+#define CONVGEMM_CONVGEMM_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CONVGEMM_VERSION_MAJOR 0
+#define CONVGEMM_VERSION_MINOR 1
+#define CONVGEMM_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH */
+#define CONVGEMM_VERSION \
+  (CONVGEMM_VERSION_MAJOR * 10000 + CONVGEMM_VERSION_MINOR * 100 + CONVGEMM_VERSION_PATCH)
+
+typedef enum convgemm_status {
+  CONVGEMM_STATUS_SUCCESS = 0,
+  CONVGEMM_STATUS_NULL_POINTER = 1,        /* a required pointer argument is NULL */
+  CONVGEMM_STATUS_BAD_SIZE = 2,            /* N, C, H, W, K, R, S or groups is not positive */
+  CONVGEMM_STATUS_BAD_GROUPS = 3,          /* C or K is not divisible by groups */
+  CONVGEMM_STATUS_BAD_PADDING = 4,         /* pad_h or pad_w is negative */
+  CONVGEMM_STATUS_BAD_STRIDE = 5,          /* stride_h or stride_w is not positive */
+  CONVGEMM_STATUS_BAD_DILATION = 6,        /* dilation_h or dilation_w is not positive */
+  CONVGEMM_STATUS_FILTER_TOO_LARGE = 7,    /* the dilated filter exceeds the padded input */
+  CONVGEMM_STATUS_SIZE_OVERFLOW = 8,       /* a size or product of sizes exceeds the limits */
+  CONVGEMM_STATUS_BAD_ENUM = 9,            /* unknown data type, math mode or algorithm */
+  CONVGEMM_STATUS_NOT_SUPPORTED = 10,      /* valid, but this algorithm/build/device can't run it */
+  CONVGEMM_STATUS_WORKSPACE_TOO_SMALL = 11,/* workspace_bytes below the algorithm's minimum */
+  CONVGEMM_STATUS_BAD_POINTER = 12,        /* not device memory, or misaligned */
+  CONVGEMM_STATUS_WRONG_DEVICE = 13,       /* pointer or stream belongs to another device */
+  CONVGEMM_STATUS_ALLOC_FAILED = 14,       /* host or device memory allocation failed */
+  CONVGEMM_STATUS_CUDA_ERROR = 15,         /* a CUDA runtime call or kernel launch failed */
+  CONVGEMM_STATUS_CUBLAS_ERROR = 16,       /* a cuBLAS call failed */
+  CONVGEMM_STATUS_INTERNAL_ERROR = 17      /* a bug in convgemm; please report it */
+} convgemm_status_t;
+
+typedef enum convgemm_data_type {
+  CONVGEMM_DATA_FLOAT32 = 0 /* x, w, bias and y all float32 */
+} convgemm_data_type_t;
+
+typedef enum convgemm_math_mode {
+  /* Each operand rounded to TF32 (10-bit mantissa) to nearest, ties away from zero, products
+   * accumulated in fp32. This is what cuDNN and PyTorch do by default for float32 convolution
+   * (torch.backends.cudnn.allow_tf32 = True), and matches them within allclose(1e-4, 1e-4). */
+  CONVGEMM_MATH_DEFAULT = 0,
+  /* fp32-accurate: operands used unrounded (cuDNN's FMA math, allow_tf32 = False). */
+  CONVGEMM_MATH_IEEE = 1
+} convgemm_math_mode_t;
+
+typedef enum convgemm_algo {
+  CONVGEMM_ALGO_DIRECT = 0,        /* tiled direct convolution on CUDA cores; any descriptor */
+  CONVGEMM_ALGO_IM2COL_GEMM = 1,   /* on-the-fly im2col into workspace + cuBLAS GEMMs per group */
+  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores */
+  CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
+} convgemm_algo_t;
+
+/* The full description of a convolution, as plain data. Fill it with convgemm_conv2d_params_init
+ * (which sets every default), change what differs, then create a descriptor from it. */
+typedef struct convgemm_conv2d_params {
+  int64_t n, c, h, w;                 /* input (N, C, H, W) */
+  int64_t k, r, s;                    /* filter (K, C/groups, R, S) */
+  int64_t pad_h, pad_w;               /* zero padding on each side; default 0 */
+  int64_t stride_h, stride_w;         /* default 1 */
+  int64_t dilation_h, dilation_w;     /* default 1 */
+  int64_t groups;                     /* default 1 */
+  int has_bias;                       /* nonzero: y += bias[k]; default 0 */
+  convgemm_data_type_t data_type;     /* default CONVGEMM_DATA_FLOAT32 */
+  convgemm_math_mode_t math_mode;     /* default CONVGEMM_MATH_DEFAULT */
+} convgemm_conv2d_params_t;
+
+typedef struct convgemm_handle* convgemm_handle_t;
+typedef struct convgemm_conv_desc* convgemm_conv_desc_t;
+
+/* ---- library ---------------------------------------------------------------------------- */
+
+/* CONVGEMM_VERSION of the library that is linked (may differ from the header's). */
+int convgemm_get_version(void);
+
+/* A static string naming the status, e.g. "CONVGEMM_STATUS_BAD_STRIDE". Never NULL. */
+const char* convgemm_status_string(convgemm_status_t status);
+
+/* The message of the most recent call on this host thread that did not return SUCCESS,
+ * or "" if there was none. Valid until the next convgemm call on this thread. Never NULL. */
+const char* convgemm_get_last_error(void);
+
+/* ---- handle ----------------------------------------------------------------------------- */
+
+/* Creates a handle bound to the current CUDA device (cudaGetDevice). It records the device's
+ * properties; it allocates no device memory. Statuses: NULL_POINTER, CUDA_ERROR (no device,
+ * or the runtime failed), NOT_SUPPORTED (device older than compute capability 8.0),
+ * ALLOC_FAILED. */
+convgemm_status_t convgemm_create(convgemm_handle_t* handle);
+
+/* Releases the handle. NULL is accepted and does nothing. The caller must make sure no work
+ * queued with the handle is still needed by it (forward keeps no device state yet). */
+convgemm_status_t convgemm_destroy(convgemm_handle_t handle);
+
+/* The CUDA device ordinal the handle is bound to. Statuses: NULL_POINTER. */
+convgemm_status_t convgemm_get_device(convgemm_handle_t handle, int* device);
+
+/* ---- descriptor ------------------------------------------------------------------------- */
+
+/* Fills params with the given sizes and every default (see convgemm_conv2d_params_t).
+ * Does not validate; convgemm_conv_desc_create does. Statuses: NULL_POINTER. */
+convgemm_status_t convgemm_conv2d_params_init(convgemm_conv2d_params_t* params, int64_t n,
+                                              int64_t c, int64_t h, int64_t w, int64_t k,
+                                              int64_t r, int64_t s);
+
+/* Validates params and creates an immutable descriptor holding a copy. Each problem has its own
+ * status: NULL_POINTER, BAD_SIZE, BAD_GROUPS, BAD_PADDING, BAD_STRIDE, BAD_DILATION,
+ * FILTER_TOO_LARGE, SIZE_OVERFLOW (a dimension above 2^31-1, or an element or byte count of
+ * x, w or y above 2^63-1), BAD_ENUM, ALLOC_FAILED. On failure *desc is set to NULL. */
+convgemm_status_t convgemm_conv_desc_create(convgemm_conv_desc_t* desc,
+                                            const convgemm_conv2d_params_t* params);
+
+/* NULL is accepted and does nothing. */
+convgemm_status_t convgemm_conv_desc_destroy(convgemm_conv_desc_t desc);
+
+/* Copies the parameters the descriptor was created from. Statuses: NULL_POINTER. */
+convgemm_status_t convgemm_conv_desc_get_params(convgemm_conv_desc_t desc,
+                                                convgemm_conv2d_params_t* params);
+
+/* The output shape (N, K, P, Q). Statuses: NULL_POINTER. */
+convgemm_status_t convgemm_get_output_shape(convgemm_conv_desc_t desc, int64_t* n, int64_t* k,
+                                            int64_t* p, int64_t* q);
+
+/* ---- algorithms and workspace ----------------------------------------------------------- */
+
+/* The algorithm AUTO resolves to for this descriptor on the handle's device.
+ * Statuses: NULL_POINTER. */
+convgemm_status_t convgemm_get_algorithm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                         convgemm_algo_t* algo);
+
+/* Whether `algo` can run `desc` on the handle's device: SUCCESS if it can, NOT_SUPPORTED (with
+ * the reason as the last error) if not, BAD_ENUM for an unknown algorithm, NULL_POINTER. */
+convgemm_status_t convgemm_check_algorithm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                           convgemm_algo_t algo);
+
+/* Workspace `algo` needs for `desc`: *min_bytes is the least forward accepts, *preferred_bytes
+ * what gives the best speed (>= min). Either output pointer may be NULL. DIRECT needs none.
+ * Statuses: NULL_POINTER (handle or desc), BAD_ENUM, NOT_SUPPORTED (as check_algorithm). */
+convgemm_status_t convgemm_get_workspace_size(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                              convgemm_algo_t algo, size_t* min_bytes,
+                                              size_t* preferred_bytes);
+
+/* ---- forward ---------------------------------------------------------------------------- */
+
+/* y = conv2d(x, w) (+ bias), queued on `stream` of the handle's device; returns without waiting.
+ * x, w, y (and bias if the descriptor has one) must be device memory of the handle's device,
+ * 4-byte aligned, sized as described at the top of this file; bias must be NULL if the
+ * descriptor has none. y must not overlap x, w or bias. workspace may be NULL when
+ * workspace_bytes is 0; otherwise device memory of at least the algorithm's minimum.
+ * The caller's current device is left as it was.
+ * Statuses, all before anything is launched: NULL_POINTER, BAD_ENUM, NOT_SUPPORTED (the
+ * algorithm can't run this descriptor: never silently replaced by another), BAD_POINTER,
+ * WRONG_DEVICE (a pointer or the stream belongs to another device), WORKSPACE_TOO_SMALL,
+ * CUDA_ERROR; after: CUDA_ERROR if a launch fails. */
+convgemm_status_t convgemm_forward(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                   convgemm_algo_t algo, const void* x, const void* w,
+                                   const void* bias, void* y, void* workspace,
+                                   size_t workspace_bytes, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONVGEMM_CONVGEMM_H_ */

@@ -1,0 +1,265 @@
+/*
+ * DIRECT: direct 2-D convolution on CUDA cores (fp32 FMA), every configuration.
+ *
+ * Tiled kernel (the plan in direct_conv2d_plan.h picks the shape):
+ *   block tile  (BLOCK_K = TK*KG output channels) x (TILE_P = TP*PG/32 rows, TILE_Q = 32 columns)
+ *   thread tile (TK channels) x (TP pixels): thread (kg, pg) owns channels kg*TK .. kg*TK+TK-1 and
+ *               pixels in column pg%32 of rows pg/32 + i*(PG/32), i < TP.
+ *   A warp shares one kg, so filter reads are broadcasts, and covers 32 consecutive columns, so
+ *   halo reads (stride 1) and output stores are conflict-free and coalesced.
+ * Per channel chunk the block stages
+ *   w_s (c_chunk*R*S, W_LD)           filter slice, channel index fastest
+ *   x_s (c_chunk, halo_h, halo_w)     input window incl. padding zeros
+ * in shared memory, rounding both to TF32 (ties away) in DEFAULT math, then accumulates in the
+ * order c, r, s. The generic kernel sums in the same order, so both give identical bits.
+ * Offsets into x, w and y are 64-bit (problem 55's y is within 1% of 2^31 bytes).
+ */
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+#include "conv/direct_conv2d_plan.h"
+#include "gemm/tf32_round.cuh"
+
+namespace convgemm {
+namespace {
+
+struct DirectArgs {
+  const float* x;     // (N, C, H, W)
+  const float* w;     // (K, C/G, R, S)
+  const float* bias;  // (K) or nullptr
+  float* y;           // (N, K, P, Q)
+  int n, c, in_h, in_w, k, r, s;  // in_h, in_w: H, W
+  int pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w;
+  int groups, cg, kg, p, q;
+  int c_chunk, halo_h, halo_w;
+  int k_tiles, p_tiles, q_tiles;
+  int64_t tiles;
+  bool round_tf32;
+};
+
+__device__ __forceinline__ float operand(float v, bool round_tf32) {
+  return round_tf32 ? tf32_round_rna(v) : v;
+}
+
+template <int TK, int KG, int TP, int PG>
+__global__ void __launch_bounds__(KG * PG)
+    direct_conv2d_tiled_kernel(const DirectArgs a) {
+  constexpr int THREADS = KG * PG;
+  constexpr int BLOCK_K = TK * KG;
+  constexpr int TILE_Q = CONVGEMM_DIRECT_TILE_Q;
+  constexpr int TILE_P = TP * PG / TILE_Q;
+  constexpr int ROW_STEP = PG / TILE_Q;  // rows between one thread's consecutive pixels
+  constexpr int W_LD = BLOCK_K >= 8 ? BLOCK_K + 8 : BLOCK_K;
+  static_assert(PG % TILE_Q == 0, "a warp must cover one row of the tile");
+  static_assert(THREADS == CONVGEMM_DIRECT_THREADS, "the plan assumes this block size");
+
+  extern __shared__ float4 smem_f4[];
+  const int rs = a.r * a.s;
+  float* w_s = reinterpret_cast<float*>(smem_f4);  // (c_chunk*R*S, W_LD)
+  float* x_s = w_s + a.c_chunk * rs * W_LD;        // (c_chunk, halo_h, halo_w)
+  const int halo_hw = a.halo_h * a.halo_w;
+
+  const int tid = threadIdx.x;
+  const int t_k = tid / PG;
+  const int t_pix = tid % PG;
+  const int t_row = t_pix / TILE_Q;
+  const int t_col = t_pix % TILE_Q;
+  const int x_pixel_step = ROW_STEP * a.stride_h * a.halo_w;  // x_s floats between pixels i, i+1
+
+  for (int64_t tile = blockIdx.x; tile < a.tiles; tile += gridDim.x) {
+    // Tile order, fastest first: k tile, q tile, p tile, group, image (k tiles of one pixel
+    // tile run side by side and share the input window in L2).
+    int64_t t = tile;
+    const int kt = (int)(t % a.k_tiles); t /= a.k_tiles;
+    const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
+    const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
+    const int g = (int)(t % a.groups);   t /= a.groups;
+    const int n = (int)t;
+    const int k0 = kt * BLOCK_K;  // within the group
+    const int p0 = pt * TILE_P;
+    const int q0 = qt * TILE_Q;
+    const int64_t ih0 = (int64_t)p0 * a.stride_h - a.pad_h;
+    const int64_t iw0 = (int64_t)q0 * a.stride_w - a.pad_w;
+    const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+    const float* w_tile = a.w + ((int64_t)g * a.kg + k0) * a.cg * rs;
+
+    float acc[TK][TP];
+#pragma unroll
+    for (int j = 0; j < TK; ++j)
+#pragma unroll
+      for (int i = 0; i < TP; ++i) acc[j][i] = 0.0f;
+
+    for (int c0 = 0; c0 < a.cg; c0 += a.c_chunk) {
+      const int chunk = min(a.c_chunk, a.cg - c0);
+      __syncthreads();  // the previous chunk's reads are done
+
+      // Filter slice: global rows k0+kk hold (C/G*R*S) contiguous floats; this chunk is the
+      // columns [c0*R*S, (c0+chunk)*R*S). A warp stores 4 columns x 8 channels (see W_LD).
+      const int cols = chunk * rs;
+      const int cols4 = (cols + 3) & ~3;
+      for (int e = tid; e < BLOCK_K * cols4; e += THREADS) {
+        const int kk = (e >> 2) % BLOCK_K;
+        const int col = (e / (4 * BLOCK_K)) * 4 + (e & 3);
+        if (col < cols) {
+          float v = 0.0f;
+          if (k0 + kk < a.kg) v = w_tile[(int64_t)kk * a.cg * rs + (int64_t)c0 * rs + col];
+          w_s[col * W_LD + kk] = operand(v, a.round_tf32);
+        }
+      }
+      // Input window with zero padding, coalesced along W.
+      for (int e = tid; e < chunk * halo_hw; e += THREADS) {
+        const int cc = e / halo_hw;
+        const int rem = e - cc * halo_hw;
+        const int hh = rem / a.halo_w;
+        const int64_t ih = ih0 + hh;
+        const int64_t iw = iw0 + (rem - hh * a.halo_w);
+        float v = 0.0f;
+        if (ih >= 0 && ih < a.in_h && iw >= 0 && iw < a.in_w)
+          v = x_grp[(int64_t)(c0 + cc) * a.in_h * a.in_w + ih * a.in_w + iw];
+        x_s[e] = operand(v, a.round_tf32);
+      }
+      __syncthreads();
+
+      for (int cc = 0; cc < chunk; ++cc) {
+        const float* x_c = x_s + cc * halo_hw + t_row * a.stride_h * a.halo_w + t_col * a.stride_w;
+        const float* w_c = w_s + cc * rs * W_LD + t_k * TK;
+        for (int r = 0; r < a.r; ++r) {
+          const float* x_r = x_c + r * a.dilation_h * a.halo_w;
+          const float* w_r = w_c + r * a.s * W_LD;
+          for (int s = 0; s < a.s; ++s) {
+            float wv[TK];
+            if constexpr (TK % 4 == 0) {
+#pragma unroll
+              for (int j = 0; j < TK; j += 4) {
+                const float4 v4 = *reinterpret_cast<const float4*>(w_r + s * W_LD + j);
+                wv[j] = v4.x; wv[j + 1] = v4.y; wv[j + 2] = v4.z; wv[j + 3] = v4.w;
+              }
+            } else {
+#pragma unroll
+              for (int j = 0; j < TK; ++j) wv[j] = w_r[s * W_LD + j];
+            }
+            const float* x_s_tap = x_r + s * a.dilation_w;
+            float xv[TP];
+#pragma unroll
+            for (int i = 0; i < TP; ++i) xv[i] = x_s_tap[i * x_pixel_step];
+#pragma unroll
+            for (int j = 0; j < TK; ++j)
+#pragma unroll
+              for (int i = 0; i < TP; ++i) acc[j][i] = fmaf(wv[j], xv[i], acc[j][i]);
+          }
+        }
+      }
+    }
+
+    const int q = q0 + t_col;
+#pragma unroll
+    for (int j = 0; j < TK; ++j) {
+      const int k = k0 + t_k * TK + j;
+      if (k >= a.kg || q >= a.q) continue;
+      const int k_global = g * a.kg + k;
+      const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
+      float* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q + q;
+#pragma unroll
+      for (int i = 0; i < TP; ++i) {
+        const int p = p0 + t_row + i * ROW_STEP;
+        if (p < a.p) y_k[(int64_t)p * a.q] = acc[j][i] + b;
+      }
+    }
+  }
+}
+
+// One thread per output element, for windows too large for shared memory. Same summation
+// order as the tiled kernel.
+__global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
+    direct_conv2d_generic_kernel(const DirectArgs a) {
+  const int64_t total = (int64_t)a.n * a.k * a.p * a.q;
+  for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+       idx += (int64_t)gridDim.x * blockDim.x) {
+    int64_t t = idx;
+    const int q = (int)(t % a.q); t /= a.q;
+    const int p = (int)(t % a.p); t /= a.p;
+    const int k_global = (int)(t % a.k); t /= a.k;
+    const int n = (int)t;
+    const int g = k_global / a.kg;
+    const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+    const float* w_k = a.w + (int64_t)k_global * a.cg * a.r * a.s;
+    float acc = 0.0f;
+    for (int c = 0; c < a.cg; ++c) {
+      for (int r = 0; r < a.r; ++r) {
+        const int64_t ih = (int64_t)p * a.stride_h - a.pad_h + (int64_t)r * a.dilation_h;
+        for (int s = 0; s < a.s; ++s) {
+          const int64_t iw = (int64_t)q * a.stride_w - a.pad_w + (int64_t)s * a.dilation_w;
+          float xv = 0.0f;
+          if (ih >= 0 && ih < a.in_h && iw >= 0 && iw < a.in_w)
+            xv = x_grp[(int64_t)c * a.in_h * a.in_w + ih * a.in_w + iw];
+          const float wv = w_k[((int64_t)c * a.r + r) * a.s + s];
+          acc = fmaf(operand(wv, a.round_tf32), operand(xv, a.round_tf32), acc);
+        }
+      }
+    }
+    const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
+    a.y[idx] = acc + b;
+  }
+}
+
+template <typename Kernel>
+cudaError_t launch(Kernel kernel, int64_t blocks, size_t smem, cudaStream_t stream,
+                   const DirectArgs& args) {
+  if (smem > 48 * 1024) {
+    const cudaError_t e =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (e != cudaSuccess) return e;
+  }
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3((unsigned)(blocks < INT32_MAX ? blocks : INT32_MAX));
+  config.blockDim = dim3(CONVGEMM_DIRECT_THREADS);
+  config.dynamicSmemBytes = smem;
+  config.stream = stream;
+  return cudaLaunchKernelEx(&config, kernel, args);
+}
+
+}  // namespace
+}  // namespace convgemm
+
+extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,
+                                                    const convgemm_direct_plan_t* plan,
+                                                    const float* x, const float* w,
+                                                    const float* bias, float* y,
+                                                    cudaStream_t stream) {
+  using namespace convgemm;
+  const convgemm_conv2d_params_t& p = desc->params;
+  DirectArgs a;
+  a.x = x; a.w = w; a.bias = bias; a.y = y;
+  a.n = (int)p.n; a.c = (int)p.c; a.in_h = (int)p.h; a.in_w = (int)p.w;
+  a.k = (int)p.k; a.r = (int)p.r; a.s = (int)p.s;
+  a.pad_h = (int)p.pad_h; a.pad_w = (int)p.pad_w;
+  a.stride_h = (int)p.stride_h; a.stride_w = (int)p.stride_w;
+  a.dilation_h = (int)p.dilation_h; a.dilation_w = (int)p.dilation_w;
+  a.groups = (int)p.groups; a.cg = (int)desc->c_per_group; a.kg = (int)desc->k_per_group;
+  a.p = (int)desc->p; a.q = (int)desc->q;
+  a.c_chunk = plan->c_chunk; a.halo_h = plan->halo_h; a.halo_w = plan->halo_w;
+  a.k_tiles = (int)plan->k_tiles; a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
+  a.tiles = plan->tiles;
+  a.round_tf32 = p.math_mode == CONVGEMM_MATH_DEFAULT;
+
+  cudaError_t e = cudaErrorInvalidValue;
+  switch (plan->tile) {
+    case CONVGEMM_DIRECT_TILE_K64:
+      e = launch(direct_conv2d_tiled_kernel<8, 8, 8, 32>, plan->tiles, plan->smem_bytes, stream, a);
+      break;
+    case CONVGEMM_DIRECT_TILE_K16:
+      e = launch(direct_conv2d_tiled_kernel<4, 4, 8, 64>, plan->tiles, plan->smem_bytes, stream, a);
+      break;
+    case CONVGEMM_DIRECT_TILE_K1:
+      e = launch(direct_conv2d_tiled_kernel<1, 1, 8, 256>, plan->tiles, plan->smem_bytes, stream,
+                 a);
+      break;
+    case CONVGEMM_DIRECT_GENERIC: {
+      const int64_t blocks = (plan->tiles + CONVGEMM_DIRECT_THREADS - 1) / CONVGEMM_DIRECT_THREADS;
+      e = launch(direct_conv2d_generic_kernel, blocks, 0, stream, a);
+      break;
+    }
+  }
+  return e;
+}

@@ -1,0 +1,74 @@
+/*
+ * DIRECT: how a convolution is cut into thread-block tiles, decided on the host (CPU-tested).
+ *
+ * Each thread block computes a (BLOCK_K output channels) x (TILE_P rows x TILE_Q columns) output
+ * tile of one image and one group. It walks the group's input channels in chunks of c_chunk:
+ * stages the chunk's input halo (c_chunk, halo_h, halo_w) and the chunk's filter slice
+ * (c_chunk*R*S, BLOCK_K) in shared memory, then every thread accumulates a TK x TP register tile
+ * (TK channels x TP pixels) with fp32 FMAs in the order c, r, s. When even one channel's halo does
+ * not fit in shared memory (huge dilation or stride), the generic kernel (one thread per output,
+ * same summation order, so bitwise-identical results) runs instead.
+ */
+#ifndef CONVGEMM_DIRECT_CONV2D_PLAN_H_
+#define CONVGEMM_DIRECT_CONV2D_PLAN_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conv/internal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Thread-block tile shapes; the kernel is instantiated once per shape. */
+typedef enum convgemm_direct_tile {
+  CONVGEMM_DIRECT_TILE_K64 = 0, /* 64 channels x (8 x 32) pixels; thread tile 8 x 8   */
+  CONVGEMM_DIRECT_TILE_K16 = 1, /* 16 channels x (16 x 32) pixels; thread tile 4 x 8  */
+  CONVGEMM_DIRECT_TILE_K1 = 2,  /* 1 channel x (64 x 32) pixels; thread tile 1 x 8    */
+  CONVGEMM_DIRECT_GENERIC = 3   /* one thread per output element                     */
+} convgemm_direct_tile_t;
+
+enum {
+  CONVGEMM_DIRECT_THREADS = 256,       /* threads per block, every tile shape */
+  CONVGEMM_DIRECT_TILE_Q = 32,         /* output columns per tile (one warp across) */
+  CONVGEMM_DIRECT_MAX_C_CHUNK = 8,     /* input channels staged per pass, at most */
+  CONVGEMM_DIRECT_SMEM_BUDGET = 96 * 1024 /* bytes per block that leave room for two blocks/SM */
+};
+
+typedef struct convgemm_direct_tile_shape {
+  int block_k; /* output channels per block */
+  int tile_p;  /* output rows per block */
+  int w_ld;    /* floats between filter rows in shared memory (padded against bank conflicts) */
+} convgemm_direct_tile_shape_t;
+
+typedef struct convgemm_direct_plan {
+  convgemm_direct_tile_t tile;
+  convgemm_direct_tile_shape_t shape;
+  int c_chunk;        /* input channels staged per pass */
+  int halo_h, halo_w; /* staged input window per channel */
+  size_t smem_bytes;  /* dynamic shared memory per block */
+  int64_t k_tiles, p_tiles, q_tiles;
+  int64_t tiles;      /* blocks of work: n * groups * k_tiles * p_tiles * q_tiles */
+} convgemm_direct_plan_t;
+
+/* The shape of a tile kind (block_k 0 for GENERIC). */
+convgemm_direct_tile_shape_t convgemm_direct_tile_shape(convgemm_direct_tile_t tile);
+
+/* Chooses the tile shape and channel chunk for `desc` on a device whose blocks may use up to
+ * `max_smem_per_block` bytes of shared memory. Never fails. */
+void convgemm_direct_make_plan(const struct convgemm_conv_desc* desc, int max_smem_per_block,
+                               convgemm_direct_plan_t* plan);
+
+/* Queues the plan's kernel on `stream` (the current device must be the data's device) and
+ * returns the launch's error code; it records no message (the caller does). */
+cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,
+                                         const convgemm_direct_plan_t* plan, const float* x,
+                                         const float* w, const float* bias, float* y,
+                                         cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONVGEMM_DIRECT_CONV2D_PLAN_H_ */

@@ -1,0 +1,136 @@
+/* convgemm_forward: argument checks (all before any launch), device guard, dispatch. */
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#include "conv/direct_conv2d_plan.h"
+#include "conv/internal.h"
+
+/* x, w, bias and y must be device (or managed) memory of `device`, 4-byte aligned. */
+static convgemm_status_t check_tensor_pointer(const char* name, const void* ptr, int device) {
+  if (((uintptr_t)ptr & (sizeof(float) - 1)) != 0)
+    return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
+                         "%s (%p) must be aligned to 4 bytes for float32", name, ptr);
+  struct cudaPointerAttributes attr;
+  const cudaError_t e = cudaPointerGetAttributes(&attr, ptr);
+  if (e != cudaSuccess) {
+    cudaGetLastError(); /* clear the error this query just set; it is reported below */
+    return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER, "%s (%p) is not a CUDA pointer: %s", name,
+                         ptr, cudaGetErrorString(e));
+  }
+  if (attr.type != cudaMemoryTypeDevice && attr.type != cudaMemoryTypeManaged)
+    return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
+                         "%s (%p) must be device or managed memory, got %s memory", name, ptr,
+                         attr.type == cudaMemoryTypeHost ? "pinned host" : "unregistered host");
+  if (attr.type == cudaMemoryTypeDevice && attr.device != device)
+    return convgemm_fail(CONVGEMM_STATUS_WRONG_DEVICE,
+                         "%s (%p) is memory of device %d, the handle is bound to device %d", name,
+                         ptr, attr.device, device);
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+static convgemm_status_t check_stream(cudaStream_t stream, int device) {
+  if (stream == NULL || stream == cudaStreamLegacy || stream == cudaStreamPerThread)
+    return CONVGEMM_STATUS_SUCCESS; /* the default streams of the device made current below */
+  int stream_device = -1;
+  const cudaError_t e = cudaStreamGetDevice(stream, &stream_device);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "the stream is not usable: %s",
+                         cudaGetErrorString(e));
+  }
+  if (stream_device != device)
+    return convgemm_fail(CONVGEMM_STATUS_WRONG_DEVICE,
+                         "the stream belongs to device %d, the handle is bound to device %d",
+                         stream_device, device);
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+static int ranges_overlap(const void* a, int64_t a_bytes, const void* b, int64_t b_bytes) {
+  const uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+  return a0 < b0 + (uintptr_t)b_bytes && b0 < a0 + (uintptr_t)a_bytes;
+}
+
+static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, const void* x,
+                                        const void* w, const void* bias, void* y, int device) {
+  CONVGEMM_TRY(check_tensor_pointer("x", x, device));
+  CONVGEMM_TRY(check_tensor_pointer("w", w, device));
+  CONVGEMM_TRY(check_tensor_pointer("y", y, device));
+  if (bias != NULL) CONVGEMM_TRY(check_tensor_pointer("bias", bias, device));
+  const int64_t f = (int64_t)sizeof(float);
+  if (ranges_overlap(y, d->y_elems * f, x, d->x_elems * f) ||
+      ranges_overlap(y, d->y_elems * f, w, d->w_elems * f) ||
+      (bias != NULL && ranges_overlap(y, d->y_elems * f, bias, d->params.k * f)))
+    return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
+                         "y must not overlap x, w or bias (in-place convolution is not supported)");
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+static convgemm_status_t run(const struct convgemm_handle* h, const struct convgemm_conv_desc* d,
+                             convgemm_algo_t algo, const void* x, const void* w, const void* bias,
+                             void* y, cudaStream_t stream) {
+  CONVGEMM_TRY(check_stream(stream, h->info.device));
+  CONVGEMM_TRY(check_pointers(d, x, w, bias, y, h->info.device));
+  switch (algo) {
+    case CONVGEMM_ALGO_DIRECT: {
+      convgemm_direct_plan_t plan;
+      convgemm_direct_make_plan(d, h->info.max_smem_per_block, &plan);
+      const cudaError_t e = convgemm_direct_launch(d, &plan, x, w, bias, y, stream);
+      if (e != cudaSuccess)
+        return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "DIRECT kernel launch failed: %s (%s)",
+                             cudaGetErrorName(e), cudaGetErrorString(e));
+      return CONVGEMM_STATUS_SUCCESS;
+    }
+    default:
+      return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "no launcher for algorithm %d",
+                           (int)algo);
+  }
+}
+
+convgemm_status_t convgemm_forward(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                   convgemm_algo_t algo, const void* x, const void* w,
+                                   const void* bias, void* y, void* workspace,
+                                   size_t workspace_bytes, cudaStream_t stream) {
+  convgemm_algo_t resolved;
+  CONVGEMM_TRY(convgemm_resolve_algorithm(handle, desc, algo, &resolved));
+  if (x == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "x is NULL");
+  if (w == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "w is NULL");
+  if (y == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "y is NULL");
+  if (desc->params.has_bias && bias == NULL)
+    return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER,
+                         "bias is NULL but the descriptor has has_bias = 1");
+  if (!desc->params.has_bias && bias != NULL)
+    return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
+                         "bias is given but the descriptor has has_bias = 0");
+  size_t min_ws, pref_ws;
+  CONVGEMM_TRY(convgemm_workspace_bytes(desc, &handle->info, resolved, &min_ws, &pref_ws));
+  if (workspace_bytes < min_ws)
+    return convgemm_fail(CONVGEMM_STATUS_WORKSPACE_TOO_SMALL,
+                         "workspace_bytes must be at least %zu for this descriptor, got %zu",
+                         min_ws, workspace_bytes);
+  if (workspace_bytes > 0 && workspace == NULL)
+    return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER,
+                         "workspace is NULL but workspace_bytes is %zu", workspace_bytes);
+  if (workspace_bytes > 0)
+    CONVGEMM_TRY(check_tensor_pointer("workspace", workspace, handle->info.device));
+
+  int caller_device = -1;
+  cudaError_t e = cudaGetDevice(&caller_device);
+  if (e != cudaSuccess)
+    return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "cudaGetDevice failed: %s",
+                         cudaGetErrorString(e));
+  if (caller_device != handle->info.device) {
+    e = cudaSetDevice(handle->info.device);
+    if (e != cudaSuccess)
+      return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "cudaSetDevice(%d) failed: %s",
+                           handle->info.device, cudaGetErrorString(e));
+  }
+  const convgemm_status_t status = run(handle, desc, resolved, x, w, bias, y, stream);
+  if (caller_device != handle->info.device) {
+    e = cudaSetDevice(caller_device);
+    if (e != cudaSuccess && status == CONVGEMM_STATUS_SUCCESS)
+      return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "restoring device %d failed: %s",
+                           caller_device, cudaGetErrorString(e));
+  }
+  return status;
+}

@@ -1,0 +1,56 @@
+/* The handle: the device it is bound to and that device's properties. */
+#include <stdlib.h>
+
+#include <cuda_runtime_api.h>
+
+#include "conv/internal.h"
+
+static convgemm_status_t cuda_fail(cudaError_t e, const char* what) {
+  return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "%s failed: %s (%s)", what, cudaGetErrorName(e),
+                       cudaGetErrorString(e));
+}
+
+static convgemm_status_t read_attribute(int* value, enum cudaDeviceAttr attr, int device,
+                                        const char* name) {
+  const cudaError_t e = cudaDeviceGetAttribute(value, attr, device);
+  return e == cudaSuccess ? CONVGEMM_STATUS_SUCCESS : cuda_fail(e, name);
+}
+
+convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
+  if (handle == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "handle is NULL");
+  *handle = NULL;
+  convgemm_device_info_t info;
+  const cudaError_t e = cudaGetDevice(&info.device);
+  if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice");
+  CONVGEMM_TRY(read_attribute(&info.cc_major, cudaDevAttrComputeCapabilityMajor, info.device,
+                              "reading the compute capability"));
+  CONVGEMM_TRY(read_attribute(&info.cc_minor, cudaDevAttrComputeCapabilityMinor, info.device,
+                              "reading the compute capability"));
+  CONVGEMM_TRY(read_attribute(&info.sm_count, cudaDevAttrMultiProcessorCount, info.device,
+                              "reading the multiprocessor count"));
+  CONVGEMM_TRY(read_attribute(&info.max_smem_per_block, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                              info.device, "reading the shared-memory limit"));
+  CONVGEMM_TRY(read_attribute(&info.l2_bytes, cudaDevAttrL2CacheSize, info.device,
+                              "reading the L2 size"));
+  if (info.cc_major < 8)
+    return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
+                         "device %d has compute capability %d.%d; convgemm needs 8.0 or newer",
+                         info.device, info.cc_major, info.cc_minor);
+  struct convgemm_handle* h = malloc(sizeof *h);
+  if (h == NULL) return convgemm_fail(CONVGEMM_STATUS_ALLOC_FAILED, "out of host memory");
+  h->info = info;
+  *handle = h;
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+convgemm_status_t convgemm_destroy(convgemm_handle_t handle) {
+  free(handle);
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+convgemm_status_t convgemm_get_device(convgemm_handle_t handle, int* device) {
+  if (handle == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "handle is NULL");
+  if (device == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "device is NULL");
+  *device = handle->info.device;
+  return CONVGEMM_STATUS_SUCCESS;
+}

@@ -1,0 +1,26 @@
+/*
+ * TF32 rounding of an fp32 operand, the one every convgemm algorithm applies in DEFAULT math.
+ *
+ * NOTES: cuDNN's NCHW TF32 path rounds both operands to nearest, ties away from zero (PTX
+ * cvt.rna.tf32.f32): an fp64 convolution of rna-rounded operands matches it to 2.9e-6 where
+ * ties-to-even is 5.9e-5 off and truncation 1.3e-3. With both operands rounded, each product
+ * has at most 22 significant bits and is exact in fp32, so only the summation order differs.
+ */
+#ifndef CONVGEMM_GEMM_TF32_ROUND_CUH_
+#define CONVGEMM_GEMM_TF32_ROUND_CUH_
+
+#include <cstdint>
+
+namespace convgemm {
+
+// x rounded to TF32 (10 mantissa bits) to nearest, ties away from zero; low 13 bits zero.
+// NaN and Inf pass through; values past TF32's range round to Inf as cvt.rna does.
+__device__ __forceinline__ float tf32_round_rna(float x) {
+  uint32_t bits;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
+  return __uint_as_float(bits);
+}
+
+}  // namespace convgemm
+
+#endif  // CONVGEMM_GEMM_TF32_ROUND_CUH_
