@@ -1,0 +1,159 @@
+/*
+ * gpu_direct_test's case lists, checked on the CPU before any GPU time is spent on them: every
+ * fixed and random case is a valid descriptor, the fixed list reaches every DIRECT tile kind and
+ * every edge it claims (on the recorded H100 and A100 limits; gpu_direct_test checks the real
+ * device too), random cases are reproducible from their seed, and the float64 reference stays
+ * within the work budgets that keep the GPU suite's run time in seconds.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "conv/convgemm.h"
+#include "conv/direct_conv2d_plan.h"
+#include "conv/internal.h"
+#include "tests/check_main.h"
+#include "tests/conv2d_reference.h"
+#include "tests/direct_cases.h"
+#include "tests/fake_device.h"
+#include "tests/test_assert.h"
+
+static void expect_valid(const direct_case_t* c, struct convgemm_conv_desc* d) {
+  char config[256];
+  direct_case_describe(&c->params, config, sizeof config);
+  const convgemm_status_t s = convgemm_conv_desc_validate(&c->params, d);
+  ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "case '%s' seed %llu [%s]: %s: %s", c->name,
+                (unsigned long long)c->seed, config, convgemm_status_string(s),
+                convgemm_get_last_error());
+  ck_assert_msg(d->y_elems == conv2d_reference_y_elems(&c->params) && d->y_elems > 0,
+                "case '%s' [%s]: %lld outputs, the reference counts %lld", c->name, config,
+                (long long)d->y_elems, (long long)conv2d_reference_y_elems(&c->params));
+}
+
+START_TEST(test_fixed_cases_are_valid_and_affordable) {
+  int64_t total = 0;
+  for (int i = 0; i < direct_fixed_case_count(); ++i) {
+    direct_case_t c;
+    direct_fixed_case(i, &c);
+    struct convgemm_conv_desc d;
+    expect_valid(&c, &d);
+    total += direct_case_macs(&c.params);
+  }
+  ck_assert_msg(total <= DIRECT_FIXED_MAX_TOTAL_MACS, "fixed cases need %lld reference MACs",
+                (long long)total);
+}
+END_TEST
+
+START_TEST(test_fixed_cases_cover_every_tile_kind) {
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  for (int dev = 0; dev < 2; ++dev) {
+    int seen[4] = {0, 0, 0, 0};
+    int chunk_below_8 = 0, partial_chunk = 0;
+    for (int i = 0; i < direct_fixed_case_count(); ++i) {
+      direct_case_t c;
+      direct_fixed_case(i, &c);
+      struct convgemm_conv_desc d;
+      expect_valid(&c, &d);
+      convgemm_direct_plan_t plan;
+      convgemm_direct_make_plan(&d, devices[dev].max_smem_per_block, &plan);
+      ++seen[plan.tile];
+      if (plan.tile != CONVGEMM_DIRECT_GENERIC) {
+        if (plan.c_chunk < 8 && plan.c_chunk < d.c_per_group) ++chunk_below_8;
+        if (d.c_per_group % plan.c_chunk != 0) ++partial_chunk;
+      }
+    }
+    ck_assert_msg(seen[CONVGEMM_DIRECT_TILE_K64] >= 3 && seen[CONVGEMM_DIRECT_TILE_K16] >= 3 &&
+                      seen[CONVGEMM_DIRECT_TILE_K1] >= 3 && seen[CONVGEMM_DIRECT_GENERIC] >= 2,
+                  "device %d: tile kinds K64 %d, K16 %d, K1 %d, GENERIC %d", dev,
+                  seen[CONVGEMM_DIRECT_TILE_K64], seen[CONVGEMM_DIRECT_TILE_K16],
+                  seen[CONVGEMM_DIRECT_TILE_K1], seen[CONVGEMM_DIRECT_GENERIC]);
+    ck_assert_msg(chunk_below_8 >= 1, "device %d: no case shrinks the channel chunk", dev);
+    ck_assert_msg(partial_chunk >= 1, "device %d: no case ends with a partial chunk", dev);
+  }
+}
+END_TEST
+
+START_TEST(test_fixed_cases_cover_the_edges) {
+  int depthwise = 0, multiplier = 0, stem = 0, odd = 0, bias = 0, no_bias = 0, k1 = 0, k200 = 0,
+      n1 = 0, dilated = 0, strided = 0, kernel_5x7 = 0;
+  for (int i = 0; i < direct_fixed_case_count(); ++i) {
+    direct_case_t c;
+    direct_fixed_case(i, &c);
+    const convgemm_conv2d_params_t* p = &c.params;
+    struct convgemm_conv_desc d;
+    expect_valid(&c, &d);
+    depthwise += p->groups > 1 && p->c == p->groups && p->k == p->groups;
+    multiplier += p->groups > 1 && p->c == p->groups && p->k == 2 * p->groups;
+    stem += p->r == 11 && p->s == 11 && p->stride_h == 4 && p->c == 3;
+    odd += p->h == 13 && p->w == 17;
+    bias += p->has_bias != 0;
+    no_bias += p->has_bias == 0;
+    k1 += p->k == 1;
+    k200 += p->k == 200;
+    n1 += p->n == 1;
+    dilated += p->dilation_h > 1 || p->dilation_w > 1;
+    strided += p->stride_h > 1 || p->stride_w > 1;
+    kernel_5x7 += p->r == 5 && p->s == 7;
+    /* Partial tiles: P and Q not multiples of the tile for odd-sized cases. */
+    if (p->h == 13) ck_assert(d.p % 8 != 0 && d.q % 32 != 0);
+  }
+  ck_assert(depthwise >= 2 && multiplier >= 1 && stem >= 1 && odd >= 3 && bias >= 5 &&
+            no_bias >= 5 && k1 >= 2 && k200 >= 1 && n1 >= 5 && dilated >= 3 && strided >= 5 &&
+            kernel_5x7 >= 1);
+}
+END_TEST
+
+START_TEST(test_random_cases_are_valid_reproducible_and_affordable) {
+  int kinds[4] = {0, 0, 0, 0};
+  int grouped = 0, bias = 0;
+  for (int i = 0; i < DIRECT_RANDOM_CASES; ++i) {
+    direct_case_t a, b;
+    direct_random_case(12345 + (uint64_t)i, &a);
+    direct_random_case(12345 + (uint64_t)i, &b);
+    char config_a[256], config_b[256];
+    direct_case_describe(&a.params, config_a, sizeof config_a);
+    direct_case_describe(&b.params, config_b, sizeof config_b);
+    ck_assert_str_eq(config_a, config_b);
+    ck_assert_uint_eq(a.seed, 12345 + (uint64_t)i);
+    struct convgemm_conv_desc d;
+    expect_valid(&a, &d);
+    ck_assert_int_le(direct_case_macs(&a.params), DIRECT_RANDOM_MAX_MACS);
+    convgemm_direct_plan_t plan;
+    convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+    ++kinds[plan.tile];
+    grouped += a.params.groups > 1;
+    bias += a.params.has_bias != 0;
+  }
+  /* 48 draws from three equally likely K/G ranges: each tile kind shows up many times. */
+  ck_assert_msg(kinds[0] >= 5 && kinds[1] >= 5 && kinds[2] >= 5, "K64 %d, K16 %d, K1 %d",
+                kinds[0], kinds[1], kinds[2]);
+  ck_assert(grouped >= 5 && bias >= 5 && bias <= DIRECT_RANDOM_CASES - 5);
+}
+END_TEST
+
+START_TEST(test_case_description_names_everything) {
+  direct_case_t c;
+  direct_fixed_case(0, &c);
+  c.params.math_mode = CONVGEMM_MATH_IEEE;
+  char buf[256];
+  direct_case_describe(&c.params, buf, sizeof buf);
+  ck_assert_str_eq(buf,
+                   "N2 C16 H9 W33 K64 R1 S1 pad 0,0 stride 1,1 dilation 1,1 groups 1 bias 0 "
+                   "math IEEE");
+}
+END_TEST
+
+static Suite* cases_suite(void) {
+  Suite* s = suite_create("cpu_direct_cases");
+  TCase* tc = tcase_create("cases");
+  tcase_add_test(tc, test_fixed_cases_are_valid_and_affordable);
+  tcase_add_test(tc, test_fixed_cases_cover_every_tile_kind);
+  tcase_add_test(tc, test_fixed_cases_cover_the_edges);
+  tcase_add_test(tc, test_random_cases_are_valid_reproducible_and_affordable);
+  tcase_add_test(tc, test_case_description_names_everything);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return check_main_run(cases_suite(), CK_FORK); }

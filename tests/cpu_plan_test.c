@@ -1,0 +1,401 @@
+/*
+ * DIRECT's host-side plan and the algorithm rules, on recorded device facts (fake_device.h):
+ *   - the tile kind follows K/G (>= 48: K64, >= 8: K16, else K1), at the exact thresholds;
+ *   - the channel chunk is the largest of C/G (at most 8), halved, whose shared memory fits the
+ *     96 KB budget and the device's limit, and the plan's byte count is that of its chunk;
+ *   - one channel's window beyond the device limit falls back to GENERIC (tiles = outputs);
+ *   - tile counts are the ceilings of K/G, P and Q over the tile and multiply out;
+ *   - AUTO picks DIRECT; IM2COL_GEMM and IMPLICIT_GEMM are NOT_SUPPORTED with a message naming
+ *     them; DIRECT needs no workspace.
+ * Expected numbers are worked out by hand in the comments, from the layout in
+ * direct_conv2d_plan.h (filter slice c*R*S rows of w_ld floats, input window c*halo_h*halo_w).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "conv/direct_conv2d_plan.h"
+#include "conv/internal.h"
+#include "tests/check_main.h"
+#include "tests/fake_device.h"
+#include "tests/test_assert.h"
+
+static struct convgemm_conv_desc make_desc(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
+                                           int64_t r, int64_t s) {
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, n, c, h, w, k, r, s);
+  struct convgemm_conv_desc d;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&p, &d));
+  return d;
+}
+
+static struct convgemm_conv_desc revalidate(convgemm_conv2d_params_t p) {
+  struct convgemm_conv_desc d;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&p, &d));
+  return d;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Shared memory of a chunk of `c` channels, from the layout (independent of the library's). */
+static int64_t chunk_bytes(const struct convgemm_conv_desc* d, const convgemm_direct_plan_t* pl,
+                           int64_t c) {
+  return 4 * (c * d->params.r * d->params.s * pl->shape.w_ld + c * pl->halo_h * pl->halo_w);
+}
+
+/* Invariants every tiled plan must satisfy on a device with `max_smem` bytes per block. */
+static void check_tiled_plan(const struct convgemm_conv_desc* d, const convgemm_direct_plan_t* pl,
+                             int max_smem) {
+  const convgemm_conv2d_params_t* p = &d->params;
+  ck_assert_int_ne(pl->tile, CONVGEMM_DIRECT_GENERIC);
+  const convgemm_direct_tile_shape_t shape = convgemm_direct_tile_shape(pl->tile);
+  ck_assert_int_eq(pl->shape.block_k, shape.block_k);
+  ck_assert_int_eq(pl->shape.tile_p, shape.tile_p);
+  ck_assert_int_eq(pl->shape.w_ld, shape.w_ld);
+  ck_assert_int_eq(pl->halo_h, (shape.tile_p - 1) * p->stride_h + (p->r - 1) * p->dilation_h + 1);
+  ck_assert_int_eq(pl->halo_w, (CONVGEMM_DIRECT_TILE_Q - 1) * p->stride_w +
+                                   (p->s - 1) * p->dilation_w + 1);
+  /* The chunk: the first of first, first/2, first/4, ... (first = min(C/G, 8)) that fits the
+   * budget, or 1. */
+  const int64_t first = d->c_per_group < 8 ? d->c_per_group : 8;
+  const int64_t budget = max_smem < 96 * 1024 ? max_smem : 96 * 1024;
+  int64_t want = first;
+  while (want > 1 && chunk_bytes(d, pl, want) > budget) want /= 2;
+  ck_assert_int_eq(pl->c_chunk, want);
+  ck_assert_int_eq((int64_t)pl->smem_bytes, chunk_bytes(d, pl, pl->c_chunk));
+  ck_assert_int_le((int64_t)pl->smem_bytes, max_smem);
+  if (pl->c_chunk > 1) ck_assert_int_le((int64_t)pl->smem_bytes, budget);
+  ck_assert_int_eq(pl->k_tiles, ceil_div(d->k_per_group, shape.block_k));
+  ck_assert_int_eq(pl->p_tiles, ceil_div(d->p, shape.tile_p));
+  ck_assert_int_eq(pl->q_tiles, ceil_div(d->q, CONVGEMM_DIRECT_TILE_Q));
+  ck_assert_int_eq(pl->tiles, p->n * p->groups * pl->k_tiles * pl->p_tiles * pl->q_tiles);
+}
+
+static void check_generic_plan(const struct convgemm_conv_desc* d,
+                               const convgemm_direct_plan_t* plan) {
+  ck_assert_int_eq(plan->tile, CONVGEMM_DIRECT_GENERIC);
+  ck_assert_int_eq(plan->tiles, d->y_elems);
+  ck_assert_uint_eq(plan->smem_bytes, 0);
+  ck_assert_int_eq(plan->c_chunk, 0);
+}
+
+START_TEST(test_tile_shapes) {
+  convgemm_direct_tile_shape_t s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_TILE_K64);
+  ck_assert_int_eq(s.block_k, 64);
+  ck_assert_int_eq(s.tile_p, 8);
+  ck_assert_int_eq(s.w_ld, 72);
+  s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_TILE_K16);
+  ck_assert_int_eq(s.block_k, 16);
+  ck_assert_int_eq(s.tile_p, 16);
+  ck_assert_int_eq(s.w_ld, 24);
+  s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_TILE_K1);
+  ck_assert_int_eq(s.block_k, 1);
+  ck_assert_int_eq(s.tile_p, 64);
+  ck_assert_int_eq(s.w_ld, 1);
+  s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_GENERIC);
+  ck_assert_int_eq(s.block_k, 0);
+  /* Each tiled shape is exactly the 256-thread block times its thread tile (8x8, 4x8, 1x8
+   * channels x pixels, direct_conv2d_plan.h). */
+  static const int kThreadTile[3] = {8 * 8, 4 * 8, 1 * 8};
+  for (int t = 0; t < 3; ++t) {
+    s = convgemm_direct_tile_shape((convgemm_direct_tile_t)t);
+    ck_assert_int_eq(s.block_k * s.tile_p * CONVGEMM_DIRECT_TILE_Q,
+                     CONVGEMM_DIRECT_THREADS * kThreadTile[t]);
+  }
+}
+END_TEST
+
+START_TEST(test_tile_kind_follows_k_per_group) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  static const struct {
+    int64_t k, groups;
+    convgemm_direct_tile_t want;
+  } kCases[] = {
+      {128, 1, CONVGEMM_DIRECT_TILE_K64}, {48, 1, CONVGEMM_DIRECT_TILE_K64},
+      {47, 1, CONVGEMM_DIRECT_TILE_K16},  {8, 1, CONVGEMM_DIRECT_TILE_K16},
+      {7, 1, CONVGEMM_DIRECT_TILE_K1},    {1, 1, CONVGEMM_DIRECT_TILE_K1},
+      {96, 2, CONVGEMM_DIRECT_TILE_K64},  {94, 2, CONVGEMM_DIRECT_TILE_K16}, /* K/G 48, 47 */
+      {16, 2, CONVGEMM_DIRECT_TILE_K16},  {14, 2, CONVGEMM_DIRECT_TILE_K1},  /* K/G 8, 7 */
+      {32, 32, CONVGEMM_DIRECT_TILE_K1},  {200, 1, CONVGEMM_DIRECT_TILE_K64}, /* depthwise */
+  };
+  for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i) {
+    convgemm_conv2d_params_t p;
+    convgemm_conv2d_params_init(&p, 1, 32, 20, 40, kCases[i].k, 3, 3);
+    p.groups = kCases[i].groups;
+    const struct convgemm_conv_desc d = revalidate(p);
+    convgemm_direct_plan_t plan;
+    convgemm_direct_make_plan(&d, h100.max_smem_per_block, &plan);
+    ck_assert_msg(plan.tile == kCases[i].want, "K %lld groups %lld: tile %d, want %d",
+                  (long long)kCases[i].k, (long long)kCases[i].groups, (int)plan.tile,
+                  (int)kCases[i].want);
+    check_tiled_plan(&d, &plan, h100.max_smem_per_block);
+  }
+}
+END_TEST
+
+START_TEST(test_problem_55_plan) {
+  /* K64 tile; halo 7*1 + 2 + 1 = 10 rows x 31 + 2 + 1 = 34 columns; 8 channels: filter
+   * 8*9*72 = 5184 floats + window 8*10*34 = 2720 floats = 7904 floats = 31616 bytes.
+   * Tiles: K 128/64 = 2, P ceil(510/8) = 64, Q ceil(1022/32) = 32; 8 images: 32768. */
+  const struct convgemm_conv_desc d = make_desc(8, 64, 512, 1024, 128, 3, 3);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_TILE_K64);
+  ck_assert_int_eq(plan.c_chunk, 8);
+  ck_assert_int_eq(plan.halo_h, 10);
+  ck_assert_int_eq(plan.halo_w, 34);
+  ck_assert_uint_eq(plan.smem_bytes, 31616);
+  ck_assert_int_eq(plan.k_tiles, 2);
+  ck_assert_int_eq(plan.p_tiles, 64);
+  ck_assert_int_eq(plan.q_tiles, 32);
+  ck_assert_int_eq(plan.tiles, 32768);
+}
+END_TEST
+
+START_TEST(test_channel_chunk_halves_to_fit_the_budget) {
+  /* 11x11, K64 tile: per channel 121*72 = 8712 filter floats + (7 + 10 + 1) * (31 + 10 + 1) =
+   * 18*42 = 756 window floats = 9468 floats = 37872 bytes. 8 channels 302976, 4: 151488 (both
+   * over 96 KB = 98304), 2: 75744 fits. */
+  const struct convgemm_conv_desc d = make_desc(1, 16, 32, 64, 64, 11, 11);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_TILE_K64);
+  ck_assert_int_eq(plan.c_chunk, 2);
+  ck_assert_uint_eq(plan.smem_bytes, 75744);
+  check_tiled_plan(&d, &plan, fake_device_h100().max_smem_per_block);
+  /* Fewer channels than 8 start from C/G: 6 -> 3 (113616 > 98304) -> 1. */
+  const struct convgemm_conv_desc d6 = make_desc(1, 6, 32, 64, 64, 11, 11);
+  convgemm_direct_make_plan(&d6, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.c_chunk, 1);
+  ck_assert_uint_eq(plan.smem_bytes, 37872);
+  /* A device with less than 96 KB per block sets the budget: 48 KB leaves 1 channel. */
+  convgemm_direct_make_plan(&d, 48 * 1024, &plan);
+  ck_assert_int_eq(plan.c_chunk, 1);
+  ck_assert_uint_eq(plan.smem_bytes, 37872);
+  check_tiled_plan(&d, &plan, 48 * 1024);
+}
+END_TEST
+
+START_TEST(test_one_channel_over_budget_but_within_device_stays_tiled) {
+  /* 1x1, stride_w 129, K64 tile: window 8 rows x (31*129 + 1) = 4000 columns: per channel
+   * 72 + 32000 = 32072 floats = 128288 bytes, over the 96 KB budget (so one channel) but within
+   * the H100's 232448 bytes: tiled, at 128288 bytes. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 4, 16, 5000, 64, 1, 1);
+  p.stride_w = 129;
+  const struct convgemm_conv_desc d = revalidate(p);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_TILE_K64);
+  ck_assert_int_eq(plan.c_chunk, 1);
+  ck_assert_int_eq(plan.halo_w, 4000);
+  ck_assert_uint_eq(plan.smem_bytes, 128288);
+  check_tiled_plan(&d, &plan, fake_device_h100().max_smem_per_block);
+  /* The device limit is inclusive: exactly 128288 bytes still runs tiled, 4 bytes less can't. */
+  convgemm_direct_make_plan(&d, 128288, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_TILE_K64);
+  convgemm_direct_make_plan(&d, 128284, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_GENERIC);
+}
+END_TEST
+
+
+START_TEST(test_huge_dilation_falls_back_to_generic) {
+  /* R 3 dilation 20000: K1 tile window (63 + 40000 + 1) x 34 floats = 5.4 MB for one channel. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 2, 40001, 8, 4, 3, 3);
+  p.dilation_h = 20000;
+  const struct convgemm_conv_desc d = revalidate(p);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  check_generic_plan(&d, &plan);
+  ck_assert_int_eq(plan.tiles, 1 * 4 * 1 * 6); /* P = 40001 - 40000 = 1, Q = 8 - 2 = 6 */
+}
+END_TEST
+
+START_TEST(test_gpu_suite_fallback_cases_are_generic) {
+  /* The two GENERIC cases of gpu_direct_test, on both recorded devices. The dilation one:
+   * K1 window (63 + 2000 + 1) x (31 + 1 + 1) = 2064 x 33 floats + a 3*2-float filter = 272472
+   * bytes > 232448. The stride one: 64 x (31*40 + 2 + 1) = 64 x 1243 floats + 3 = 318220 bytes. */
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  for (int i = 0; i < 2; ++i) {
+    convgemm_conv2d_params_t p;
+    convgemm_conv2d_params_init(&p, 1, 2, 2100, 6, 4, 3, 2);
+    p.dilation_h = 1000;
+    struct convgemm_conv_desc d = revalidate(p);
+    convgemm_direct_plan_t plan;
+    convgemm_direct_make_plan(&d, devices[i].max_smem_per_block, &plan);
+    check_generic_plan(&d, &plan);
+    convgemm_conv2d_params_init(&p, 1, 2, 8, 200, 4, 1, 3);
+    p.stride_w = 40;
+    p.has_bias = 1;
+    d = revalidate(p);
+    convgemm_direct_make_plan(&d, devices[i].max_smem_per_block, &plan);
+    check_generic_plan(&d, &plan);
+  }
+}
+END_TEST
+
+START_TEST(test_tile_counts_with_groups_and_partial_tiles) {
+  /* K16 tile (K/G 20): K tiles ceil(20/16) = 2, P 37 (pad 1) over 16 rows: 3, Q 70 over 32: 3;
+   * N 3 x G 2 x 2 x 3 x 3 = 108. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 3, 6, 37, 70, 40, 3, 3);
+  p.groups = 2;
+  p.pad_h = p.pad_w = 1;
+  const struct convgemm_conv_desc d = revalidate(p);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_TILE_K16);
+  ck_assert_int_eq(plan.c_chunk, 3);
+  ck_assert_int_eq(plan.k_tiles, 2);
+  ck_assert_int_eq(plan.p_tiles, 3);
+  ck_assert_int_eq(plan.q_tiles, 3);
+  ck_assert_int_eq(plan.tiles, 108);
+  check_tiled_plan(&d, &plan, fake_device_h100().max_smem_per_block);
+}
+END_TEST
+
+START_TEST(test_plan_invariants_over_many_shapes) {
+  /* Every combination of a few values of each parameter, on both devices, against a model of the
+   * rule written here: the tile by K/G, GENERIC exactly when one channel's window and filter
+   * exceed the device limit, otherwise the invariants of check_tiled_plan. */
+  static const int64_t kCg[] = {1, 3, 8, 13};
+  static const int64_t kKg[] = {1, 7, 8, 47, 48, 130};
+  static const int64_t kFilter[] = {1, 3, 7};
+  static const int64_t kStride[] = {1, 2, 5};
+  static const int64_t kDilation[] = {1, 4};
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  int tiled = 0, generic = 0;
+  for (int dev = 0; dev < 2; ++dev)
+    for (int a = 0; a < 4; ++a)
+      for (int b = 0; b < 6; ++b)
+        for (int f = 0; f < 3; ++f)
+          for (int st = 0; st < 3; ++st)
+            for (int dl = 0; dl < 2; ++dl) {
+              convgemm_conv2d_params_t p;
+              convgemm_conv2d_params_init(&p, 2, 2 * kCg[a], 60, 70, 2 * kKg[b], kFilter[f],
+                                          kFilter[2 - f]);
+              p.groups = 2;
+              p.stride_h = p.stride_w = kStride[st];
+              p.dilation_h = p.dilation_w = kDilation[dl];
+              const struct convgemm_conv_desc d = revalidate(p);
+              const int max_smem = devices[dev].max_smem_per_block;
+              convgemm_direct_plan_t plan;
+              convgemm_direct_make_plan(&d, max_smem, &plan);
+              const convgemm_direct_tile_t by_k = kKg[b] >= 48  ? CONVGEMM_DIRECT_TILE_K64
+                                                  : kKg[b] >= 8 ? CONVGEMM_DIRECT_TILE_K16
+                                                                : CONVGEMM_DIRECT_TILE_K1;
+              const convgemm_direct_tile_shape_t shape = convgemm_direct_tile_shape(by_k);
+              const int64_t halo_h = (shape.tile_p - 1) * p.stride_h + (p.r - 1) * p.dilation_h + 1;
+              const int64_t halo_w = 31 * p.stride_w + (p.s - 1) * p.dilation_w + 1;
+              const int64_t one_channel = 4 * (p.r * p.s * shape.w_ld + halo_h * halo_w);
+              if (one_channel > max_smem) {
+                check_generic_plan(&d, &plan);
+                ++generic;
+              } else {
+                ck_assert_int_eq(plan.tile, by_k);
+                check_tiled_plan(&d, &plan, max_smem);
+                ++tiled;
+              }
+            }
+  ck_assert_int_eq(tiled + generic, 2 * 4 * 6 * 3 * 3 * 2);
+  ck_assert_int_gt(generic, 0); /* the model's fallback branch was exercised too */
+}
+END_TEST
+
+/* ---- algorithm rules -------------------------------------------------------------------- */
+
+START_TEST(test_auto_selects_direct) {
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  const struct convgemm_conv_desc descs[3] = {make_desc(8, 64, 512, 1024, 128, 3, 3),
+                                              make_desc(1, 3, 224, 224, 64, 11, 11),
+                                              make_desc(2, 1, 5, 5, 1, 1, 1)};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      ck_assert_int_eq(convgemm_select_algorithm(&descs[j], &devices[i]), CONVGEMM_ALGO_DIRECT);
+}
+END_TEST
+
+START_TEST(test_algorithm_support) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  const struct convgemm_conv_desc d = make_desc(8, 64, 512, 1024, 128, 3, 3);
+  CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_DIRECT));
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IM2COL_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IM2COL_GEMM"));
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IMPLICIT_GEMM"));
+  /* The public query says the same through a handle. */
+  struct convgemm_handle fake = fake_device_handle(h100);
+  convgemm_conv_desc_t desc = NULL;
+  CK_CONVGEMM(convgemm_conv_desc_create(&desc, &d.params));
+  CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_DIRECT));
+  CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_AUTO));
+  CK_CONVGEMM_STATUS(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IM2COL_GEMM"));
+  CK_CONVGEMM_STATUS(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  size_t min_bytes = 1, pref_bytes = 1;
+  CK_CONVGEMM_STATUS(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM,
+                                                 &min_bytes, &pref_bytes),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
+  CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
+  ck_assert_int_eq(algo, CONVGEMM_ALGO_DIRECT);
+  convgemm_conv_desc_destroy(desc);
+}
+END_TEST
+
+START_TEST(test_direct_needs_no_workspace) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  const struct convgemm_conv_desc d = make_desc(8, 64, 512, 1024, 128, 3, 3);
+  size_t min_bytes = 123, pref_bytes = 456;
+  CK_CONVGEMM(convgemm_workspace_bytes(&d, &h100, CONVGEMM_ALGO_DIRECT, &min_bytes, &pref_bytes));
+  ck_assert_uint_eq(min_bytes, 0);
+  ck_assert_uint_eq(pref_bytes, 0);
+  struct convgemm_handle fake = fake_device_handle(h100);
+  convgemm_conv_desc_t desc = NULL;
+  CK_CONVGEMM(convgemm_conv_desc_create(&desc, &d.params));
+  min_bytes = 123;
+  pref_bytes = 456;
+  CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_DIRECT, &min_bytes,
+                                          &pref_bytes));
+  ck_assert_uint_eq(min_bytes, 0);
+  ck_assert_uint_eq(pref_bytes, 0);
+  min_bytes = 123;
+  pref_bytes = 456;
+  CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_AUTO, &min_bytes,
+                                          &pref_bytes));
+  ck_assert_uint_eq(min_bytes, 0);
+  ck_assert_uint_eq(pref_bytes, 0);
+  convgemm_conv_desc_destroy(desc);
+}
+END_TEST
+
+static Suite* plan_suite(void) {
+  Suite* s = suite_create("cpu_plan");
+  TCase* plan = tcase_create("direct_plan");
+  tcase_add_test(plan, test_tile_shapes);
+  tcase_add_test(plan, test_tile_kind_follows_k_per_group);
+  tcase_add_test(plan, test_problem_55_plan);
+  tcase_add_test(plan, test_channel_chunk_halves_to_fit_the_budget);
+  tcase_add_test(plan, test_one_channel_over_budget_but_within_device_stays_tiled);
+  tcase_add_test(plan, test_huge_dilation_falls_back_to_generic);
+  tcase_add_test(plan, test_gpu_suite_fallback_cases_are_generic);
+  tcase_add_test(plan, test_tile_counts_with_groups_and_partial_tiles);
+  tcase_add_test(plan, test_plan_invariants_over_many_shapes);
+  suite_add_tcase(s, plan);
+
+  TCase* algo = tcase_create("algorithm");
+  tcase_add_test(algo, test_auto_selects_direct);
+  tcase_add_test(algo, test_algorithm_support);
+  tcase_add_test(algo, test_direct_needs_no_workspace);
+  suite_add_tcase(s, algo);
+  return s;
+}
+
+int main(void) { return check_main_run(plan_suite(), CK_FORK); }

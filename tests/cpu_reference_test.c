@@ -1,0 +1,524 @@
+/*
+ * The test tools that judge the library, tested before they judge anything:
+ *   - the host TF32 rounding model on values whose rounding is known by hand;
+ *   - the float64 reference on small convolutions computed by hand (1x1, padding, stride,
+ *     dilation, groups, bias, TF32 operands), and its at-indices mode against its full mode;
+ *   - the tolerance of conv_compare.h: a float32 emulation of the library's summation (fmaf in
+ *     the kernels' c, r, s order) must pass it on random problems of every shape class, and
+ *     results with a real defect (one output off by 1e-4 relative, a NaN, an operand left
+ *     unrounded in TF32 mode) must fail it. A tolerance that passes everything proves nothing.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "conv/convgemm.h"
+#include "tests/check_main.h"
+#include "tests/conv2d_reference.h"
+#include "tests/conv_compare.h"
+#include "tests/test_random.h"
+#include "tests/tf32_round_host.h"
+
+/* ---- TF32 rounding model ---------------------------------------------------------------- */
+
+static void expect_tf32(uint32_t in, uint32_t want) {
+  const uint32_t got = tf32_round_rna_host_bits(in);
+  ck_assert_msg(got == want, "tf32(0x%08x) = 0x%08x, want 0x%08x", in, got, want);
+  /* The float form agrees with the bit form. */
+  ck_assert_uint_eq(float_to_bits(tf32_round_rna_host(bits_to_float(in))), want);
+}
+
+START_TEST(test_tf32_ties_round_away_from_zero) {
+  /* 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties-away goes up (ties-to-even would keep 1). */
+  ck_assert_uint_eq(float_to_bits(1.0f + 0x1p-11f), 0x3F801000u);
+  expect_tf32(0x3F801000u, 0x3F802000u);
+  ck_assert_float_eq(tf32_round_rna_host(1.0f + 0x1p-11f), 1.0f + 0x1p-10f);
+  /* Its negative goes away from zero too. */
+  expect_tf32(0xBF801000u, 0xBF802000u);
+  ck_assert_float_eq(tf32_round_rna_host(-1.0f - 0x1p-11f), -1.0f - 0x1p-10f);
+  /* A tie above an odd kept mantissa: up as well (same as ties-to-even here). */
+  expect_tf32(0x3F803000u, 0x3F804000u);
+  /* A tie that carries into the exponent: 2 - 2^-11 rounds to 2. */
+  expect_tf32(0x3FFFF000u, 0x40000000u);
+}
+END_TEST
+
+START_TEST(test_tf32_non_ties_round_to_nearest) {
+  expect_tf32(0x3F800FFFu, 0x3F800000u); /* just below the tie: down */
+  expect_tf32(0x3F801001u, 0x3F802000u); /* just above: up */
+  expect_tf32(0xBF800FFFu, 0xBF800000u);
+  expect_tf32(0xBF801001u, 0xBF802000u);
+  expect_tf32(0x3F800001u, 0x3F800000u);
+  expect_tf32(0x3F801FFFu, 0x3F802000u);
+  /* Values already in TF32 are unchanged. */
+  expect_tf32(0x3F800000u, 0x3F800000u);
+  expect_tf32(0x3F802000u, 0x3F802000u);
+  expect_tf32(0x40490000u, 0x40490000u);
+  /* pi = 0x40490FDB: dropped bits 0x0FDB < 0x1000, down to 0x40490000. */
+  expect_tf32(float_to_bits(3.14159265f), 0x40490000u);
+}
+END_TEST
+
+START_TEST(test_tf32_zero_inf_nan) {
+  expect_tf32(0x00000000u, 0x00000000u);
+  expect_tf32(0x80000000u, 0x80000000u);
+  expect_tf32(0x7F800000u, 0x7F800000u);
+  expect_tf32(0xFF800000u, 0xFF800000u);
+  /* NaN stays NaN, including payloads whose naive rounding would carry into the sign bit. */
+  static const uint32_t kNans[] = {0x7FC00000u, 0x7F800001u, 0x7FFFF000u, 0x7FFFFFFFu,
+                                   0xFFC00000u, 0xFFFFFFFFu, 0xFF801000u};
+  for (int i = 0; i < 7; ++i)
+    ck_assert_msg(isnan(tf32_round_rna_host(bits_to_float(kNans[i]))),
+                  "tf32(NaN 0x%08x) is not NaN", kNans[i]);
+}
+END_TEST
+
+START_TEST(test_tf32_overflow_goes_to_inf) {
+  expect_tf32(0x7F7FFFFFu, 0x7F800000u); /* FLT_MAX */
+  ck_assert_float_eq(tf32_round_rna_host(FLT_MAX), INFINITY);
+  ck_assert_float_eq(tf32_round_rna_host(-FLT_MAX), -INFINITY);
+  expect_tf32(0x7F7FF000u, 0x7F800000u); /* the tie above the largest TF32 */
+  expect_tf32(0x7F7FEFFFu, 0x7F7FE000u); /* just below it: the largest TF32 */
+  expect_tf32(0x7F7FE000u, 0x7F7FE000u);
+  expect_tf32(0xFF7FF000u, 0xFF800000u);
+}
+END_TEST
+
+START_TEST(test_tf32_denormals_round_on_their_bits) {
+  expect_tf32(0x00001000u, 0x00002000u); /* a tie: away from zero */
+  expect_tf32(0x80001000u, 0x80002000u);
+  expect_tf32(0x00000FFFu, 0x00000000u); /* below the tie: to zero, sign kept */
+  expect_tf32(0x80000FFFu, 0x80000000u);
+  expect_tf32(0x00000001u, 0x00000000u); /* the smallest denormal */
+  expect_tf32(0x00003001u, 0x00004000u);
+  expect_tf32(0x007FF000u, 0x00800000u); /* the largest denormals round up to FLT_MIN */
+  expect_tf32(0x007FFFFFu, 0x00800000u);
+  expect_tf32(0x00400000u, 0x00400000u); /* a denormal already in TF32 */
+}
+END_TEST
+
+/* ---- reference on hand-computed cases --------------------------------------------------- */
+
+static void expect_values(const double* got, const double* want, int count, const char* what) {
+  for (int i = 0; i < count; ++i)
+    ck_assert_msg(got[i] == want[i], "%s: y[%d] = %.17g, want %.17g", what, i, got[i], want[i]);
+}
+
+START_TEST(test_reference_1x1) {
+  /* x (1, 2, 1, 2) = channel 0: 1 2, channel 1: 3 4; w (1, 2, 1, 1) = 10, -100.
+   * y = 10*x0 - 100*x1 = 10 - 300, 20 - 400; abs_sum = 10 + 300, 20 + 400. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 2, 1, 2, 1, 1, 1);
+  const float x[] = {1, 2, 3, 4};
+  const float w[] = {10, -100};
+  double y[2], abs_sum[2];
+  conv2d_reference(&p, x, w, NULL, CONV2D_REFERENCE_EXACT, y, abs_sum);
+  expect_values(y, (const double[]){-290, -380}, 2, "1x1 y");
+  expect_values(abs_sum, (const double[]){310, 420}, 2, "1x1 abs_sum");
+}
+END_TEST
+
+START_TEST(test_reference_3x3_padding) {
+  /* Ones in, ones filter, pad 1 on a 3x3 input: each output counts the taps inside the input:
+   * corners 4, edges 6, centre 9. Two images, two filters (the second all 2s). */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 2, 1, 3, 3, 2, 3, 3);
+  p.pad_h = p.pad_w = 1;
+  float x[18], w[18];
+  for (int i = 0; i < 18; ++i) x[i] = 1.0f;
+  for (int i = 0; i < 9; ++i) w[i] = 1.0f, w[9 + i] = 2.0f;
+  double y[36];
+  conv2d_reference(&p, x, w, NULL, CONV2D_REFERENCE_EXACT, y, NULL);
+  const double counts[9] = {4, 6, 4, 6, 9, 6, 4, 6, 4};
+  for (int n = 0; n < 2; ++n)
+    for (int k = 0; k < 2; ++k)
+      for (int i = 0; i < 9; ++i)
+        ck_assert_msg(y[(n * 2 + k) * 9 + i] == (k + 1) * counts[i], "n %d k %d pixel %d: %g", n,
+                      k, i, y[(n * 2 + k) * 9 + i]);
+}
+END_TEST
+
+START_TEST(test_reference_stride_2) {
+  /* x 4x4 = 1..16 row-major, 2x2 ones filter, stride 2: the sums of the four 2x2 blocks,
+   * 1+2+5+6, 3+4+7+8, 9+10+13+14, 11+12+15+16. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 1, 4, 4, 1, 2, 2);
+  p.stride_h = p.stride_w = 2;
+  float x[16];
+  for (int i = 0; i < 16; ++i) x[i] = (float)(i + 1);
+  const float w[4] = {1, 1, 1, 1};
+  double y[4];
+  conv2d_reference(&p, x, w, NULL, CONV2D_REFERENCE_EXACT, y, NULL);
+  expect_values(y, (const double[]){14, 22, 46, 54}, 4, "stride 2");
+}
+END_TEST
+
+START_TEST(test_reference_dilation_2) {
+  /* x 5x5 with x[i][j] = 5i + j, w 2x2 = 1 10 / 100 1000, dilation 2 (taps 2 apart), P = Q = 3:
+   * y[p][q] = x[p][q] + 10 x[p][q+2] + 100 x[p+2][q] + 1000 x[p+2][q+2]
+   *         = 1111 (5p + q) + 20 + 1000 + 12000 = 5555 p + 1111 q + 13020. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 1, 5, 5, 1, 2, 2);
+  p.dilation_h = p.dilation_w = 2;
+  float x[25];
+  for (int i = 0; i < 25; ++i) x[i] = (float)i;
+  const float w[4] = {1, 10, 100, 1000};
+  double y[9];
+  conv2d_reference(&p, x, w, NULL, CONV2D_REFERENCE_EXACT, y, NULL);
+  expect_values(y,
+                (const double[]){13020, 14131, 15242, 18575, 19686, 20797, 24130, 25241, 26352},
+                9, "dilation 2");
+}
+END_TEST
+
+START_TEST(test_reference_groups_2) {
+  /* C = 4, K = 2, groups 2, 1x1, one pixel: x = 1 2 3 4; w (2, 2, 1, 1) = 10 20 / 30 40.
+   * Group 0 (k 0) sees channels 0, 1: 10*1 + 20*2 = 50; group 1 (k 1) sees 2, 3: 30*3 + 40*4
+   * = 250. Without groups k 0 would be mixing all four channels. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 4, 1, 1, 2, 1, 1);
+  p.groups = 2;
+  const float x[] = {1, 2, 3, 4};
+  const float w[] = {10, 20, 30, 40};
+  double y[2];
+  conv2d_reference(&p, x, w, NULL, CONV2D_REFERENCE_EXACT, y, NULL);
+  expect_values(y, (const double[]){50, 250}, 2, "groups 2");
+  /* Depthwise: C = K = G = 2: y[k] = w[k] * x[k]. */
+  convgemm_conv2d_params_init(&p, 1, 2, 1, 1, 2, 1, 1);
+  p.groups = 2;
+  conv2d_reference(&p, x, w, NULL, CONV2D_REFERENCE_EXACT, y, NULL);
+  expect_values(y, (const double[]){10, 40}, 2, "depthwise");
+}
+END_TEST
+
+START_TEST(test_reference_bias) {
+  /* The 1x1 case plus bias -5: y - 5, and |bias| joins abs_sum. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 2, 1, 2, 1, 1, 1);
+  p.has_bias = 1;
+  const float x[] = {1, 2, 3, 4};
+  const float w[] = {10, -100};
+  const float bias[] = {-5};
+  double y[2], abs_sum[2];
+  conv2d_reference(&p, x, w, bias, CONV2D_REFERENCE_EXACT, y, abs_sum);
+  expect_values(y, (const double[]){-295, -385}, 2, "bias y");
+  expect_values(abs_sum, (const double[]){315, 425}, 2, "bias abs_sum");
+  /* Bias is never rounded, even with TF32 operands: 1 + 2^-11 survives in it. */
+  const float one[] = {1}, tie[] = {1.0f + 0x1p-11f};
+  convgemm_conv2d_params_init(&p, 1, 1, 1, 1, 1, 1, 1);
+  conv2d_reference(&p, one, one, tie, CONV2D_REFERENCE_TF32, y, NULL);
+  ck_assert_double_eq(y[0], 2.0 + 0x1p-11);
+}
+END_TEST
+
+START_TEST(test_reference_rounds_operands_in_tf32_mode) {
+  /* x = 1 + 2^-11, w = 1 + 2^-11: exact product 1 + 2^-10 + 2^-22; rounded operands are each
+   * 1 + 2^-10, product 1 + 2^-9 + 2^-20. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 1, 1, 1, 1, 1, 1, 1);
+  const float v[] = {1.0f + 0x1p-11f};
+  double y;
+  conv2d_reference(&p, v, v, NULL, CONV2D_REFERENCE_EXACT, &y, NULL);
+  ck_assert_double_eq(y, 1.0 + 0x1p-10 + 0x1p-22);
+  conv2d_reference(&p, v, v, NULL, CONV2D_REFERENCE_TF32, &y, NULL);
+  ck_assert_double_eq(y, 1.0 + 0x1p-9 + 0x1p-20);
+  ck_assert_int_eq(conv2d_reference_operands_for(CONVGEMM_MATH_DEFAULT), CONV2D_REFERENCE_TF32);
+  ck_assert_int_eq(conv2d_reference_operands_for(CONVGEMM_MATH_IEEE), CONV2D_REFERENCE_EXACT);
+}
+END_TEST
+
+START_TEST(test_reference_out_extent) {
+  ck_assert_int_eq(conv2d_reference_out_extent(512, 0, 3, 1, 1), 510);
+  ck_assert_int_eq(conv2d_reference_out_extent(7, 1, 3, 2, 1), 4);
+  ck_assert_int_eq(conv2d_reference_out_extent(5, 0, 3, 1, 3), 0); /* 7 > 5: no output */
+  ck_assert_int_eq(conv2d_reference_out_extent(1, 1, 3, 1, 1), 1);
+}
+END_TEST
+
+/* A random problem with every option on. */
+static convgemm_conv2d_params_t mixed_params(void) {
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 2, 6, 11, 13, 9, 3, 2);
+  p.pad_h = 2;
+  p.pad_w = 1;
+  p.stride_h = 2;
+  p.stride_w = 1;
+  p.dilation_h = 1;
+  p.dilation_w = 3;
+  p.groups = 3;
+  p.has_bias = 1;
+  return p;
+}
+
+START_TEST(test_reference_at_indices_matches_full) {
+  const convgemm_conv2d_params_t p = mixed_params();
+  const int64_t x_elems = p.n * p.c * p.h * p.w, w_elems = p.k * (p.c / p.groups) * p.r * p.s;
+  const int64_t y_elems = conv2d_reference_y_elems(&p);
+  float* x = malloc((size_t)x_elems * sizeof(float));
+  float* w = malloc((size_t)w_elems * sizeof(float));
+  float bias[9];
+  double* y = malloc((size_t)y_elems * sizeof(double));
+  double* a = malloc((size_t)y_elems * sizeof(double));
+  test_rng_t rng;
+  test_rng_seed(&rng, 7);
+  test_fill_conv_inputs(&rng, &p, x, w, bias);
+  for (int mode = 0; mode < 2; ++mode) {
+    conv2d_reference(&p, x, w, bias, (conv2d_reference_operands_t)mode, y, a);
+    /* Indices out of order and repeated, first and last included. */
+    int64_t idx[64];
+    for (int i = 0; i < 62; ++i) idx[i] = test_rng_int(&rng, 0, y_elems - 1);
+    idx[62] = 0;
+    idx[63] = y_elems - 1;
+    double ys[64], as[64];
+    conv2d_reference_at(&p, x, w, bias, (conv2d_reference_operands_t)mode, idx, 64, ys, as);
+    for (int i = 0; i < 64; ++i) {
+      ck_assert_double_eq(ys[i], y[idx[i]]);
+      ck_assert_double_eq(as[i], a[idx[i]]);
+    }
+    /* abs_sum may be left out. */
+    conv2d_reference_at(&p, x, w, bias, (conv2d_reference_operands_t)mode, idx, 64, ys, NULL);
+    ck_assert_double_eq(ys[63], y[y_elems - 1]);
+  }
+  free(x);
+  free(w);
+  free(y);
+  free(a);
+}
+END_TEST
+
+/* ---- the tolerance ---------------------------------------------------------------------- */
+
+/* y in float32 exactly as the DIRECT kernels compute it: acc = fmaf(w, x, acc) over c, r, s
+ * (padding taps included as x = 0), operands TF32-rounded in DEFAULT math, then acc + bias. */
+static void emulate_library(const convgemm_conv2d_params_t* p, const float* x, const float* w,
+                            const float* bias, int round_tf32, float* y) {
+  const int64_t out_h = conv2d_reference_out_extent(p->h, p->pad_h, p->r, p->stride_h,
+                                                    p->dilation_h);
+  const int64_t out_w = conv2d_reference_out_extent(p->w, p->pad_w, p->s, p->stride_w,
+                                                    p->dilation_w);
+  const int64_t cg = p->c / p->groups, kg = p->k / p->groups;
+  for (int64_t n = 0; n < p->n; ++n)
+    for (int64_t k = 0; k < p->k; ++k)
+      for (int64_t oh = 0; oh < out_h; ++oh)
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          float acc = 0.0f;
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t r = 0; r < p->r; ++r)
+              for (int64_t s = 0; s < p->s; ++s) {
+                const int64_t ih = oh * p->stride_h - p->pad_h + r * p->dilation_h;
+                const int64_t iw = ow * p->stride_w - p->pad_w + s * p->dilation_w;
+                float xv = 0.0f;
+                if (ih >= 0 && ih < p->h && iw >= 0 && iw < p->w)
+                  xv = x[((n * p->c + (k / kg) * cg + c) * p->h + ih) * p->w + iw];
+                float wv = w[((k * cg + c) * p->r + r) * p->s + s];
+                if (round_tf32) {
+                  xv = tf32_round_rna_host(xv);
+                  wv = tf32_round_rna_host(wv);
+                }
+                acc = fmaf(wv, xv, acc);
+              }
+          y[((n * p->k + k) * out_h + oh) * out_w + ow] = acc + (bias != NULL ? bias[k] : 0.0f);
+        }
+}
+
+typedef struct emulated_problem {
+  convgemm_conv2d_params_t p;
+  int64_t y_elems, n_terms;
+  float *x, *w, *bias, *y;
+  double *ref, *abs_sum;
+} emulated_problem_t;
+
+/* Random inputs for p, the reference with `operands`, and the emulated library result with
+ * operands rounded when round_tf32. */
+static void emulate(emulated_problem_t* e, const convgemm_conv2d_params_t* p, uint64_t seed,
+                    conv2d_reference_operands_t operands, int round_tf32) {
+  e->p = *p;
+  const int64_t x_elems = p->n * p->c * p->h * p->w;
+  const int64_t w_elems = p->k * (p->c / p->groups) * p->r * p->s;
+  e->y_elems = conv2d_reference_y_elems(p);
+  e->n_terms = conv_compare_terms(p->c / p->groups, p->r, p->s);
+  e->x = malloc((size_t)x_elems * sizeof(float));
+  e->w = malloc((size_t)w_elems * sizeof(float));
+  e->bias = p->has_bias ? malloc((size_t)p->k * sizeof(float)) : NULL;
+  e->y = malloc((size_t)e->y_elems * sizeof(float));
+  e->ref = malloc((size_t)e->y_elems * sizeof(double));
+  e->abs_sum = malloc((size_t)e->y_elems * sizeof(double));
+  test_rng_t rng;
+  test_rng_seed(&rng, seed);
+  test_fill_conv_inputs(&rng, p, e->x, e->w, e->bias);
+  conv2d_reference(p, e->x, e->w, e->bias, operands, e->ref, e->abs_sum);
+  emulate_library(p, e->x, e->w, e->bias, round_tf32, e->y);
+}
+
+static void emulated_free(emulated_problem_t* e) {
+  free(e->x);
+  free(e->w);
+  free(e->bias);
+  free(e->y);
+  free(e->ref);
+  free(e->abs_sum);
+}
+
+/* Shapes from n = 2 (1x1, one channel per group, bias) to n = 1153 (C 128 3x3). */
+static convgemm_conv2d_params_t tolerance_problem(int i) {
+  convgemm_conv2d_params_t p;
+  switch (i) {
+    case 0: /* depthwise 1x1 with bias: n = 2 */
+      convgemm_conv2d_params_init(&p, 2, 16, 9, 9, 16, 1, 1);
+      p.groups = 16;
+      p.has_bias = 1;
+      break;
+    case 1: /* 3x3, padding and bias: n = 73 */
+      convgemm_conv2d_params_init(&p, 1, 8, 12, 12, 8, 3, 3);
+      p.pad_h = p.pad_w = 1;
+      p.has_bias = 1;
+      break;
+    case 2: /* problem 55's reduction: n = 577 */
+      convgemm_conv2d_params_init(&p, 1, 64, 6, 8, 4, 3, 3);
+      break;
+    case 3: /* strided, dilated, grouped: n = 1 + 6*5*5 */
+      convgemm_conv2d_params_init(&p, 1, 12, 20, 20, 4, 5, 5);
+      p.groups = 2;
+      p.stride_h = 2;
+      p.dilation_w = 2;
+      p.pad_h = p.pad_w = 2;
+      break;
+    default: /* a long reduction: n = 1153 */
+      convgemm_conv2d_params_init(&p, 1, 128, 5, 5, 2, 3, 3);
+      p.has_bias = 1;
+      break;
+  }
+  return p;
+}
+enum { kToleranceProblems = 5 };
+
+START_TEST(test_tolerance_passes_correct_float32_results) {
+  const convgemm_conv2d_params_t p = tolerance_problem(_i);
+  for (int mode = 0; mode < 2; ++mode) {
+    emulated_problem_t e;
+    emulate(&e, &p, 100 + (uint64_t)_i, (conv2d_reference_operands_t)mode, mode);
+    conv_compare_result_t r;
+    conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+    char summary[512];
+    conv_compare_describe(&r, summary, sizeof summary);
+    ck_assert_msg(conv_compare_passed(&r), "problem %d mode %d: %s", _i, mode, summary);
+    /* The L2 limit is not so loose that it is never approached: typical errors sit within 20x. */
+    ck_assert_msg(r.rel_l2 == 0.0 || r.rel_l2 > r.rel_l2_limit / 20,
+                  "problem %d mode %d: rel L2 %.3g is far below its limit %.3g; recheck the "
+                  "derivation", _i, mode, r.rel_l2, r.rel_l2_limit);
+    emulated_free(&e);
+  }
+}
+END_TEST
+
+START_TEST(test_tolerance_catches_one_bad_output) {
+  const convgemm_conv2d_params_t p = tolerance_problem(_i);
+  emulated_problem_t e;
+  emulate(&e, &p, 200 + (uint64_t)_i, CONV2D_REFERENCE_EXACT, 0);
+  /* The element with the largest |y|, off by 1e-4 relative: what a dropped low-order term or a
+   * TF32 product slipping into IEEE math would do. */
+  int64_t worst = 0;
+  for (int64_t i = 1; i < e.y_elems; ++i)
+    if (fabsf(e.y[i]) > fabsf(e.y[worst])) worst = i;
+  e.y[worst] *= 1.0f + 1e-4f;
+  conv_compare_result_t r;
+  conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+  ck_assert_msg(!conv_compare_passed(&r), "problem %d (n = %lld): a 1e-4 relative error at [%lld] passed",
+                _i, (long long)e.n_terms, (long long)worst);
+  /* Up to n ~ 100 the per-element bound itself flags it; beyond, the bound (n*u*S) grows past
+   * 1e-4 |y| and the relative L2 limit is what catches it. */
+  if (e.n_terms <= 100)
+    ck_assert_msg(r.failures == 1 && r.first_failure == worst,
+                  "problem %d: the element bound missed a 1e-4 relative error at [%lld]", _i,
+                  (long long)worst);
+  else
+    ck_assert_msg(r.rel_l2 > r.rel_l2_limit, "problem %d: rel L2 %.3g within %.3g", _i, r.rel_l2,
+                  r.rel_l2_limit);
+  emulated_free(&e);
+}
+END_TEST
+
+START_TEST(test_tolerance_catches_nan_and_inf) {
+  const convgemm_conv2d_params_t p = tolerance_problem(1);
+  emulated_problem_t e;
+  emulate(&e, &p, 300, CONV2D_REFERENCE_EXACT, 0);
+  const float saved = e.y[5];
+  e.y[5] = NAN;
+  conv_compare_result_t r;
+  conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+  ck_assert_int_eq(r.failures, 1);
+  ck_assert_int_eq(r.first_failure, 5);
+  ck_assert(!conv_compare_passed(&r));
+  e.y[5] = INFINITY;
+  conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+  ck_assert_int_eq(r.failures, 1);
+  ck_assert(!conv_compare_passed(&r));
+  e.y[5] = saved;
+  conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+  ck_assert(conv_compare_passed(&r));
+  emulated_free(&e);
+}
+END_TEST
+
+START_TEST(test_tolerance_catches_unrounded_operands) {
+  /* DEFAULT math must round x and w: an fp32 result of unrounded operands, judged against the
+   * TF32-operand reference, has to fail (through the L2 limit where n is large enough for the
+   * per-element bound to absorb it). */
+  const convgemm_conv2d_params_t p = tolerance_problem(_i);
+  emulated_problem_t e;
+  emulate(&e, &p, 400 + (uint64_t)_i, CONV2D_REFERENCE_TF32, 0);
+  conv_compare_result_t r;
+  conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+  ck_assert_msg(!conv_compare_passed(&r), "problem %d: unrounded operands passed (rel L2 %.3g)",
+                _i, r.rel_l2);
+  emulated_free(&e);
+}
+END_TEST
+
+START_TEST(test_bound_formula) {
+  /* n*u*S to first order, plus n subnormal steps. */
+  const double b = conv_compare_bound(1.0, 577);
+  ck_assert(b > 577 * 0x1p-24 && b < 577 * 0x1p-24 * 1.0001);
+  ck_assert(conv_compare_bound(0.0, 10) == 10 * 0x1p-149);
+  ck_assert_int_eq(conv_compare_terms(64, 3, 3), 577);
+  ck_assert_double_eq(conv_compare_rel_l2_limit(4), 4 * 0x1p-24);
+}
+END_TEST
+
+static Suite* reference_suite(void) {
+  Suite* s = suite_create("cpu_reference");
+  TCase* tf32 = tcase_create("tf32_round_host");
+  tcase_add_test(tf32, test_tf32_ties_round_away_from_zero);
+  tcase_add_test(tf32, test_tf32_non_ties_round_to_nearest);
+  tcase_add_test(tf32, test_tf32_zero_inf_nan);
+  tcase_add_test(tf32, test_tf32_overflow_goes_to_inf);
+  tcase_add_test(tf32, test_tf32_denormals_round_on_their_bits);
+  suite_add_tcase(s, tf32);
+
+  TCase* ref = tcase_create("reference");
+  tcase_add_test(ref, test_reference_1x1);
+  tcase_add_test(ref, test_reference_3x3_padding);
+  tcase_add_test(ref, test_reference_stride_2);
+  tcase_add_test(ref, test_reference_dilation_2);
+  tcase_add_test(ref, test_reference_groups_2);
+  tcase_add_test(ref, test_reference_bias);
+  tcase_add_test(ref, test_reference_rounds_operands_in_tf32_mode);
+  tcase_add_test(ref, test_reference_out_extent);
+  tcase_add_test(ref, test_reference_at_indices_matches_full);
+  suite_add_tcase(s, ref);
+
+  TCase* tol = tcase_create("tolerance");
+  tcase_add_test(tol, test_bound_formula);
+  tcase_add_loop_test(tol, test_tolerance_passes_correct_float32_results, 0, kToleranceProblems);
+  tcase_add_loop_test(tol, test_tolerance_catches_one_bad_output, 0, kToleranceProblems);
+  tcase_add_test(tol, test_tolerance_catches_nan_and_inf);
+  tcase_add_loop_test(tol, test_tolerance_catches_unrounded_operands, 0, kToleranceProblems);
+  suite_add_tcase(s, tol);
+  return s;
+}
+
+int main(void) { return check_main_run(reference_suite(), CK_FORK); }

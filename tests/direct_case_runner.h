@@ -1,0 +1,36 @@
+/*
+ * Runs one convolution through convgemm on the GPU and checks everything the library promises
+ * about it, with Check assertions (call it from inside a test). For each math mode (DEFAULT, then
+ * IEEE):
+ *   - the descriptor is accepted and its output shape is the reference's;
+ *   - DIRECT on a non-blocking stream, into a y poisoned with NaN, matches the float64 reference
+ *     (TF32-rounded operands for DEFAULT, exact for IEEE) within the derived bounds of
+ *     conv_compare.h at every element;
+ *   - nothing is written outside y (guard bands around it keep their poison);
+ *   - a second DIRECT call gives the same bits (determinism);
+ *   - AUTO also matches the reference;
+ *   - the GENERIC kernel, forced through convgemm_direct_launch, gives the same bits as the plan's
+ *     kernel (the plan's promise: same summation order);
+ *   - x, w and bias are bitwise unchanged afterwards;
+ * and DEFAULT's result differs from IEEE's (the math mode is honored).
+ * Every failure message starts with the case's name, seed and full configuration.
+ */
+#ifndef CONVGEMM_TESTS_DIRECT_CASE_RUNNER_H_
+#define CONVGEMM_TESTS_DIRECT_CASE_RUNNER_H_
+
+#include <cuda_runtime_api.h>
+
+#include "conv/convgemm.h"
+#include "tests/direct_cases.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void direct_case_run(convgemm_handle_t handle, cudaStream_t stream, const direct_case_t* c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONVGEMM_TESTS_DIRECT_CASE_RUNNER_H_ */

@@ -1,0 +1,157 @@
+/* The fixed and random convolutions of gpu_direct_test (direct_cases.h). */
+#include "tests/direct_cases.h"
+
+#include <stdio.h>
+
+#include "tests/conv2d_reference.h"
+#include "tests/test_random.h"
+
+typedef struct case_row {
+  const char* name;
+  int64_t n, c, h, w, k, r, s;
+  int64_t pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w, groups;
+  int has_bias;
+} case_row_t;
+
+/* Tile kinds (direct_conv2d_plan.h): K64 when K/G >= 48, K16 when >= 8, else K1; tiles are
+ * 8 / 16 / 64 output rows x 32 columns; input channels go in chunks of up to 8.
+ *   name                                            n   c    h    w    k   r   s  ph pw sh sw dh   dw   g  bias */
+static const case_row_t kRows[] = {
+    {"1x1, K64 tile",                                2, 16,   9,  33,  64,  1,  1, 0, 0, 1, 1, 1,    1,  1, 0},
+    {"3x3, K16 tile",                                2,  8,  16,  16,  16,  3,  3, 0, 0, 1, 1, 1,    1,  1, 0},
+    {"3x3 pad 1 with bias",                          2,  8,  16,  16,  16,  3,  3, 1, 1, 1, 1, 1,    1,  1, 1},
+    {"3x3 pad (2,0) stride (2,1)",                   1,  6,  19,  23,  24,  3,  3, 2, 0, 2, 1, 1,    1,  1, 1},
+    {"3x3 stride 2 pad 1",                           2,  5,  31,  29,  32,  3,  3, 1, 1, 2, 2, 1,    1,  1, 0},
+    {"5x5 stride 3 pad 2",                           1,  4,  40,  37,  20,  5,  5, 2, 2, 3, 3, 1,    1,  1, 1},
+    {"3x3 dilation 2 pad 2",                         2,  6,  20,  21,  16,  3,  3, 2, 2, 1, 1, 2,    2,  1, 0},
+    {"3x3 dilation (3,2) stride (2,1)",              1,  5,  30,  26,  12,  3,  3, 1, 0, 2, 1, 3,    2,  1, 1},
+    {"groups 2, K/G 8",                              2,  8,  14,  18,  16,  3,  3, 1, 1, 1, 1, 1,    1,  2, 0},
+    {"groups 4, K/G 64",                             1, 16,  12,  20, 256,  3,  3, 1, 1, 1, 1, 1,    1,  4, 1},
+    {"depthwise C=K=G=16",                           2, 16,  21,  35,  16,  3,  3, 1, 1, 1, 1, 1,    1, 16, 1},
+    {"depthwise 5x5 stride 2, C=K=G=32",             1, 32,  33,  33,  32,  5,  5, 2, 2, 2, 2, 1,    1, 32, 1},
+    {"channel multiplier K=2G",                      2,  8,  17,  19,  16,  3,  3, 1, 1, 1, 1, 1,    1,  8, 0},
+    {"5x7 kernel pad (2,3)",                         2,  3,  24,  30,  20,  5,  7, 2, 3, 1, 1, 1,    1,  1, 1},
+    {"11x11 stride 4 pad 2, C=3 stem",               2,  3,  63,  63,  64, 11, 11, 2, 2, 4, 4, 1,    1,  1, 1},
+    {"11x11 K/G 16, channel chunk below 8",          1, 16,  12,  12,  16, 11, 11, 5, 5, 1, 1, 1,    1,  1, 0},
+    {"odd 13x17, K=1",                               2,  3,  13,  17,   1,  3,  3, 0, 0, 1, 1, 1,    1,  1, 1},
+    {"odd 13x17, K16 tile",                          2,  5,  13,  17,  16,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
+    {"odd 13x17, K64 tile",                          1,  7,  13,  17,  64,  3,  3, 1, 1, 1, 1, 1,    1,  1, 1},
+    {"N=1 K=1, P=150 over 64-row tiles",             1,  3, 150,  40,   1,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
+    {"K=200 (partial 64-channel tile)",              1,  4,  20,  40, 200,  3,  3, 0, 0, 1, 1, 1,    1,  1, 1},
+    {"K/G=48, smallest K64",                         1,  4,   9,  35,  48,  1,  3, 0, 1, 1, 1, 1,    1,  1, 0},
+    {"K/G=47, largest K16",                          1,  4,   9,  35,  47,  1,  3, 0, 1, 1, 1, 1,    1,  1, 1},
+    {"K/G=8, smallest K16",                          2,  4,  11,  21,   8,  3,  1, 1, 0, 1, 1, 1,    1,  1, 0},
+    {"K/G=7, largest K1",                            2,  4,  11,  21,   7,  3,  1, 1, 0, 1, 1, 1,    1,  1, 1},
+    {"C=20 (channel chunks 8, 8, 4)",                1, 20,  12,  36,  48,  3,  3, 1, 1, 1, 1, 1,    1,  1, 1},
+    {"C=13 K=9",                                     2, 13,  11,  45,   9,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
+    {"C/G=7 groups 3",                               1, 21,  10,  20,  24,  3,  3, 1, 1, 1, 1, 1,    1,  3, 1},
+    {"K64 tile, P=68 Q=64",                          1,  3,  70,  66,  64,  3,  3, 0, 0, 1, 1, 1,    1,  1, 0},
+    {"filter covers the padded input, P=Q=1",        2,  4,   5,   5,   8,  7,  7, 1, 1, 1, 1, 1,    1,  1, 1},
+    {"padding wider than the filter: bias-only rows",1,  3,   6,   7,  16,  1,  1, 3, 2, 1, 1, 1,    1,  1, 1},
+    {"width 1",                                      2,  3,   9,   1,  16,  3,  1, 1, 0, 1, 1, 1,    1,  1, 0},
+    {"1x1 image, 1x1 filter",                        3,  5,   1,   1,   7,  1,  1, 0, 0, 1, 1, 1,    1,  1, 1},
+    {"stride 40 along W (GENERIC)",                  1,  2,   8, 200,   4,  1,  3, 0, 0, 1, 40, 1,   1,  1, 1},
+    {"dilation 1000 along H (GENERIC)",              1,  2, 2100,  6,   4,  3,  2, 0, 0, 1, 1, 1000, 1,  1, 0},
+};
+
+int direct_fixed_case_count(void) { return (int)(sizeof kRows / sizeof kRows[0]); }
+
+static void fill_params(convgemm_conv2d_params_t* p, const case_row_t* row) {
+  convgemm_conv2d_params_init(p, row->n, row->c, row->h, row->w, row->k, row->r, row->s);
+  p->pad_h = row->pad_h;
+  p->pad_w = row->pad_w;
+  p->stride_h = row->stride_h;
+  p->stride_w = row->stride_w;
+  p->dilation_h = row->dilation_h;
+  p->dilation_w = row->dilation_w;
+  p->groups = row->groups;
+  p->has_bias = row->has_bias;
+}
+
+void direct_fixed_case(int i, direct_case_t* out) {
+  out->name = kRows[i].name;
+  out->seed = 1000 + (uint64_t)i;
+  fill_params(&out->params, &kRows[i]);
+}
+
+int64_t direct_case_macs(const convgemm_conv2d_params_t* p) {
+  return conv2d_reference_y_elems(p) * (p->c / p->groups) * p->r * p->s;
+}
+
+/* One draw of every parameter; the caller retries until the reference cost fits. */
+static void draw(test_rng_t* rng, case_row_t* row) {
+  static const int64_t kGroups[] = {1, 1, 1, 2, 3, 4};
+  static const int64_t kFilter[] = {1, 2, 3, 3, 4, 5, 7};
+  row->groups = kGroups[test_rng_int(rng, 0, 5)];
+  const int64_t c_per_group = test_rng_int(rng, 1, 12);
+  /* K/G from each tile kind's range alike (K1 < 8 <= K16 < 48 <= K64). */
+  int64_t k_per_group;
+  switch (test_rng_int(rng, 0, 2)) {
+    case 0: k_per_group = test_rng_int(rng, 1, 7); break;
+    case 1: k_per_group = test_rng_int(rng, 8, 47); break;
+    default: k_per_group = test_rng_int(rng, 48, 80); break;
+  }
+  row->c = row->groups * c_per_group;
+  row->k = row->groups * k_per_group;
+  row->n = test_rng_int(rng, 1, 3);
+  row->r = kFilter[test_rng_int(rng, 0, 6)];
+  row->s = kFilter[test_rng_int(rng, 0, 6)];
+  row->stride_h = test_rng_int(rng, 1, 3);
+  row->stride_w = test_rng_int(rng, 1, 3);
+  row->dilation_h = test_rng_int(rng, 1, 3);
+  row->dilation_w = test_rng_int(rng, 1, 3);
+  row->pad_h = test_rng_int(rng, 0, 3);
+  row->pad_w = test_rng_int(rng, 0, 3);
+  /* Smallest input the dilated filter fits in (with the padding), up to 40. */
+  const int64_t min_h = row->dilation_h * (row->r - 1) + 1 - 2 * row->pad_h;
+  const int64_t min_w = row->dilation_w * (row->s - 1) + 1 - 2 * row->pad_w;
+  row->h = test_rng_int(rng, min_h < 1 ? 1 : min_h, 40);
+  row->w = test_rng_int(rng, min_w < 1 ? 1 : min_w, 40);
+  row->has_bias = (int)test_rng_int(rng, 0, 1);
+}
+
+/* Whether some output along one axis has a filter tap inside the input. Without one on both
+ * axes every output is bias alone: a valid convolution, but one that checks nothing about the
+ * products (the fixed list has its padding-only rows already). */
+static int axis_reaches_input(int64_t in, int64_t pad, int64_t filter, int64_t stride,
+                              int64_t dilation) {
+  const int64_t out = conv2d_reference_out_extent(in, pad, filter, stride, dilation);
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t f = 0; f < filter; ++f) {
+      const int64_t i = o * stride - pad + f * dilation;
+      if (i >= 0 && i < in) return 1;
+    }
+  return 0;
+}
+
+static int worth_running(const convgemm_conv2d_params_t* p) {
+  return direct_case_macs(p) <= DIRECT_RANDOM_MAX_MACS &&
+         axis_reaches_input(p->h, p->pad_h, p->r, p->stride_h, p->dilation_h) &&
+         axis_reaches_input(p->w, p->pad_w, p->s, p->stride_w, p->dilation_w);
+}
+
+void direct_random_case(uint64_t seed, direct_case_t* out) {
+  test_rng_t rng;
+  test_rng_seed(&rng, seed);
+  case_row_t row;
+  row.name = "random";
+  do {
+    draw(&rng, &row);
+    fill_params(&out->params, &row);
+  } while (!worth_running(&out->params));
+  out->name = row.name;
+  out->seed = seed;
+}
+
+void direct_case_describe(const convgemm_conv2d_params_t* p, char* buf, size_t size) {
+  snprintf(buf, size,
+           "N%lld C%lld H%lld W%lld K%lld R%lld S%lld pad %lld,%lld stride %lld,%lld "
+           "dilation %lld,%lld groups %lld bias %d math %s",
+           (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w, (long long)p->k,
+           (long long)p->r, (long long)p->s, (long long)p->pad_h, (long long)p->pad_w,
+           (long long)p->stride_h, (long long)p->stride_w, (long long)p->dilation_h,
+           (long long)p->dilation_w, (long long)p->groups, p->has_bias,
+           p->math_mode == CONVGEMM_MATH_DEFAULT ? "DEFAULT"
+           : p->math_mode == CONVGEMM_MATH_IEEE  ? "IEEE"
+                                                 : "?");
+}

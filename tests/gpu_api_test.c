@@ -1,0 +1,426 @@
+/*
+ * convgemm_forward's contract with a real handle on a real device:
+ *   - every bad argument is rejected with its own status (NULL_POINTER, BAD_POINTER, BAD_ENUM,
+ *     NOT_SUPPORTED, WRONG_DEVICE) and a message, before anything is launched: a NaN-poisoned y
+ *     is still all NaN after each rejected call;
+ *   - IM2COL_GEMM and IMPLICIT_GEMM are refused, never silently replaced by DIRECT;
+ *   - y may sit right after x in one allocation but not overlap it, w or bias;
+ *   - the default streams work and give the same bits as a created stream;
+ *   - the caller's current device is unchanged; a stream or pointer of another device is
+ *     WRONG_DEVICE (these need two GPUs and are skipped, with a note, on one);
+ *   - the queries: get_algorithm gives DIRECT, DIRECT needs no workspace.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <cuda_runtime_api.h>
+
+#include "conv/convgemm.h"
+#include "tests/check_main.h"
+#include "tests/test_assert.h"
+#include "tests/test_random.h"
+
+/* A small convolution with padding, so a launch would write every output. */
+enum { kN = 2, kC = 8, kH = 12, kW = 12, kK = 16, kR = 3, kS = 3 };
+enum { kXElems = kN * kC * kH * kW, kWElems = kK * kC * kR * kS, kYElems = kN * kK * kH * kW };
+
+static struct {
+  convgemm_handle_t handle;
+  cudaStream_t stream;
+  convgemm_conv_desc_t desc;       /* no bias */
+  convgemm_conv_desc_t desc_bias;  /* has_bias */
+  float *x, *w, *bias, *y;         /* device */
+  float y_good[kYElems];           /* DIRECT's result on g.stream, for the comparisons */
+} g;
+
+static void make_desc(convgemm_conv_desc_t* desc, int has_bias) {
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, kN, kC, kH, kW, kK, kR, kS);
+  p.pad_h = p.pad_w = 1;
+  p.has_bias = has_bias;
+  CK_CONVGEMM(convgemm_conv_desc_create(desc, &p));
+}
+
+static void poison_y(void) {
+  CK_CUDA(cudaMemset(g.y, 0xFF, kYElems * sizeof(float)));
+  CK_CUDA(cudaDeviceSynchronize());
+}
+
+/* Copies y back after every queue has drained. */
+static void fetch_y(float* out) {
+  CK_CUDA(cudaDeviceSynchronize());
+  CK_CUDA(cudaMemcpy(out, g.y, kYElems * sizeof(float), cudaMemcpyDeviceToHost));
+}
+
+static void expect_y_untouched(const char* what) {
+  static float y[kYElems];
+  fetch_y(y);
+  /* Scanned, then asserted once: each Check assertion logs through a file. */
+  const unsigned char* bytes = (const unsigned char*)y;
+  size_t written = 0;
+  while (written < sizeof y && bytes[written] == 0xFF) ++written;
+  ck_assert_msg(written == sizeof y, "%s: y was written (byte %zu) by a rejected call", what,
+                written);
+}
+
+/* The status and a message containing `needle`. */
+static void expect_status(convgemm_status_t got, convgemm_status_t want, const char* needle,
+                          const char* what) {
+  const char* msg = convgemm_get_last_error();
+  ck_assert_msg(got == want, "%s: got %s, want %s (message: %s)", what,
+                convgemm_status_string(got), convgemm_status_string(want), msg);
+  ck_assert_msg(strstr(msg, needle) != NULL, "%s: message \"%s\" does not mention \"%s\"", what,
+                msg, needle);
+}
+
+/* A rejected forward into the fixture's y: the status, the message, and nothing launched. */
+static void expect_rejected(convgemm_status_t got, convgemm_status_t want, const char* needle,
+                            const char* what) {
+  expect_status(got, want, needle, what);
+  expect_y_untouched(what);
+}
+
+static void setup(void) {
+  CK_CONVGEMM(convgemm_create(&g.handle));
+  CK_CUDA(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking));
+  make_desc(&g.desc, 0);
+  make_desc(&g.desc_bias, 1);
+  float* x = malloc(kXElems * sizeof(float));
+  float* w = malloc(kWElems * sizeof(float));
+  float bias[kK];
+  ck_assert(x != NULL && w != NULL);
+  convgemm_conv2d_params_t p;
+  CK_CONVGEMM(convgemm_conv_desc_get_params(g.desc_bias, &p));
+  test_rng_t rng;
+  test_rng_seed(&rng, 99);
+  test_fill_conv_inputs(&rng, &p, x, w, bias);
+  CK_CUDA(cudaMalloc((void**)&g.x, kXElems * sizeof(float)));
+  CK_CUDA(cudaMalloc((void**)&g.w, kWElems * sizeof(float)));
+  CK_CUDA(cudaMalloc((void**)&g.bias, kK * sizeof(float)));
+  CK_CUDA(cudaMalloc((void**)&g.y, kYElems * sizeof(float)));
+  CK_CUDA(cudaMemcpy(g.x, x, kXElems * sizeof(float), cudaMemcpyHostToDevice));
+  CK_CUDA(cudaMemcpy(g.w, w, kWElems * sizeof(float), cudaMemcpyHostToDevice));
+  CK_CUDA(cudaMemcpy(g.bias, bias, kK * sizeof(float), cudaMemcpyHostToDevice));
+  free(x);
+  free(w);
+  poison_y();
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y, NULL,
+                               0, g.stream));
+  fetch_y(g.y_good);
+  int nans = 0;
+  for (int i = 0; i < kYElems; ++i) nans += g.y_good[i] != g.y_good[i];
+  ck_assert_int_eq(nans, 0); /* every output written */
+  poison_y();
+}
+
+static void teardown(void) {
+  CK_CUDA(cudaDeviceSynchronize());
+  CK_CUDA(cudaFree(g.x));
+  CK_CUDA(cudaFree(g.w));
+  CK_CUDA(cudaFree(g.bias));
+  CK_CUDA(cudaFree(g.y));
+  convgemm_conv_desc_destroy(g.desc);
+  convgemm_conv_desc_destroy(g.desc_bias);
+  CK_CUDA(cudaStreamDestroy(g.stream));
+  CK_CONVGEMM(convgemm_destroy(g.handle));
+}
+
+/* forward with the fixture's handle and stream. */
+static convgemm_status_t fwd(convgemm_conv_desc_t desc, convgemm_algo_t algo, const void* x,
+                             const void* w, const void* bias, void* y) {
+  return convgemm_forward(g.handle, desc, algo, x, w, bias, y, NULL, 0, g.stream);
+}
+
+/* ---- queries ---------------------------------------------------------------------------- */
+
+START_TEST(test_queries) {
+  int current = -1, bound = -2;
+  CK_CUDA(cudaGetDevice(&current));
+  CK_CONVGEMM(convgemm_get_device(g.handle, &bound));
+  ck_assert_int_eq(bound, current);
+  convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
+  CK_CONVGEMM(convgemm_get_algorithm(g.handle, g.desc, &algo));
+  ck_assert_int_eq(algo, CONVGEMM_ALGO_DIRECT);
+  static const convgemm_algo_t kNoWorkspace[] = {CONVGEMM_ALGO_DIRECT, CONVGEMM_ALGO_AUTO};
+  for (int i = 0; i < 2; ++i) {
+    size_t min_bytes = 77, pref_bytes = 77;
+    CK_CONVGEMM(convgemm_get_workspace_size(g.handle, g.desc, kNoWorkspace[i], &min_bytes,
+                                            &pref_bytes));
+    ck_assert_uint_eq(min_bytes, 0);
+    ck_assert_uint_eq(pref_bytes, 0);
+  }
+  CK_CONVGEMM(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_DIRECT));
+  CK_CONVGEMM_STATUS(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+}
+END_TEST
+
+/* ---- rejected calls --------------------------------------------------------------------- */
+
+START_TEST(test_null_tensors) {
+  const convgemm_algo_t a = CONVGEMM_ALGO_DIRECT;
+  expect_rejected(fwd(g.desc, a, NULL, g.w, NULL, g.y), CONVGEMM_STATUS_NULL_POINTER,
+                  "x is NULL", "x NULL");
+  expect_rejected(fwd(g.desc, a, g.x, NULL, NULL, g.y), CONVGEMM_STATUS_NULL_POINTER,
+                  "w is NULL", "w NULL");
+  expect_rejected(fwd(g.desc, a, g.x, g.w, NULL, NULL), CONVGEMM_STATUS_NULL_POINTER,
+                  "y is NULL", "y NULL");
+  expect_rejected(convgemm_forward(NULL, g.desc, a, g.x, g.w, NULL, g.y, NULL, 0, g.stream),
+                  CONVGEMM_STATUS_NULL_POINTER, "handle", "handle NULL");
+  expect_rejected(fwd(NULL, a, g.x, g.w, NULL, g.y), CONVGEMM_STATUS_NULL_POINTER, "desc",
+                  "desc NULL");
+}
+END_TEST
+
+START_TEST(test_bias_must_match_the_descriptor) {
+  expect_rejected(fwd(g.desc_bias, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y),
+                  CONVGEMM_STATUS_NULL_POINTER, "bias", "has_bias without bias");
+  expect_rejected(fwd(g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, g.bias, g.y),
+                  CONVGEMM_STATUS_BAD_POINTER, "bias", "bias without has_bias");
+}
+END_TEST
+
+START_TEST(test_host_pointers) {
+  float* host = calloc(kYElems + kXElems + kWElems, sizeof(float));
+  ck_assert_ptr_nonnull(host);
+  const convgemm_algo_t a = CONVGEMM_ALGO_DIRECT;
+  expect_rejected(fwd(g.desc, a, host, g.w, NULL, g.y), CONVGEMM_STATUS_BAD_POINTER, "x",
+                  "malloc x");
+  expect_rejected(fwd(g.desc, a, g.x, host, NULL, g.y), CONVGEMM_STATUS_BAD_POINTER, "w",
+                  "malloc w");
+  expect_rejected(fwd(g.desc_bias, a, g.x, g.w, host, g.y), CONVGEMM_STATUS_BAD_POINTER, "bias",
+                  "malloc bias");
+  expect_rejected(fwd(g.desc, a, g.x, g.w, NULL, host), CONVGEMM_STATUS_BAD_POINTER, "y",
+                  "malloc y");
+  int written = 0;
+  for (int i = 0; i < kYElems; ++i) written += host[i] != 0.0f;
+  ck_assert_int_eq(written, 0); /* the host y was not written */
+  free(host);
+  /* Pinned host memory is host memory too: the kernels could read it, but slowly and only by
+   * accident of mapping; the API asks for device memory. */
+  float* pinned = NULL;
+  CK_CUDA(cudaMallocHost((void**)&pinned, kXElems * sizeof(float)));
+  expect_rejected(fwd(g.desc, a, pinned, g.w, NULL, g.y), CONVGEMM_STATUS_BAD_POINTER, "host",
+                  "pinned x");
+  CK_CUDA(cudaFreeHost(pinned));
+  /* An address no allocation owns. */
+  expect_rejected(fwd(g.desc, a, (const void*)(uintptr_t)0x1000, g.w, NULL, g.y),
+                  CONVGEMM_STATUS_BAD_POINTER, "x", "wild x");
+}
+END_TEST
+
+START_TEST(test_misaligned_pointers) {
+  const convgemm_algo_t a = CONVGEMM_ALGO_DIRECT;
+  const char* x1 = (const char*)g.x + 1;
+  const char* w2 = (const char*)g.w + 2;
+  const char* b3 = (const char*)g.bias + 3;
+  char* y1 = (char*)g.y + 1;
+  expect_rejected(fwd(g.desc, a, x1, g.w, NULL, g.y), CONVGEMM_STATUS_BAD_POINTER, "aligned",
+                  "x + 1 byte");
+  expect_rejected(fwd(g.desc, a, g.x, w2, NULL, g.y), CONVGEMM_STATUS_BAD_POINTER, "aligned",
+                  "w + 2 bytes");
+  expect_rejected(fwd(g.desc_bias, a, g.x, g.w, b3, g.y), CONVGEMM_STATUS_BAD_POINTER,
+                  "aligned", "bias + 3 bytes");
+  expect_rejected(fwd(g.desc, a, g.x, g.w, NULL, y1), CONVGEMM_STATUS_BAD_POINTER, "aligned",
+                  "y + 1 byte");
+}
+END_TEST
+
+/* A rejected call whose y lies in `buf`: the status, the message, and buf as it was. */
+static void expect_rejected_in(convgemm_status_t got, convgemm_status_t want, const float* buf,
+                               const float* snapshot, size_t floats, const char* what) {
+  expect_status(got, want, "overlap", what);
+  CK_CUDA(cudaDeviceSynchronize());
+  float* now = malloc(floats * sizeof(float));
+  ck_assert_ptr_nonnull(now);
+  CK_CUDA(cudaMemcpy(now, buf, floats * sizeof(float), cudaMemcpyDeviceToHost));
+  const int same = memcmp(now, snapshot, floats * sizeof(float)) == 0;
+  free(now);
+  ck_assert_msg(same, "%s: the buffer holding y was written by a rejected call", what);
+}
+
+START_TEST(test_overlapping_output) {
+  /* One allocation holding x (and, in some calls, w or bias) and y, to place y against them. */
+  enum { kFloats = kXElems + kYElems + kWElems };
+  float* buf = NULL;
+  CK_CUDA(cudaMalloc((void**)&buf, kFloats * sizeof(float)));
+  CK_CUDA(cudaMemset(buf, 0xFF, kFloats * sizeof(float)));
+  CK_CUDA(cudaMemcpy(buf, g.x, kXElems * sizeof(float), cudaMemcpyDeviceToDevice));
+  float* snapshot = malloc(kFloats * sizeof(float));
+  ck_assert_ptr_nonnull(snapshot);
+  CK_CUDA(cudaMemcpy(snapshot, buf, kFloats * sizeof(float), cudaMemcpyDeviceToHost));
+  const convgemm_algo_t a = CONVGEMM_ALGO_DIRECT;
+  expect_rejected_in(fwd(g.desc, a, buf, g.w, NULL, buf), CONVGEMM_STATUS_BAD_POINTER, buf,
+                     snapshot, kFloats, "y == x");
+  expect_rejected_in(fwd(g.desc, a, buf, g.w, NULL, buf + kXElems - 1),
+                     CONVGEMM_STATUS_BAD_POINTER, buf, snapshot, kFloats,
+                     "y starts at x's last float");
+  expect_rejected_in(fwd(g.desc, a, buf + kYElems - 1, g.w, NULL, buf),
+                     CONVGEMM_STATUS_BAD_POINTER, buf, snapshot, kFloats,
+                     "y ends at x's first float");
+  expect_rejected_in(fwd(g.desc, a, g.x, buf + 5, NULL, buf), CONVGEMM_STATUS_BAD_POINTER, buf,
+                     snapshot, kFloats, "y overlaps w");
+  expect_rejected_in(fwd(g.desc_bias, a, g.x, g.w, buf + kYElems - 1, buf),
+                     CONVGEMM_STATUS_BAD_POINTER, buf, snapshot, kFloats, "y overlaps bias");
+  free(snapshot);
+  /* Right after x is fine, and computes the same as separate buffers. */
+  float* y_after = buf + kXElems;
+  CK_CONVGEMM(fwd(g.desc, a, buf, g.w, NULL, y_after));
+  CK_CUDA(cudaStreamSynchronize(g.stream));
+  static float y[kYElems];
+  CK_CUDA(cudaMemcpy(y, y_after, sizeof y, cudaMemcpyDeviceToHost));
+  ck_assert_msg(memcmp(y, g.y_good, sizeof y) == 0, "y right after x gave other bits");
+  CK_CUDA(cudaFree(buf));
+}
+END_TEST
+
+START_TEST(test_unknown_algorithm) {
+  expect_rejected(fwd(g.desc, (convgemm_algo_t)4, g.x, g.w, NULL, g.y), CONVGEMM_STATUS_BAD_ENUM,
+                  "got 4", "algo 4");
+  expect_rejected(fwd(g.desc, (convgemm_algo_t)-1, g.x, g.w, NULL, g.y), CONVGEMM_STATUS_BAD_ENUM,
+                  "got -1", "algo -1");
+}
+END_TEST
+
+START_TEST(test_unbuilt_algorithms_are_refused_not_replaced) {
+  expect_rejected(fwd(g.desc, CONVGEMM_ALGO_IM2COL_GEMM, g.x, g.w, NULL, g.y),
+                  CONVGEMM_STATUS_NOT_SUPPORTED, "IM2COL_GEMM", "IM2COL_GEMM");
+  expect_rejected(fwd(g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM, g.x, g.w, NULL, g.y),
+                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "IMPLICIT_GEMM");
+}
+END_TEST
+
+START_TEST(test_workspace_arguments) {
+  expect_rejected(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y,
+                                   NULL, 256, g.stream),
+                  CONVGEMM_STATUS_NULL_POINTER, "workspace", "NULL workspace of 256 bytes");
+  float host_ws[64];
+  expect_rejected(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y,
+                                   host_ws, sizeof host_ws, g.stream),
+                  CONVGEMM_STATUS_BAD_POINTER, "workspace", "host workspace");
+  /* More workspace than needed is accepted. */
+  void* ws = NULL;
+  CK_CUDA(cudaMalloc(&ws, 4096));
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y, ws,
+                               4096, g.stream));
+  static float y[kYElems];
+  fetch_y(y);
+  ck_assert_msg(memcmp(y, g.y_good, sizeof y) == 0, "the result differs from the first run's");
+  CK_CUDA(cudaFree(ws));
+}
+END_TEST
+
+/* ---- streams and devices ---------------------------------------------------------------- */
+
+START_TEST(test_default_streams) {
+  const cudaStream_t streams[3] = {NULL, cudaStreamLegacy, cudaStreamPerThread};
+  for (int i = 0; i < 3; ++i) {
+    poison_y();
+    CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y,
+                                 NULL, 0, streams[i]));
+    static float y[kYElems];
+    fetch_y(y);
+    ck_assert_msg(memcmp(y, g.y_good, sizeof y) == 0, "default stream %d gave other bits", i);
+  }
+}
+END_TEST
+
+START_TEST(test_current_device_is_left_alone) {
+  int before = -1, after = -2;
+  CK_CUDA(cudaGetDevice(&before));
+  CK_CONVGEMM(fwd(g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y));
+  CK_CUDA(cudaGetDevice(&after));
+  ck_assert_int_eq(after, before);
+  /* A rejected call too. */
+  CK_CONVGEMM_STATUS(fwd(g.desc, CONVGEMM_ALGO_DIRECT, NULL, g.w, NULL, g.y),
+                     CONVGEMM_STATUS_NULL_POINTER);
+  CK_CUDA(cudaGetDevice(&after));
+  ck_assert_int_eq(after, before);
+
+  int count = 0;
+  CK_CUDA(cudaGetDeviceCount(&count));
+  if (count < 2) {
+    printf("gpu_api_test: note: one GPU; forward from another current device not tested\n");
+    return;
+  }
+  /* The handle is bound to `before`; call from another current device. The library switches to
+   * the handle's device for the launch and back. */
+  const int other = before == 0 ? 1 : 0;
+  poison_y();
+  CK_CUDA(cudaSetDevice(other));
+  const convgemm_status_t s = fwd(g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y);
+  CK_CUDA(cudaGetDevice(&after));
+  CK_CUDA(cudaSetDevice(before));
+  CK_CONVGEMM(s);
+  ck_assert_int_eq(after, other);
+  static float y[kYElems];
+  fetch_y(y);
+  ck_assert_msg(memcmp(y, g.y_good, sizeof y) == 0, "the result differs from the first run's");
+}
+END_TEST
+
+START_TEST(test_other_device_stream_and_pointer) {
+  int count = 0;
+  CK_CUDA(cudaGetDeviceCount(&count));
+  if (count < 2) {
+    printf("gpu_api_test: note: one GPU; WRONG_DEVICE tests skipped\n");
+    return;
+  }
+  int mine = -1;
+  CK_CUDA(cudaGetDevice(&mine));
+  const int other = mine == 0 ? 1 : 0;
+  CK_CUDA(cudaSetDevice(other));
+  cudaStream_t other_stream;
+  float* other_x = NULL;
+  CK_CUDA(cudaStreamCreateWithFlags(&other_stream, cudaStreamNonBlocking));
+  CK_CUDA(cudaMalloc((void**)&other_x, kXElems * sizeof(float)));
+  CK_CUDA(cudaSetDevice(mine));
+  expect_rejected(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_DIRECT, g.x, g.w, NULL, g.y,
+                                   NULL, 0, other_stream),
+                  CONVGEMM_STATUS_WRONG_DEVICE, "stream", "stream of another device");
+  expect_rejected(fwd(g.desc, CONVGEMM_ALGO_DIRECT, other_x, g.w, NULL, g.y),
+                  CONVGEMM_STATUS_WRONG_DEVICE, "device", "x on another device");
+  int after = -1;
+  CK_CUDA(cudaGetDevice(&after));
+  ck_assert_int_eq(after, mine);
+  CK_CUDA(cudaSetDevice(other));
+  CK_CUDA(cudaFree(other_x));
+  CK_CUDA(cudaStreamDestroy(other_stream));
+  CK_CUDA(cudaSetDevice(mine));
+  /* A handle created while the other device is current is bound to it. */
+  CK_CUDA(cudaSetDevice(other));
+  convgemm_handle_t h = NULL;
+  CK_CONVGEMM(convgemm_create(&h));
+  int bound = -1;
+  CK_CONVGEMM(convgemm_get_device(h, &bound));
+  CK_CONVGEMM(convgemm_destroy(h));
+  CK_CUDA(cudaSetDevice(mine));
+  ck_assert_int_eq(bound, other);
+}
+END_TEST
+
+static Suite* api_suite(void) {
+  Suite* s = suite_create("gpu_api");
+  TCase* tc = tcase_create("forward_contract");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_queries);
+  tcase_add_test(tc, test_null_tensors);
+  tcase_add_test(tc, test_bias_must_match_the_descriptor);
+  tcase_add_test(tc, test_host_pointers);
+  tcase_add_test(tc, test_misaligned_pointers);
+  tcase_add_test(tc, test_overlapping_output);
+  tcase_add_test(tc, test_unknown_algorithm);
+  tcase_add_test(tc, test_unbuilt_algorithms_are_refused_not_replaced);
+  tcase_add_test(tc, test_workspace_arguments);
+  tcase_add_test(tc, test_default_streams);
+  tcase_add_test(tc, test_current_device_is_left_alone);
+  tcase_add_test(tc, test_other_device_stream_and_pointer);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+/* CK_NOFORK: CUDA and fork() don't mix. */
+int main(void) { return check_main_run(api_suite(), CK_NOFORK); }

@@ -1,0 +1,100 @@
+/*
+ * DIRECT (and AUTO) on the GPU against the float64 reference: the fixed cases of direct_cases.c
+ * (stride, padding, dilation, groups incl. depthwise and channel multiplier, bias, 1x1 to 11x11
+ * filters, odd sizes, N = 1, K = 1, K = 200, C/G not a multiple of 8, the GENERIC fallback) and
+ * DIRECT_RANDOM_CASES seeded random configurations, each in both math modes with every check of
+ * direct_case_runner.h. Random seeds start at $CONVGEMM_TEST_SEED (default below); a failure
+ * prints the case's seed and configuration.
+ *
+ * Run time: the float64 reference on the CPU dominates, about a second in all.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include <check.h>
+#include <cuda_runtime_api.h>
+
+#include "conv/convgemm.h"
+#include "conv/direct_conv2d_plan.h"
+#include "conv/internal.h"
+#include "tests/check_main.h"
+#include "tests/direct_case_runner.h"
+#include "tests/direct_cases.h"
+#include "tests/test_assert.h"
+#include "tests/test_random.h"
+
+enum { kDefaultSeed = 20240601 };
+
+static convgemm_handle_t g_handle;
+static cudaStream_t g_stream;
+
+/* A fresh handle and a non-blocking stream per test: the library must queue its work on the
+ * caller's stream, and a non-blocking one does not synchronize with the legacy default stream,
+ * so work wrongly put there would race the checks instead of hiding behind implicit syncs. */
+static void setup(void) {
+  CK_CONVGEMM(convgemm_create(&g_handle));
+  CK_CUDA(cudaStreamCreateWithFlags(&g_stream, cudaStreamNonBlocking));
+}
+
+static void teardown(void) {
+  CK_CUDA(cudaStreamDestroy(g_stream));
+  CK_CONVGEMM(convgemm_destroy(g_handle));
+}
+
+START_TEST(test_fixed_case) {
+  direct_case_t c;
+  direct_fixed_case(_i, &c);
+  direct_case_run(g_handle, g_stream, &c);
+}
+END_TEST
+
+START_TEST(test_random_case) {
+  direct_case_t c;
+  direct_random_case(test_base_seed(kDefaultSeed) + (uint64_t)_i, &c);
+  direct_case_run(g_handle, g_stream, &c);
+}
+END_TEST
+
+START_TEST(test_fixed_cases_reach_every_kernel_on_this_device) {
+  /* The fixed list was built to reach every kernel (cpu_direct_cases_test checks it on recorded
+   * H100 and A100 limits); check it on the card that ran it, so a pass here means each kernel
+   * was compared with the reference. */
+  int seen[4] = {0, 0, 0, 0};
+  for (int i = 0; i < direct_fixed_case_count(); ++i) {
+    direct_case_t c;
+    direct_fixed_case(i, &c);
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &c.params));
+    convgemm_direct_plan_t plan;
+    convgemm_direct_make_plan(desc, g_handle->info.max_smem_per_block, &plan);
+    ++seen[plan.tile];
+    convgemm_conv_desc_destroy(desc);
+  }
+  ck_assert_msg(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0,
+                "device with %d bytes of shared memory per block: K64 %d, K16 %d, K1 %d, "
+                "GENERIC %d cases",
+                g_handle->info.max_smem_per_block, seen[0], seen[1], seen[2], seen[3]);
+}
+END_TEST
+
+static Suite* direct_suite(void) {
+  Suite* s = suite_create("gpu_direct");
+  TCase* fixed = tcase_create("fixed_cases");
+  tcase_add_checked_fixture(fixed, setup, teardown);
+  tcase_add_test(fixed, test_fixed_cases_reach_every_kernel_on_this_device);
+  tcase_add_loop_test(fixed, test_fixed_case, 0, direct_fixed_case_count());
+  suite_add_tcase(s, fixed);
+
+  TCase* random = tcase_create("random_cases");
+  tcase_add_checked_fixture(random, setup, teardown);
+  tcase_add_loop_test(random, test_random_case, 0, DIRECT_RANDOM_CASES);
+  suite_add_tcase(s, random);
+  return s;
+}
+
+int main(void) {
+  printf("gpu_direct_test: random cases from seed %llu (set CONVGEMM_TEST_SEED to change)\n",
+         (unsigned long long)test_base_seed(kDefaultSeed));
+  /* CK_NOFORK: CUDA and fork() don't mix. */
+  return check_main_run(direct_suite(), CK_NOFORK);
+}
