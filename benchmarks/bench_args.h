@@ -1,0 +1,46 @@
+/* Command-line flags of conv_bench: the convolution (KernelBench level-1 problem 55 by default),
+ * which algorithms and math modes to run, and how to time them. */
+#ifndef CONVGEMM_BENCHMARKS_BENCH_ARGS_H_
+#define CONVGEMM_BENCHMARKS_BENCH_ARGS_H_
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conv/convgemm.h"
+
+#define BENCH_MAX_ALGOS 4
+
+typedef struct bench_args {
+  /* The convolution; math_mode is ignored (each mode in the list below gets its own descriptor). */
+  convgemm_conv2d_params_t params;
+  /* convgemm algorithms to run, in order; algos_given = 0: every one the library accepts. */
+  convgemm_algo_t algos[BENCH_MAX_ALGOS];
+  int n_algos;
+  int algos_given;
+  /* Math modes to run: one or both of CONVGEMM_MATH_DEFAULT, CONVGEMM_MATH_IEEE, in that order. */
+  convgemm_math_mode_t maths[2];
+  int n_maths;
+  int warmup;            /* untimed calls before timing each variant */
+  int iters;             /* timed calls per variant; 0 = automatic */
+  const char* json_path; /* NULL: no JSON file */
+} bench_args_t;
+
+typedef enum bench_args_status {
+  BENCH_ARGS_OK = 0,
+  BENCH_ARGS_HELP = 1,  /* --help was given: print the help and exit 0 */
+  BENCH_ARGS_ERROR = 2  /* `err` says what is wrong */
+} bench_args_status_t;
+
+/* Parses argv into *args (every default set first). On BENCH_ARGS_ERROR, err holds one line. */
+bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, char* err,
+                                     size_t err_len);
+
+void bench_args_print_help(FILE* out);
+
+/* "direct", "im2col_gemm", "implicit_gemm", "auto". */
+const char* bench_algo_name(convgemm_algo_t algo);
+
+/* "default", "ieee". */
+const char* bench_math_name(convgemm_math_mode_t math);
+
+#endif /* CONVGEMM_BENCHMARKS_BENCH_ARGS_H_ */

@@ -1,0 +1,59 @@
+/* The cuDNN baseline: descriptors for the convolution, the two ways PyTorch picks a cuDNN
+ * algorithm, and one forward call (convolution, then cudnnAddTensor for the bias).
+ *   heuristic: cudnnGetConvolutionForwardAlgorithm_v7, the first result whose workspace can be
+ *              allocated (PyTorch with torch.backends.cudnn.benchmark = False);
+ *   find:      cudnnFindConvolutionForwardAlgorithmEx on the real tensors with the largest
+ *              workspace that fits, the fastest result (cudnn.benchmark = True).
+ * As in PyTorch, the chosen result's mathType is set on the descriptor before each forward, and in
+ * IEEE mode only results with CUDNN_FMA_MATH are accepted. */
+#ifndef CONVGEMM_BENCHMARKS_CUDNN_CONV_H_
+#define CONVGEMM_BENCHMARKS_CUDNN_CONV_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#include "benchmarks/cudnn_api.h"
+#include "conv/convgemm.h"
+
+typedef struct bench_cudnn_conv {
+  const bench_cudnn_api_t* api;
+  cudnnHandle_t handle;
+  cudnnTensorDescriptor_t x_desc, y_desc, bias_desc;
+  cudnnFilterDescriptor_t w_desc;
+  cudnnConvolutionDescriptor_t conv_desc;
+  int has_bias;
+} bench_cudnn_conv_t;
+
+typedef struct bench_cudnn_choice {
+  cudnnConvolutionFwdAlgo_t algo;
+  cudnnMathType_t math_type;
+  size_t workspace_bytes;
+  void* workspace;   /* owned; bench_cudnn_choice_release frees it */
+  float find_ms;     /* cuDNN's own time of the algorithm in Find; -1 for the heuristic */
+} bench_cudnn_choice_t;
+
+/* Describes `params` (output P x Q, checked against cuDNN's own output shape) on `stream`. */
+void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api,
+                             const convgemm_conv2d_params_t* params, int64_t p, int64_t q,
+                             cudaStream_t stream);
+void bench_cudnn_conv_destroy(bench_cudnn_conv_t* c);
+
+void bench_cudnn_choose_heuristic(bench_cudnn_conv_t* c, convgemm_math_mode_t math,
+                                  bench_cudnn_choice_t* choice);
+
+/* Runs every algorithm on x, w and y (y is overwritten). */
+void bench_cudnn_choose_find(bench_cudnn_conv_t* c, convgemm_math_mode_t math, const float* x,
+                             const float* w, float* y, bench_cudnn_choice_t* choice);
+
+void bench_cudnn_choice_release(bench_cudnn_choice_t* choice);
+
+/* Queues y = conv(x, w) (+ bias) on the stream; dies on error. */
+void bench_cudnn_forward(const bench_cudnn_conv_t* c, const bench_cudnn_choice_t* choice,
+                         const float* x, const float* w, const float* bias, float* y);
+
+const char* bench_cudnn_algo_name(cudnnConvolutionFwdAlgo_t algo);
+const char* bench_cudnn_math_type_name(cudnnMathType_t math_type);
+
+#endif /* CONVGEMM_BENCHMARKS_CUDNN_CONV_H_ */

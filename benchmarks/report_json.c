@@ -1,0 +1,172 @@
+/* The report as JSON (--json PATH): header facts, rows, skipped algorithms, exit code. */
+#include <math.h>
+#include <stdio.h>
+
+#include "benchmarks/bench_args.h"
+#include "benchmarks/report.h"
+
+static void put_string(FILE* f, const char* s) {
+  fputc('"', f);
+  for (const unsigned char* c = (const unsigned char*)s; *c != '\0'; ++c) {
+    if (*c == '"' || *c == '\\')
+      fprintf(f, "\\%c", *c);
+    else if (*c == '\n')
+      fputs("\\n", f);
+    else if (*c < 0x20)
+      fprintf(f, "\\u%04x", *c);
+    else
+      fputc(*c, f);
+  }
+  fputc('"', f);
+}
+
+/* A number, or null when it is not finite (JSON has no NaN). */
+static void put_number(FILE* f, double v) {
+  if (isfinite(v))
+    fprintf(f, "%.9g", v);
+  else
+    fputs("null", f);
+}
+
+static void put_key(FILE* f, const char* key) {
+  put_string(f, key);
+  fputs(": ", f);
+}
+
+static void put_version(FILE* f, int v) { fprintf(f, "\"%d.%d\"", v / 1000, v % 1000 / 10); }
+
+static void put_row(FILE* f, const bench_row_t* row) {
+  fputs("    {", f);
+  put_key(f, "algorithm");
+  put_string(f, row->algo);
+  fputs(", ", f);
+  put_key(f, "math");
+  put_string(f, bench_math_name(row->math));
+  fputs(", ", f);
+  put_key(f, "library");
+  put_string(f, row->is_cudnn ? "cudnn" : "convgemm");
+  fputs(", ", f);
+  put_key(f, "backend_algo");
+  put_string(f, row->backend_algo);
+  fputs(", ", f);
+  put_key(f, "backend_math");
+  put_string(f, row->backend_math);
+  fprintf(f, ", \"workspace_bytes\": %zu, ", row->workspace_bytes);
+  put_key(f, "find_ms");
+  put_number(f, row->find_ms >= 0.0 ? row->find_ms : NAN);
+  if (row->timed) {
+    fprintf(f, ", \"iters\": %d, ", row->timing.iters);
+    put_key(f, "median_ms");
+    put_number(f, row->timing.median_ms);
+    fputs(", ", f);
+    put_key(f, "mean_ms");
+    put_number(f, row->timing.mean_ms);
+    fputs(", ", f);
+    put_key(f, "min_ms");
+    put_number(f, row->timing.min_ms);
+    fputs(", ", f);
+    put_key(f, "max_ms");
+    put_number(f, row->timing.max_ms);
+    fputs(", ", f);
+    put_key(f, "tflops");
+    put_number(f, row->tflops);
+  } else {
+    fputs(", \"iters\": 0, \"median_ms\": null, \"mean_ms\": null, \"min_ms\": null, "
+          "\"max_ms\": null, \"tflops\": null",
+          f);
+  }
+  fputs(", ", f);
+  put_key(f, "speedup_vs_cudnn");
+  put_number(f, row->timed && row->speedup > 0.0 ? row->speedup : NAN);
+  fputs(", ", f);
+  put_key(f, "max_abs_diff");
+  put_number(f, row->checked ? row->max_abs_diff : NAN);
+  fprintf(f, ", \"n_fail\": %llu, ", row->n_fail);
+  put_key(f, "check");
+  put_string(f, bench_verdict_name(row->verdict));
+  fputs(", ", f);
+  put_key(f, "message");
+  put_string(f, row->message);
+  fputs("}", f);
+}
+
+int bench_report_write_json(const char* path, const bench_report_t* r, int exit_code) {
+  FILE* f = fopen(path, "w");
+  if (f == NULL) return -1;
+  const bench_system_t* s = &r->system;
+  const convgemm_conv2d_params_t* p = &r->params;
+  fputs("{\n  \"tool\": \"conv_bench\",\n  \"device\": {", f);
+  fprintf(f, "\"index\": %d, ", s->device);
+  put_key(f, "name");
+  put_string(f, s->name);
+  fprintf(f, ", \"compute_capability\": \"%d.%d\", \"sm_count\": %d, \"memory_bytes\": %zu, "
+             "\"l2_bytes\": %d},\n",
+          s->cc_major, s->cc_minor, s->sm_count, s->total_memory, s->l2_bytes);
+  fputs("  \"versions\": {\"driver\": ", f);
+  put_version(f, s->driver_version);
+  fputs(", \"cuda_runtime\": ", f);
+  put_version(f, s->runtime_version);
+  fputs(", \"cudnn\": ", f);
+  if (s->cudnn_loaded)
+    fprintf(f, "\"%zu.%zu.%zu\", ", s->cudnn_version / 10000, s->cudnn_version / 100 % 100,
+            s->cudnn_version % 100);
+  else
+    fputs("null, ", f);
+  put_key(f, s->cudnn_loaded ? "cudnn_path" : "cudnn_error");
+  put_string(f, s->cudnn_path);
+  fprintf(f, ", \"convgemm\": \"%d.%d.%d\"},\n", s->convgemm_version / 10000,
+          s->convgemm_version / 100 % 100, s->convgemm_version % 100);
+  fprintf(f,
+          "  \"shape\": {\"n\": %lld, \"c\": %lld, \"h\": %lld, \"w\": %lld, \"k\": %lld, "
+          "\"r\": %lld, \"s\": %lld, \"pad_h\": %lld, \"pad_w\": %lld, \"stride_h\": %lld, "
+          "\"stride_w\": %lld, \"dilation_h\": %lld, \"dilation_w\": %lld, \"groups\": %lld, "
+          "\"bias\": %s, \"p\": %lld, \"q\": %lld},\n",
+          (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w, (long long)p->k,
+          (long long)p->r, (long long)p->s, (long long)p->pad_h, (long long)p->pad_w,
+          (long long)p->stride_h, (long long)p->stride_w, (long long)p->dilation_h,
+          (long long)p->dilation_w, (long long)p->groups, p->has_bias ? "true" : "false",
+          (long long)r->p, (long long)r->q);
+  fputs("  \"gflop\": ", f);
+  put_number(f, r->flops * 1e-9);
+  fputs(",\n  \"compulsory_bytes\": ", f);
+  put_number(f, r->x_bytes + r->w_bytes + r->bias_bytes + r->y_bytes);
+  fputs(",\n  \"bytes\": {\"x\": ", f);
+  put_number(f, r->x_bytes);
+  fputs(", \"w\": ", f);
+  put_number(f, r->w_bytes);
+  fputs(", \"bias\": ", f);
+  put_number(f, r->bias_bytes);
+  fputs(", \"y\": ", f);
+  put_number(f, r->y_bytes);
+  fprintf(f, "},\n  \"timing\": {\"method\": \"cuda_events\", \"l2_flush_bytes\": %zu, "
+             "\"warmup\": %d, \"iters\": ",
+          (size_t)BENCH_FLUSH_BYTES, r->warmup);
+  if (r->iters > 0)
+    fprintf(f, "%d", r->iters);
+  else
+    fputs("\"auto\"", f);
+  fprintf(f, "},\n  \"tolerance\": {\"atol\": %g, \"rtol\": %g},\n", (double)BENCH_ATOL,
+          (double)BENCH_RTOL);
+  fputs("  \"rows\": [\n", f);
+  for (int i = 0; i < r->n_rows; ++i) {
+    put_row(f, &r->rows[i]);
+    fputs(i + 1 < r->n_rows ? ",\n" : "\n", f);
+  }
+  fputs("  ],\n  \"skipped\": [", f);
+  for (int i = 0; i < r->n_skips; ++i) {
+    fputs(i > 0 ? ", {" : "{", f);
+    put_key(f, "algorithm");
+    put_string(f, r->skips[i].algo);
+    fputs(", ", f);
+    put_key(f, "math");
+    put_string(f, bench_math_name(r->skips[i].math));
+    fputs(", ", f);
+    put_key(f, "reason");
+    put_string(f, r->skips[i].reason);
+    fputs("}", f);
+  }
+  fprintf(f, "],\n  \"exit_code\": %d\n}\n", exit_code);
+  const int write_failed = ferror(f);
+  const int close_failed = fclose(f);
+  return write_failed || close_failed ? -1 : 0;
+}

@@ -1,0 +1,291 @@
+/* One math mode: the cuDNN rows, then the convgemm rows, each checked before it is timed. */
+#include "benchmarks/run_variants.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "benchmarks/check.h"
+
+/* Every byte 0xff: each float is 0xffffffff, a NaN. */
+#define POISON_BYTE 0xff
+
+/* ---- one call of each kind of variant (bench_call_fn) ---------------------------------------- */
+
+typedef struct cudnn_call {
+  const bench_cudnn_conv_t* conv;
+  const bench_cudnn_choice_t* choice;
+  const float *x, *w, *bias;
+  float* y;
+} cudnn_call_t;
+
+static void call_cudnn(void* ctx) {
+  const cudnn_call_t* c = ctx;
+  bench_cudnn_forward(c->conv, c->choice, c->x, c->w, c->bias, c->y);
+}
+
+typedef struct convgemm_call {
+  convgemm_handle_t handle;
+  convgemm_conv_desc_t desc;
+  convgemm_algo_t algo;
+  const float *x, *w, *bias;
+  float* y;
+  void* workspace;
+  size_t workspace_bytes;
+  cudaStream_t stream;
+} convgemm_call_t;
+
+static convgemm_status_t convgemm_call_once(const convgemm_call_t* c) {
+  return convgemm_forward(c->handle, c->desc, c->algo, c->x, c->w, c->bias, c->y, c->workspace,
+                          c->workspace_bytes, c->stream);
+}
+
+static void call_convgemm(void* ctx) {
+  const convgemm_call_t* c = ctx;
+  const convgemm_status_t st = convgemm_call_once(c);
+  if (st != CONVGEMM_STATUS_SUCCESS)
+    bench_die("convgemm_forward(%s) failed: %s: %s", bench_algo_name(c->algo),
+              convgemm_status_string(st), convgemm_get_last_error());
+}
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static void progress(convgemm_math_mode_t math, const char* algo, const char* what) {
+  fprintf(stderr, "conv_bench: [%s] %s: %s\n", bench_math_name(math), algo, what);
+}
+
+static void poison(const bench_session_t* s, float* y) {
+  CUDA_CHECK(cudaMemsetAsync(y, POISON_BYTE, s->y_elems * sizeof(float), s->stream));
+}
+
+/* Waits for the variant's first call; a failed kernel is reported with the variant's name. */
+static void finish_first_call(const bench_session_t* s, convgemm_math_mode_t math,
+                              const char* algo) {
+  const cudaError_t e = cudaStreamSynchronize(s->stream);
+  if (e != cudaSuccess)
+    bench_die("[%s] %s: cudaStreamSynchronize after the first call failed: %s (%s)",
+              bench_math_name(math), algo, cudaGetErrorName(e), cudaGetErrorString(e));
+}
+
+/* y against ref; without a reference, y against itself, which finds NaN and infinities only. */
+static void check_output(const bench_session_t* s, const float* y, const float* ref,
+                         bench_check_t* out) {
+  bench_verify(&s->verifier, y, ref != NULL ? ref : y, s->y_elems, out);
+}
+
+static void describe_failure(const bench_session_t* s, const bench_check_t* c, const char* when,
+                             char* buf, size_t len) {
+  const int64_t q = s->report->q, p = s->report->p, k = s->report->params.k;
+  const int64_t i = c->first_fail;
+  snprintf(buf, len,
+           "%s: %llu of %zu elements outside |y - ref| <= %g + %g*|ref|; first y[%lld, %lld, "
+           "%lld, %lld] = %.8g, ref %.8g",
+           when, c->n_fail, s->y_elems, (double)BENCH_ATOL, (double)BENCH_RTOL,
+           (long long)(i / (q * p * k)), (long long)(i / (q * p) % k), (long long)(i / q % p),
+           (long long)(i % q), (double)c->first_got, (double)c->first_want);
+}
+
+static double max_with_nan(double a, double b) { return isnan(a) || isnan(b) ? NAN : fmax(a, b); }
+
+/* The verdict of a candidate from the checks of its first call and of its last timed call. */
+static void judge(const bench_session_t* s, bench_row_t* row, const bench_check_t* first,
+                  const bench_check_t* last, int have_ref) {
+  if (!have_ref) {
+    row->checked = 0;
+    row->n_fail = first->n_fail + last->n_fail;
+    if (row->n_fail > 0) {
+      row->verdict = BENCH_VERDICT_FAIL;
+      snprintf(row->message, sizeof row->message,
+               "no cuDNN reference, but the output has non-finite elements (%llu after the first "
+               "call, %llu after timing)",
+               first->n_fail, last->n_fail);
+    } else {
+      row->verdict = BENCH_VERDICT_UNCHECKED;
+    }
+    return;
+  }
+  row->checked = 1;
+  row->max_abs_diff = max_with_nan(first->max_abs_diff, last->max_abs_diff);
+  if (first->n_fail > 0) {
+    row->verdict = BENCH_VERDICT_FAIL;
+    row->n_fail = first->n_fail;
+    describe_failure(s, first, "first call", row->message, sizeof row->message);
+  } else if (last->n_fail > 0) {
+    row->verdict = BENCH_VERDICT_FAIL;
+    row->n_fail = last->n_fail;
+    describe_failure(s, last, "last timed call", row->message, sizeof row->message);
+  } else {
+    row->verdict = BENCH_VERDICT_PASS;
+  }
+}
+
+static void set_timing(const bench_session_t* s, bench_row_t* row, const bench_timing_t* t,
+                       double ref_median_ms) {
+  row->timed = 1;
+  row->timing = *t;
+  row->tflops = s->report->flops / (t->median_ms * 1e-3) * 1e-12;
+  row->speedup = ref_median_ms > 0.0 ? ref_median_ms / t->median_ms : 0.0;
+}
+
+static void label_of(char* buf, size_t len, convgemm_math_mode_t math, const char* algo) {
+  snprintf(buf, len, "[%s] %s", bench_math_name(math), algo);
+}
+
+/* ---- cuDNN ----------------------------------------------------------------------------------- */
+
+static void fill_cudnn_row(bench_row_t* row, const char* name, convgemm_math_mode_t math,
+                           const bench_cudnn_choice_t* choice) {
+  snprintf(row->algo, sizeof row->algo, "%s", name);
+  row->is_cudnn = 1;
+  row->math = math;
+  snprintf(row->backend_algo, sizeof row->backend_algo, "%s", bench_cudnn_algo_name(choice->algo));
+  snprintf(row->backend_math, sizeof row->backend_math, "%s",
+           bench_cudnn_math_type_name(choice->math_type));
+  row->workspace_bytes = choice->workspace_bytes;
+  row->find_ms = choice->find_ms;
+}
+
+/* The "cudnn" row: computes the reference into `ref`, times into `y`. Returns its median. */
+static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math, float* ref,
+                                  float* y) {
+  char label[64];
+  label_of(label, sizeof label, math, "cudnn");
+  progress(math, "cudnn", "choosing the algorithm (cudnnGetConvolutionForwardAlgorithm_v7)");
+  bench_cudnn_choice_t choice;
+  bench_cudnn_choose_heuristic(s->cudnn, math, &choice);
+  bench_row_t* row = bench_report_add_row(s->report);
+  fill_cudnn_row(row, "cudnn", math, &choice);
+
+  progress(math, "cudnn", "computing the reference output");
+  cudnn_call_t call = {s->cudnn, &choice, s->x, s->w, s->bias, ref};
+  poison(s, ref);
+  call_cudnn(&call);
+  finish_first_call(s, math, "cudnn");
+  bench_check_t c;
+  check_output(s, ref, NULL, &c);
+  if (c.n_ref_nonfinite > 0)
+    bench_die("[%s] cuDNN's output (%s) has %llu non-finite elements; no reference",
+              bench_math_name(math), row->backend_algo, c.n_ref_nonfinite);
+  row->verdict = BENCH_VERDICT_REF;
+
+  call.y = y;
+  bench_timing_t t;
+  bench_time(&s->timer, label, call_cudnn, &call, &t);
+  set_timing(s, row, &t, t.median_ms);
+  bench_cudnn_choice_release(&choice);
+  return t.median_ms;
+}
+
+static void run_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const float* ref,
+                           float* y, double ref_median_ms) {
+  char label[64];
+  label_of(label, sizeof label, math, "cudnn_find");
+  progress(math, "cudnn_find", "cudnnFindConvolutionForwardAlgorithmEx (runs every algorithm)");
+  bench_cudnn_choice_t choice;
+  bench_cudnn_choose_find(s->cudnn, math, s->x, s->w, y, &choice);
+  bench_row_t* row = bench_report_add_row(s->report);
+  fill_cudnn_row(row, "cudnn_find", math, &choice);
+
+  progress(math, "cudnn_find", "checking");
+  cudnn_call_t call = {s->cudnn, &choice, s->x, s->w, s->bias, y};
+  poison(s, y);
+  call_cudnn(&call);
+  finish_first_call(s, math, "cudnn_find");
+  bench_check_t first, last;
+  check_output(s, y, ref, &first);
+  bench_timing_t t;
+  bench_time(&s->timer, label, call_cudnn, &call, &t);
+  check_output(s, y, ref, &last);
+  judge(s, row, &first, &last, 1);
+  set_timing(s, row, &t, ref_median_ms);
+  bench_cudnn_choice_release(&choice);
+}
+
+/* ---- convgemm -------------------------------------------------------------------------------- */
+
+static convgemm_conv_desc_t make_desc(const bench_session_t* s, convgemm_math_mode_t math) {
+  convgemm_conv2d_params_t params = s->args->params;
+  params.math_mode = math;
+  convgemm_conv_desc_t desc = NULL;
+  const convgemm_status_t st = convgemm_conv_desc_create(&desc, &params);
+  if (st != CONVGEMM_STATUS_SUCCESS)
+    bench_die("convgemm_conv_desc_create (%s math) failed: %s: %s", bench_math_name(math),
+              convgemm_status_string(st), convgemm_get_last_error());
+  return desc;
+}
+
+static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
+                              convgemm_conv_desc_t desc, convgemm_algo_t algo, const float* ref,
+                              float* y, double ref_median_ms) {
+  const char* name = bench_algo_name(algo);
+  const convgemm_status_t supported = convgemm_check_algorithm(s->convgemm, desc, algo);
+  if (supported == CONVGEMM_STATUS_NOT_SUPPORTED) {
+    progress(math, name, "not supported, skipped");
+    bench_report_add_skip(s->report, name, math, convgemm_get_last_error());
+    return;
+  }
+  bench_check_convgemm(supported, "convgemm_check_algorithm", __FILE__, __LINE__);
+  convgemm_algo_t resolved = algo;
+  if (algo == CONVGEMM_ALGO_AUTO)
+    CONVGEMM_CHECK(convgemm_get_algorithm(s->convgemm, desc, &resolved));
+  size_t ws_min = 0, ws_pref = 0;
+  CONVGEMM_CHECK(convgemm_get_workspace_size(s->convgemm, desc, algo, &ws_min, &ws_pref));
+  size_t ws_bytes = ws_pref;
+  void* ws = bench_device_try_alloc(ws_pref, "convgemm workspace (preferred size)");
+  if (ws == NULL && ws_pref > 0) {
+    fprintf(stderr, "conv_bench: [%s] %s: preferred workspace %.3f GB does not fit; using the "
+                    "minimum %.3f GB\n",
+            bench_math_name(math), name, (double)ws_pref * 1e-9, (double)ws_min * 1e-9);
+    ws_bytes = ws_min;
+    ws = bench_device_alloc(ws_min, "convgemm workspace (minimum size)");
+  }
+
+  bench_row_t* row = bench_report_add_row(s->report);
+  snprintf(row->algo, sizeof row->algo, "%s", name);
+  row->math = math;
+  snprintf(row->backend_algo, sizeof row->backend_algo, "%s", bench_algo_name(resolved));
+  row->workspace_bytes = ws_bytes;
+
+  progress(math, name, "checking");
+  convgemm_call_t call = {s->convgemm, desc, algo, s->x, s->w, s->bias, y, ws, ws_bytes,
+                          s->stream};
+  poison(s, y);
+  const convgemm_status_t st = convgemm_call_once(&call);
+  if (st != CONVGEMM_STATUS_SUCCESS) {
+    row->verdict = BENCH_VERDICT_ERROR;
+    snprintf(row->message, sizeof row->message, "convgemm_forward returned %s: %s",
+             convgemm_status_string(st), convgemm_get_last_error());
+    progress(math, name, row->message);
+    bench_device_free(ws);
+    return;
+  }
+  finish_first_call(s, math, name);
+  bench_check_t first, last;
+  check_output(s, y, ref, &first);
+  char label[64];
+  label_of(label, sizeof label, math, name);
+  bench_timing_t t;
+  bench_time(&s->timer, label, call_convgemm, &call, &t);
+  check_output(s, y, ref, &last);
+  judge(s, row, &first, &last, ref != NULL);
+  set_timing(s, row, &t, ref_median_ms);
+  bench_device_free(ws);
+}
+
+void bench_run_math_mode(bench_session_t* s, convgemm_math_mode_t math) {
+  const size_t y_bytes = s->y_elems * sizeof(float);
+  float* y = bench_device_alloc(y_bytes, "candidate y");
+  float* ref = NULL;
+  double ref_median_ms = 0.0;
+  if (s->cudnn != NULL) {
+    ref = bench_device_alloc(y_bytes, "reference y");
+    ref_median_ms = run_cudnn_reference(s, math, ref, y);
+    run_cudnn_find(s, math, ref, y, ref_median_ms);
+  }
+  convgemm_conv_desc_t desc = make_desc(s, math);
+  for (int i = 0; i < s->args->n_algos; ++i)
+    run_convgemm_algo(s, math, desc, s->args->algos[i], ref, y, ref_median_ms);
+  CONVGEMM_CHECK(convgemm_conv_desc_destroy(desc));
+  bench_device_free(ref);
+  bench_device_free(y);
+}

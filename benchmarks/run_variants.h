@@ -1,0 +1,35 @@
+/* Runs every variant of one math mode: the cuDNN reference ("cudnn"), "cudnn_find", then each
+ * convgemm algorithm. Per variant: correctness first (output poisoned with NaN, one call, compared
+ * with the reference), then timing, then the output of the last timed call is compared again. */
+#ifndef CONVGEMM_BENCHMARKS_RUN_VARIANTS_H_
+#define CONVGEMM_BENCHMARKS_RUN_VARIANTS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#include "benchmarks/bench_args.h"
+#include "benchmarks/cudnn_conv.h"
+#include "benchmarks/report.h"
+#include "benchmarks/timing.h"
+#include "benchmarks/verify.h"
+#include "conv/convgemm.h"
+
+typedef struct bench_session {
+  const bench_args_t* args;
+  convgemm_handle_t convgemm;
+  bench_cudnn_conv_t* cudnn;  /* NULL when cuDNN was not found: nothing to check against */
+  const float *x, *w, *bias;  /* bias NULL without --bias */
+  size_t y_elems;
+  cudaStream_t stream;
+  bench_timer_t timer;
+  bench_verifier_t verifier;
+  bench_report_t* report;
+} bench_session_t;
+
+/* Appends this math mode's rows (and skips) to session->report. Allocates one reference y and
+ * one candidate y and frees both before returning. */
+void bench_run_math_mode(bench_session_t* session, convgemm_math_mode_t math);
+
+#endif /* CONVGEMM_BENCHMARKS_RUN_VARIANTS_H_ */

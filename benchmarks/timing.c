@@ -1,0 +1,102 @@
+/* CUDA-event timing with an L2 flush before every call; median and mean. */
+#include "benchmarks/timing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "benchmarks/check.h"
+
+void bench_timer_init(bench_timer_t* t, cudaStream_t stream, int warmup, int iters) {
+  t->stream = stream;
+  t->flush = bench_device_alloc(BENCH_FLUSH_BYTES, "L2 flush buffer");
+  t->warmup = warmup;
+  t->iters = iters;
+}
+
+void bench_timer_destroy(bench_timer_t* t) {
+  bench_device_free(t->flush);
+  t->flush = NULL;
+}
+
+static void flush_l2(const bench_timer_t* t) {
+  CUDA_CHECK(cudaMemsetAsync(t->flush, 0x5a, BENCH_FLUSH_BYTES, t->stream));
+}
+
+static int compare_double(const void* a, const void* b) {
+  const double x = *(const double*)a, y = *(const double*)b;
+  return (x > y) - (x < y);
+}
+
+/* Milliseconds of flush + call, for choosing the iteration count. */
+static double warmup_call(const bench_timer_t* t, bench_call_fn fn, void* ctx,
+                          cudaEvent_t begin, cudaEvent_t end) {
+  CUDA_CHECK(cudaEventRecord(begin, t->stream));
+  flush_l2(t);
+  fn(ctx);
+  CUDA_CHECK(cudaEventRecord(end, t->stream));
+  CUDA_CHECK(cudaEventSynchronize(end));
+  float ms = 0.0f;
+  CUDA_CHECK(cudaEventElapsedTime(&ms, begin, end));
+  return ms;
+}
+
+static int auto_iters(double ms_per_call) {
+  if (!(ms_per_call > 0.0)) return BENCH_MAX_ITERS;
+  const double n = BENCH_TARGET_MS / ms_per_call;
+  if (n < BENCH_MIN_ITERS) return BENCH_MIN_ITERS;
+  if (n > BENCH_MAX_ITERS) return BENCH_MAX_ITERS;
+  return (int)n;
+}
+
+void bench_time(const bench_timer_t* t, const char* label, bench_call_fn fn, void* ctx,
+                bench_timing_t* out) {
+  cudaEvent_t begin, end;
+  CUDA_CHECK(cudaEventCreate(&begin));
+  CUDA_CHECK(cudaEventCreate(&end));
+  /* Automatic iterations need one measured call even with --warmup 0. */
+  const int warmup = t->iters == 0 && t->warmup == 0 ? 1 : t->warmup;
+  fprintf(stderr, "conv_bench: %s: %d warm-up call%s\n", label, warmup, warmup == 1 ? "" : "s");
+  double fastest = 0.0;
+  for (int i = 0; i < warmup; ++i) {
+    const double ms = warmup_call(t, fn, ctx, begin, end);
+    if (i == 0 || ms < fastest) fastest = ms;
+  }
+  CUDA_CHECK(cudaEventDestroy(begin));
+  CUDA_CHECK(cudaEventDestroy(end));
+
+  const int iters = t->iters > 0 ? t->iters : auto_iters(fastest);
+  fprintf(stderr, "conv_bench: %s: %d timed call%s\n", label, iters, iters == 1 ? "" : "s");
+  cudaEvent_t* starts = malloc(sizeof(cudaEvent_t) * (size_t)iters);
+  cudaEvent_t* stops = malloc(sizeof(cudaEvent_t) * (size_t)iters);
+  double* ms = malloc(sizeof(double) * (size_t)iters);
+  if (starts == NULL || stops == NULL || ms == NULL) bench_die("out of host memory");
+  for (int i = 0; i < iters; ++i) {
+    CUDA_CHECK(cudaEventCreate(&starts[i]));
+    CUDA_CHECK(cudaEventCreate(&stops[i]));
+  }
+  for (int i = 0; i < iters; ++i) {
+    flush_l2(t);
+    CUDA_CHECK(cudaEventRecord(starts[i], t->stream));
+    fn(ctx);
+    CUDA_CHECK(cudaEventRecord(stops[i], t->stream));
+  }
+  CUDA_CHECK(cudaStreamSynchronize(t->stream));
+  double sum = 0.0;
+  for (int i = 0; i < iters; ++i) {
+    float e = 0.0f;
+    CUDA_CHECK(cudaEventElapsedTime(&e, starts[i], stops[i]));
+    ms[i] = e;
+    sum += e;
+    CUDA_CHECK(cudaEventDestroy(starts[i]));
+    CUDA_CHECK(cudaEventDestroy(stops[i]));
+  }
+  qsort(ms, (size_t)iters, sizeof(double), compare_double);
+  out->iters = iters;
+  out->mean_ms = sum / iters;
+  out->median_ms = iters % 2 == 1 ? ms[iters / 2] : 0.5 * (ms[iters / 2 - 1] + ms[iters / 2]);
+  out->min_ms = ms[0];
+  out->max_ms = ms[iters - 1];
+  free(starts);
+  free(stops);
+  free(ms);
+}
