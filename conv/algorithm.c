@@ -36,8 +36,9 @@ convgemm_status_t convgemm_algorithm_supports(const struct convgemm_conv_desc* d
     case CONVGEMM_ALGO_IM2COL_GEMM:
     case CONVGEMM_ALGO_IMPLICIT_GEMM:
       return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
-                           "algorithm %s is not built in convgemm %d; use DIRECT or AUTO",
-                           algo_name(algo), CONVGEMM_VERSION);
+                           "algorithm %s is not built in convgemm %d.%d.%d; use DIRECT or AUTO",
+                           algo_name(algo), CONVGEMM_VERSION_MAJOR, CONVGEMM_VERSION_MINOR,
+                           CONVGEMM_VERSION_PATCH);
     case CONVGEMM_ALGO_AUTO:
       break;
   }

@@ -206,11 +206,6 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
 template <typename Kernel>
 cudaError_t launch(Kernel kernel, int64_t blocks, size_t smem, cudaStream_t stream,
                    const DirectArgs& args) {
-  if (smem > 48 * 1024) {
-    const cudaError_t e =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-    if (e != cudaSuccess) return e;
-  }
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)(blocks < INT32_MAX ? blocks : INT32_MAX));
   config.blockDim = dim3(CONVGEMM_DIRECT_THREADS);
@@ -221,6 +216,25 @@ cudaError_t launch(Kernel kernel, int64_t blocks, size_t smem, cudaStream_t stre
 
 }  // namespace
 }  // namespace convgemm
+
+extern "C" cudaError_t convgemm_direct_configure(int max_smem_per_block) {
+  using namespace convgemm;
+  // NOTES: the dynamic shared-memory limit is a per-kernel, per-device setting shared by every
+  // thread of the process; setting it per launch to the launch's size races between threads
+  // (measured: launches failing with cudaErrorLaunchOutOfResources). Raising it once to the
+  // device's maximum, the same value from every caller, is race-free.
+  const void* kernels[] = {
+      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<8, 8, 8, 32>),
+      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<4, 4, 8, 64>),
+      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<1, 1, 8, 256>),
+  };
+  for (const void* k : kernels) {
+    const cudaError_t e =
+        cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+    if (e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
 
 extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,
                                                     const convgemm_direct_plan_t* plan,

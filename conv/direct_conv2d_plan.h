@@ -60,6 +60,10 @@ convgemm_direct_tile_shape_t convgemm_direct_tile_shape(convgemm_direct_tile_t t
 void convgemm_direct_make_plan(const struct convgemm_conv_desc* desc, int max_smem_per_block,
                                convgemm_direct_plan_t* plan);
 
+/* Lets DIRECT's kernels use up to `max_smem_per_block` bytes of dynamic shared memory on the
+ * current device. Called once per handle by convgemm_create. */
+cudaError_t convgemm_direct_configure(int max_smem_per_block);
+
 /* Queues the plan's kernel on `stream` (the current device must be the data's device) and
  * returns the launch's error code; it records no message (the caller does). */
 cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,

@@ -3,6 +3,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "conv/direct_conv2d_plan.h"
 #include "conv/internal.h"
 
 static convgemm_status_t cuda_fail(cudaError_t e, const char* what) {
@@ -36,6 +37,8 @@ convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
     return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
                          "device %d has compute capability %d.%d; convgemm needs 8.0 or newer",
                          info.device, info.cc_major, info.cc_minor);
+  const cudaError_t configured = convgemm_direct_configure(info.max_smem_per_block);
+  if (configured != cudaSuccess) return cuda_fail(configured, "configuring the DIRECT kernels");
   struct convgemm_handle* h = malloc(sizeof *h);
   if (h == NULL) return convgemm_fail(CONVGEMM_STATUS_ALLOC_FAILED, "out of host memory");
   h->info = info;

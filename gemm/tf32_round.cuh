@@ -14,8 +14,11 @@
 namespace convgemm {
 
 // x rounded to TF32 (10 mantissa bits) to nearest, ties away from zero; low 13 bits zero.
-// NaN and Inf pass through; values past TF32's range round to Inf as cvt.rna does.
+// Inf passes through and values past TF32's range round to Inf, as cvt.rna does. NaN is
+// returned unchanged: cvt.rna clears the low 13 bits, which turns a NaN whose payload lies only
+// there (0x7F800001) into Inf (measured on an H200).
 __device__ __forceinline__ float tf32_round_rna(float x) {
+  if (x != x) return x;
   uint32_t bits;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
   return __uint_as_float(bits);

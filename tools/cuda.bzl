@@ -21,8 +21,6 @@ NVCC_FLAGS = CUDA_ARCH_FLAGS + [
     "-Xcompiler=-Wall",
     "-Xptxas=-warn-spills",
     "--Werror=all-warnings",
-    "-I.",
-    "-I$(GENDIR)",
 ]
 
 def cuda_library(name, srcs, hdrs = [], cuda_hdrs = [], deps = [], copts = [], **kwargs):
@@ -37,6 +35,10 @@ def cuda_library(name, srcs, hdrs = [], cuda_hdrs = [], deps = [], copts = [], *
       copts: extra nvcc flags.
       **kwargs: passed to the cc_library (visibility, ...).
     """
+    # Includes are written from the repository root ("conv/convgemm.h"); when convgemm is an
+    # external repository of another workspace, that root is external/<name>.
+    root = Label("//:BUILD").workspace_root or "."
+    include_flags = ["-I" + root, "-I$(GENDIR)/" + root]
     objs = []
     for src in srcs:
         stem = src.replace("/", "_").rsplit(".", 1)[0]
@@ -45,7 +47,7 @@ def cuda_library(name, srcs, hdrs = [], cuda_hdrs = [], deps = [], copts = [], *
             name = "%s_%s_nvcc" % (name, stem),
             srcs = [src] + hdrs + cuda_hdrs,
             outs = [obj],
-            cmd = " ".join([NVCC] + NVCC_FLAGS + copts + ["-c", "$(location %s)" % src, "-o", "$@"]),
+            cmd = " ".join([NVCC] + NVCC_FLAGS + include_flags + copts + ["-c", "$(location %s)" % src, "-o", "$@"]),
             message = "nvcc %s" % src,
         )
         objs.append(obj)
