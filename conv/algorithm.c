@@ -1,8 +1,9 @@
 /* Which algorithm runs a descriptor: support checks, AUTO's choice, workspace sizes.
  * Pure host code, CPU-tested. */
+#include "conv/im2col_gemm_plan.h"
 #include "conv/internal.h"
 
-static const char* algo_name(convgemm_algo_t algo) {
+const char* convgemm_algo_name(convgemm_algo_t algo) {
   switch (algo) {
     case CONVGEMM_ALGO_DIRECT: return "DIRECT";
     case CONVGEMM_ALGO_IM2COL_GEMM: return "IM2COL_GEMM";
@@ -19,25 +20,34 @@ static int algo_is_known(convgemm_algo_t algo) {
 
 convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info) {
-  (void)desc;
   (void)info;
-  /* DIRECT is the only algorithm built so far; the GEMM algorithms join with their rules. */
+  /* GEMM pays off once each output channel has enough reduction work and enough channels share
+   * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay
+   * DIRECT. Thresholds from the small_channels suite (docs/optimization_log.md). */
+  const int64_t reduction = desc->c_per_group * desc->params.r * desc->params.s;
+  const int64_t min_k_per_group = desc->params.math_mode == CONVGEMM_MATH_IEEE
+                                      ? CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32
+                                      : CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32;
+  if (desc->k_per_group >= min_k_per_group &&
+      reduction >= CONVGEMM_AUTO_GEMM_MIN_REDUCTION &&
+      convgemm_im2col_gemm_fits(desc))
+    return CONVGEMM_ALGO_IM2COL_GEMM;
   return CONVGEMM_ALGO_DIRECT;
 }
 
 convgemm_status_t convgemm_algorithm_supports(const struct convgemm_conv_desc* desc,
                                               const convgemm_device_info_t* info,
                                               convgemm_algo_t algo) {
-  (void)desc;
   (void)info;
   switch (algo) {
     case CONVGEMM_ALGO_DIRECT:
       return CONVGEMM_STATUS_SUCCESS;
     case CONVGEMM_ALGO_IM2COL_GEMM:
+      return convgemm_im2col_gemm_supports(desc);
     case CONVGEMM_ALGO_IMPLICIT_GEMM:
       return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
                            "algorithm %s is not built in convgemm %d.%d.%d; use DIRECT or AUTO",
-                           algo_name(algo), CONVGEMM_VERSION_MAJOR, CONVGEMM_VERSION_MINOR,
+                           convgemm_algo_name(algo), CONVGEMM_VERSION_MAJOR, CONVGEMM_VERSION_MINOR,
                            CONVGEMM_VERSION_PATCH);
     case CONVGEMM_ALGO_AUTO:
       break;
@@ -74,16 +84,17 @@ convgemm_status_t convgemm_workspace_bytes(const struct convgemm_conv_desc* desc
                                            const convgemm_device_info_t* info,
                                            convgemm_algo_t resolved, size_t* min_bytes,
                                            size_t* preferred_bytes) {
-  (void)desc;
-  (void)info;
   switch (resolved) {
     case CONVGEMM_ALGO_DIRECT:
       *min_bytes = 0;
       *preferred_bytes = 0;
       return CONVGEMM_STATUS_SUCCESS;
+    case CONVGEMM_ALGO_IM2COL_GEMM:
+      convgemm_im2col_gemm_workspace(desc, info, min_bytes, preferred_bytes);
+      return CONVGEMM_STATUS_SUCCESS;
     default:
       return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "no workspace rule for algorithm %s",
-                           algo_name(resolved));
+                           convgemm_algo_name(resolved));
   }
 }
 

@@ -46,6 +46,9 @@ extern "C" {
 #define CONVGEMM_VERSION \
   (CONVGEMM_VERSION_MAJOR * 10000 + CONVGEMM_VERSION_MINOR * 100 + CONVGEMM_VERSION_PATCH)
 
+/* Alignment in bytes convgemm_forward requires of a workspace pointer (cuBLASLt's). */
+#define CONVGEMM_WORKSPACE_ALIGNMENT 256
+
 typedef enum convgemm_status {
   CONVGEMM_STATUS_SUCCESS = 0,
   CONVGEMM_STATUS_NULL_POINTER = 1,        /* a required pointer argument is NULL */
@@ -82,7 +85,9 @@ typedef enum convgemm_math_mode {
 
 typedef enum convgemm_algo {
   CONVGEMM_ALGO_DIRECT = 0,        /* tiled direct convolution on CUDA cores; any descriptor */
-  CONVGEMM_ALGO_IM2COL_GEMM = 1,   /* on-the-fly im2col into workspace + cuBLAS GEMMs per group */
+  CONVGEMM_ALGO_IM2COL_GEMM = 1,   /* on-the-fly im2col into workspace + cuBLASLt GEMMs per group;
+                                      needs workspace; repeated calls with the same descriptor
+                                      and pointers replay a CUDA graph cached in the handle */
   CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores */
   CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
 } convgemm_algo_t;
@@ -119,13 +124,14 @@ const char* convgemm_get_last_error(void);
 /* ---- handle ----------------------------------------------------------------------------- */
 
 /* Creates a handle bound to the current CUDA device (cudaGetDevice). It records the device's
- * properties; it allocates no device memory. Statuses: NULL_POINTER, CUDA_ERROR (no device,
- * or the runtime failed), NOT_SUPPORTED (device older than compute capability 8.0),
- * ALLOC_FAILED. */
+ * properties and creates two streams, three events and a cuBLASLt handle there (IM2COL_GEMM's).
+ * Statuses: NULL_POINTER, CUDA_ERROR (no device, or the runtime failed), CUBLAS_ERROR,
+ * NOT_SUPPORTED (device older than compute capability 8.0), ALLOC_FAILED. */
 convgemm_status_t convgemm_create(convgemm_handle_t* handle);
 
-/* Releases the handle. NULL is accepted and does nothing. The caller must make sure no work
- * queued with the handle is still needed by it (forward keeps no device state yet). */
+/* Releases the handle. NULL is accepted and does nothing. Work already queued through the handle
+ * still completes (its streams and graphs are released by the runtime afterwards); nothing here
+ * waits for the device. */
 convgemm_status_t convgemm_destroy(convgemm_handle_t handle);
 
 /* The CUDA device ordinal the handle is bound to. Statuses: NULL_POINTER. */
@@ -182,7 +188,9 @@ convgemm_status_t convgemm_get_workspace_size(convgemm_handle_t handle, convgemm
  * x, w, y (and bias if the descriptor has one) must be device memory of the handle's device,
  * 4-byte aligned, sized as described at the top of this file; bias must be NULL if the
  * descriptor has none. y must not overlap x, w or bias. workspace may be NULL when
- * workspace_bytes is 0; otherwise device memory of at least the algorithm's minimum.
+ * workspace_bytes is 0; otherwise CONVGEMM_WORKSPACE_ALIGNMENT-byte aligned device memory (as
+ * cudaMalloc returns) of at least the algorithm's minimum (more, up to the preferred size, makes IM2COL_GEMM faster; any size gives correct
+ * results). The workspace must not be used by other work until this call's work is done.
  * The caller's current device is left as it was.
  * Statuses, all before anything is launched: NULL_POINTER, BAD_ENUM, NOT_SUPPORTED (the
  * algorithm can't run this descriptor: never silently replaced by another), BAD_POINTER,

@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include "conv/direct_conv2d_plan.h"
+#include "conv/im2col_gemm.h"
 #include "conv/internal.h"
 
 /* x, w, bias and y must be device (or managed) memory of `device`, 4-byte aligned. */
@@ -32,6 +33,12 @@ static convgemm_status_t check_tensor_pointer(const char* name, const void* ptr,
 static convgemm_status_t check_stream(cudaStream_t stream, int device) {
   if (stream == NULL || stream == cudaStreamLegacy || stream == cudaStreamPerThread)
     return CONVGEMM_STATUS_SUCCESS; /* the default streams of the device made current below */
+  /* A stream being captured into a graph can't be asked for its device (the runtime refuses);
+   * a wrong one then fails at the first launch with CUDA_ERROR. */
+  enum cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(stream, &capturing) == cudaSuccess &&
+      capturing != cudaStreamCaptureStatusNone)
+    return CONVGEMM_STATUS_SUCCESS;
   int stream_device = -1;
   const cudaError_t e = cudaStreamGetDevice(stream, &stream_device);
   if (e != cudaSuccess) {
@@ -52,7 +59,9 @@ static int ranges_overlap(const void* a, int64_t a_bytes, const void* b, int64_t
 }
 
 static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, const void* x,
-                                        const void* w, const void* bias, void* y, int device) {
+                                        const void* w, const void* bias, void* y,
+                                        const void* workspace, size_t workspace_bytes,
+                                        int device) {
   CONVGEMM_TRY(check_tensor_pointer("x", x, device));
   CONVGEMM_TRY(check_tensor_pointer("w", w, device));
   CONVGEMM_TRY(check_tensor_pointer("y", y, device));
@@ -63,14 +72,22 @@ static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, cons
       (bias != NULL && ranges_overlap(y, d->y_elems * f, bias, d->params.k * f)))
     return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
                          "y must not overlap x, w or bias (in-place convolution is not supported)");
+  const int64_t ws = (int64_t)workspace_bytes;
+  if (ws > 0 && (ranges_overlap(workspace, ws, x, d->x_elems * f) ||
+                 ranges_overlap(workspace, ws, w, d->w_elems * f) ||
+                 ranges_overlap(workspace, ws, y, d->y_elems * f) ||
+                 (bias != NULL && ranges_overlap(workspace, ws, bias, d->params.k * f))))
+    return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
+                         "the workspace must not overlap x, w, bias or y");
   return CONVGEMM_STATUS_SUCCESS;
 }
 
-static convgemm_status_t run(const struct convgemm_handle* h, const struct convgemm_conv_desc* d,
+static convgemm_status_t run(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
                              convgemm_algo_t algo, const void* x, const void* w, const void* bias,
-                             void* y, cudaStream_t stream) {
+                             void* y, void* workspace, size_t workspace_bytes,
+                             cudaStream_t stream) {
   CONVGEMM_TRY(check_stream(stream, h->info.device));
-  CONVGEMM_TRY(check_pointers(d, x, w, bias, y, h->info.device));
+  CONVGEMM_TRY(check_pointers(d, x, w, bias, y, workspace, workspace_bytes, h->info.device));
   switch (algo) {
     case CONVGEMM_ALGO_DIRECT: {
       convgemm_direct_plan_t plan;
@@ -81,6 +98,8 @@ static convgemm_status_t run(const struct convgemm_handle* h, const struct convg
                              cudaGetErrorName(e), cudaGetErrorString(e));
       return CONVGEMM_STATUS_SUCCESS;
     }
+    case CONVGEMM_ALGO_IM2COL_GEMM:
+      return convgemm_im2col_gemm_forward(h, d, x, w, bias, y, workspace, workspace_bytes, stream);
     default:
       return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "no launcher for algorithm %d",
                            (int)algo);
@@ -111,8 +130,13 @@ convgemm_status_t convgemm_forward(convgemm_handle_t handle, convgemm_conv_desc_
   if (workspace_bytes > 0 && workspace == NULL)
     return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER,
                          "workspace is NULL but workspace_bytes is %zu", workspace_bytes);
-  if (workspace_bytes > 0)
+  if (workspace_bytes > 0) {
+    if (((uintptr_t)workspace & (CONVGEMM_WORKSPACE_ALIGNMENT - 1)) != 0)
+      return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
+                           "workspace (%p) must be aligned to %d bytes (cudaMalloc's alignment)",
+                           workspace, CONVGEMM_WORKSPACE_ALIGNMENT);
     CONVGEMM_TRY(check_tensor_pointer("workspace", workspace, handle->info.device));
+  }
 
   int caller_device = -1;
   cudaError_t e = cudaGetDevice(&caller_device);
@@ -125,7 +149,8 @@ convgemm_status_t convgemm_forward(convgemm_handle_t handle, convgemm_conv_desc_
       return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "cudaSetDevice(%d) failed: %s",
                            handle->info.device, cudaGetErrorString(e));
   }
-  const convgemm_status_t status = run(handle, desc, resolved, x, w, bias, y, stream);
+  const convgemm_status_t status =
+      run(handle, desc, resolved, x, w, bias, y, workspace, workspace_bytes, stream);
   if (caller_device != handle->info.device) {
     e = cudaSetDevice(caller_device);
     if (e != cudaSuccess && status == CONVGEMM_STATUS_SUCCESS)

@@ -5,6 +5,7 @@
 
 #include "conv/direct_conv2d_plan.h"
 #include "conv/internal.h"
+#include "gemm/cublaslt_gemm.h"
 
 static convgemm_status_t cuda_fail(cudaError_t e, const char* what) {
   return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "%s failed: %s (%s)", what, cudaGetErrorName(e),
@@ -15,6 +16,20 @@ static convgemm_status_t read_attribute(int* value, enum cudaDeviceAttr attr, in
                                         const char* name) {
   const cudaError_t e = cudaDeviceGetAttribute(value, attr, device);
   return e == cudaSuccess ? CONVGEMM_STATUS_SUCCESS : cuda_fail(e, name);
+}
+
+/* The streams, events and cuBLASLt handle IM2COL_GEMM uses, on the current (the handle's) device. */
+static convgemm_status_t create_resources(struct convgemm_handle* h) {
+  cudaError_t e;
+  for (int i = 0; i < CONVGEMM_HANDLE_STREAMS; ++i) {
+    if ((e = cudaStreamCreateWithFlags(&h->streams[i], cudaStreamNonBlocking)) != cudaSuccess)
+      return cuda_fail(e, "creating a stream");
+    if ((e = cudaEventCreateWithFlags(&h->join[i], cudaEventDisableTiming)) != cudaSuccess)
+      return cuda_fail(e, "creating an event");
+  }
+  if ((e = cudaEventCreateWithFlags(&h->fork, cudaEventDisableTiming)) != cudaSuccess)
+    return cuda_fail(e, "creating an event");
+  return convgemm_gemm_create(&h->gemm);
 }
 
 convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
@@ -39,14 +54,30 @@ convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
                          info.device, info.cc_major, info.cc_minor);
   const cudaError_t configured = convgemm_direct_configure(info.max_smem_per_block);
   if (configured != cudaSuccess) return cuda_fail(configured, "configuring the DIRECT kernels");
-  struct convgemm_handle* h = malloc(sizeof *h);
+  struct convgemm_handle* h = calloc(1, sizeof *h);
   if (h == NULL) return convgemm_fail(CONVGEMM_STATUS_ALLOC_FAILED, "out of host memory");
   h->info = info;
+  const convgemm_status_t status = create_resources(h);
+  if (status != CONVGEMM_STATUS_SUCCESS) {
+    convgemm_destroy(h);
+    return status;
+  }
   *handle = h;
   return CONVGEMM_STATUS_SUCCESS;
 }
 
 convgemm_status_t convgemm_destroy(convgemm_handle_t handle) {
+  if (handle == NULL) return CONVGEMM_STATUS_SUCCESS;
+  /* Destroying a stream or event with work pending is allowed: the runtime releases it once
+   * the work is done, so nothing here waits. */
+  for (int i = 0; i < CONVGEMM_HANDLE_STREAMS; ++i) {
+    if (handle->streams[i] != NULL) cudaStreamDestroy(handle->streams[i]);
+    if (handle->join[i] != NULL) cudaEventDestroy(handle->join[i]);
+  }
+  if (handle->fork != NULL) cudaEventDestroy(handle->fork);
+  for (int i = 0; i < CONVGEMM_IM2COL_GRAPHS; ++i)
+    if (handle->im2col_graphs[i].exec != NULL) cudaGraphExecDestroy(handle->im2col_graphs[i].exec);
+  convgemm_gemm_destroy(handle->gemm);
   free(handle);
   return CONVGEMM_STATUS_SUCCESS;
 }

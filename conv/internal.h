@@ -6,6 +6,7 @@
 #define CONVGEMM_INTERNAL_H_
 
 #include "conv/convgemm.h"
+#include "conv/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,8 +21,29 @@ typedef struct convgemm_device_info {
   int l2_bytes;
 } convgemm_device_info_t;
 
+/* IM2COL_GEMM runs chunks alternately on two streams of its own (forked from and joined back
+ * to the caller's stream with events), so one chunk's im2col overlaps the other's GEMM. */
+enum { CONVGEMM_HANDLE_STREAMS = 2 };
+
+/* IM2COL_GEMM's cached CUDA graphs and what each was captured for (conv/im2col_gemm.c). */
+enum { CONVGEMM_IM2COL_GRAPHS = 4 };
+
+typedef struct convgemm_im2col_graph {
+  cudaGraphExec_t exec; /* NULL: unused slot */
+  uint64_t last_use;
+  convgemm_conv2d_params_t params;
+  const void *x, *w, *bias, *y, *workspace;
+  size_t workspace_bytes;
+} convgemm_im2col_graph_t;
+
 struct convgemm_handle {
   convgemm_device_info_t info;
+  struct convgemm_gemm* gemm;                    /* cuBLASLt and its algorithm cache */
+  cudaStream_t streams[CONVGEMM_HANDLE_STREAMS]; /* non-blocking, on info.device */
+  cudaEvent_t fork;                              /* recorded on the caller's stream */
+  cudaEvent_t join[CONVGEMM_HANDLE_STREAMS];     /* recorded on each own stream */
+  convgemm_im2col_graph_t im2col_graphs[CONVGEMM_IM2COL_GRAPHS];
+  uint64_t im2col_clock;
 };
 
 /* A validated convolution; every derived size is computed once, here. */
@@ -33,24 +55,22 @@ struct convgemm_conv_desc {
   int64_t x_elems, w_elems, y_elems;
 };
 
-/* Returns from the enclosing function with the status of `expr` unless it is SUCCESS. */
-#define CONVGEMM_TRY(expr)                                 \
-  do {                                                     \
-    convgemm_status_t convgemm_try_status_ = (expr);       \
-    if (convgemm_try_status_ != CONVGEMM_STATUS_SUCCESS)   \
-      return convgemm_try_status_;                         \
-  } while (0)
-
-/* Records printf-style `fmt` as this thread's last error and returns `status`. */
-convgemm_status_t convgemm_fail(convgemm_status_t status, const char* fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
 /* Validates params; on success fills *out (derived sizes included). Pure host code. */
 convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* params,
                                               struct convgemm_conv_desc* out);
+
+/* AUTO's rule: IM2COL_GEMM when K/G and (C/G)*R*S both reach these, else DIRECT. FP32 GEMMs
+ * (IEEE math) run on CUDA cores like DIRECT, so they need wider outputs to pay off (measured
+ * on the small_channels suite: at K/G 32, 3x3, DIRECT is 20% faster in IEEE math and IM2COL_GEMM
+ * 5% faster in DEFAULT math). */
+enum {
+  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* DEFAULT math */
+  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32 = 64, /* IEEE math */
+  CONVGEMM_AUTO_GEMM_MIN_REDUCTION = 64
+};
+
+/* "DIRECT", "IM2COL_GEMM", ... */
+const char* convgemm_algo_name(convgemm_algo_t algo);
 
 /* AUTO's choice for `desc` on a device: a pure host function (CPU-tested). */
 convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,

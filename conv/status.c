@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "conv/internal.h"
+#include "conv/error.h"
 
 enum { CONVGEMM_ERROR_MESSAGE_BYTES = 512 };
 

@@ -1,0 +1,54 @@
+/*
+ * The cuBLAS back end: strided-batched fp32-in/fp32-out GEMMs through cuBLASLt, with the
+ * algorithm chosen once per shape and cached.
+ *
+ * Column-major, per batch b: D_b (m x n, ldd) = A_b (m x k, lda) * B_b (k x n, ldb), no transposes,
+ * A_b = A + b*stride_a and likewise for B and D.
+ * Math: TF32 uses CUBLAS_COMPUTE_32F_FAST_TF32 (the caller feeds operands already rounded to
+ * TF32, so cuBLAS's own conversion is exact); FP32 uses CUBLAS_COMPUTE_32F_PEDANTIC, which keeps
+ * fp32 math even where NVIDIA_TF32_OVERRIDE or a handle setting would allow TF32.
+ */
+#ifndef CONVGEMM_GEMM_CUBLASLT_GEMM_H_
+#define CONVGEMM_GEMM_CUBLASLT_GEMM_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#include "conv/convgemm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct convgemm_gemm_shape {
+  int64_t m, n, k;
+  int64_t lda, ldb, ldd;
+  int64_t batch;
+  int64_t stride_a, stride_b, stride_d;
+  int tf32; /* nonzero: TF32 tensor-core math; zero: fp32 */
+  /* Alignment in bytes (a power of two <= 256) every batch entry's A, B and D pointer has;
+   * convgemm_gemm_run fills these from the pointers and strides. */
+  uint32_t align_a, align_b, align_d;
+} convgemm_gemm_shape_t;
+
+typedef struct convgemm_gemm convgemm_gemm_t;
+
+/* Creates the cuBLASLt handle and an empty algorithm cache. Statuses: CUBLAS_ERROR, ALLOC_FAILED. */
+convgemm_status_t convgemm_gemm_create(convgemm_gemm_t** gemm);
+
+void convgemm_gemm_destroy(convgemm_gemm_t* gemm);
+
+/* Queues D = A * B on `stream` (the algorithm is chosen for the pointers' actual alignment); `workspace` (workspace_bytes) is cuBLASLt's scratch and must not
+ * be used by another stream at the same time. Statuses: CUBLAS_ERROR (no algorithm, or the call
+ * failed), ALLOC_FAILED. */
+convgemm_status_t convgemm_gemm_run(convgemm_gemm_t* gemm, const convgemm_gemm_shape_t* shape,
+                                    const float* a, const float* b, float* d, void* workspace,
+                                    size_t workspace_bytes, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONVGEMM_GEMM_CUBLASLT_GEMM_H_ */

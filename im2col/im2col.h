@@ -1,0 +1,53 @@
+/*
+ * On-the-fly im2col: the column matrix of one chunk of output pixels, written into the caller's
+ * workspace for the GEMM to consume right away (while it is in L2).
+ *
+ * Column matrix of a chunk, column-major (pixel index fastest), one block per image of the chunk:
+ *   col[img][row][pix], row = g*krg_pad + j, pix < pixels (leading dimension col_ld)
+ *   j <  krg:               x[n][g*C/G + c][p*stride_h - pad_h + r*dilation_h]
+ *                                          [q*stride_w - pad_w + s*dilation_w], j = (c*R + r)*S + s,
+ *                           zero where that falls in the padding
+ *   krg <= j < krg+bias_rows: 1 (the bias rows: the packed filter holds the bias there)
+ *   otherwise:              0 (padding of krg_pad to a multiple of 4)
+ * where (p, q) = ((pix0 + pix) / Q, (pix0 + pix) % Q) and n = n0 + img. In DEFAULT math the
+ * values are rounded to TF32 (ties away) here, so cuBLAS's TF32 GEMM sees exact TF32 operands.
+ */
+#ifndef CONVGEMM_IM2COL_IM2COL_H_
+#define CONVGEMM_IM2COL_IM2COL_H_
+
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The launch's grid: x = 256-pixel blocks, y = groups * (ceil((C/G) / this) + 1) (at most
+ * 65535), z = images of the chunk (at most 65535). */
+enum { CONVGEMM_IM2COL_CHANNELS_PER_BLOCK = 2 };
+
+typedef struct convgemm_im2col_args {
+  const float* x;          /* (N, C, H, W) */
+  float* col;              /* (images, rows, col_ld) */
+  int64_t c, h, w;         /* input channels and plane */
+  int64_t r, s, pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w;
+  int64_t groups, c_per_group;
+  int64_t p, q;            /* output plane */
+  int64_t krg, bias_rows, krg_pad;
+  int64_t col_ld;
+  int64_t n0;              /* first image of the chunk */
+  int64_t images;          /* images in the chunk */
+  int64_t pix0;            /* first pixel (within each image) of the chunk */
+  int64_t pixels;          /* pixels per image in the chunk (<= col_ld) */
+  int round_tf32;          /* DEFAULT math */
+} convgemm_im2col_args_t;
+
+/* Queues the im2col of one chunk on `stream`; returns the launch's error. */
+cudaError_t convgemm_im2col_launch(const convgemm_im2col_args_t* args, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONVGEMM_IM2COL_IM2COL_H_ */
