@@ -80,3 +80,24 @@ void conv_compare_describe(const conv_compare_result_t* r, char* buf, size_t siz
              (long long)r->count, (long long)r->n_terms, r->max_abs_err, r->max_err_over_bound,
              r->rel_l2, r->rel_l2_limit);
 }
+
+double conv_compare_widen_for_split_bias(const float* bias, int64_t images, int64_t k,
+                                         int64_t plane, int64_t n_terms, const double* ref,
+                                         double* abs_sum) {
+  const double gamma = gamma_n(n_terms, kUnitRoundoffF32);
+  double d_sq = 0.0, ref_sq = 0.0;
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const double b = fabs((double)bias[kk]);
+      const double d = 0x1p-22 * b + 0x1p-136;
+      const double widen = 0x1p-9 * b + 0x1p-135 + d / gamma;
+      const int64_t base = (n * k + kk) * plane;
+      for (int64_t i = 0; i < plane; ++i) {
+        abs_sum[base + i] += widen;
+        d_sq += d * d;
+        ref_sq += ref[base + i] * ref[base + i];
+      }
+    }
+  if (ref_sq > 0.0) return sqrt(d_sq / ref_sq);
+  return d_sq > 0.0 ? INFINITY : 0.0;
+}

@@ -69,6 +69,30 @@ int conv_compare_passed(const conv_compare_result_t* result);
 /* A one-line summary for failure messages (first failure, worst ratio, L2). */
 void conv_compare_describe(const conv_compare_result_t* result, char* buf, size_t size);
 
+/*
+ * The bias as IM2COL_GEMM adds it in DEFAULT math: inside the TF32 GEMM, as two terms of the
+ * reduction, hi = tf32(b) and lo = tf32(b - hi) (gemm/pack_filter.h), each times a row of ones.
+ * The products stay exact and the reduction has n - 1 = C/G*R*S + 1 additions in whatever order
+ * cuBLAS takes, so the accumulation error is at most gamma_n(2^-24) * sum|terms| (Higham 3.1:
+ * any order). Two things differ from the bound above, which takes the bias as one exact term b:
+ *   (a) the terms are hi and lo: with u = 2^-11 (TF32), |hi - b| <= u|b|, b - hi is exact in
+ *       fp32 (Sterbenz), |lo| <= (1 + u)|b - hi|, so |hi| + |lo| <= (1 + 2^-9)|b|;
+ *   (b) hi + lo = b + d with d = lo - (b - hi), |d| <= u|b - hi| <= 2^-22 |b|, an error of
+ *       representation that no summation bound covers.
+ * (For subnormal b add 2^-135 to (a) and 2^-136 to (b): TF32's spacing there is 2^-136.)
+ * So |y - ref| <= gamma_n(2^-24) * (S + 2^-9|b| + 2^-135) + 2^-22|b| + 2^-136. The bound's
+ * n*u*S part has room for (b) once n >= 4 (n*2^-24 >= 2^-22), but that room is what the
+ * accumulation error uses, so the two terms are added explicitly: abs_sum[i] grows by
+ * 2^-9|b| + 2^-135 + (2^-22|b| + 2^-136) / gamma_n(2^-24), which conv_compare_bound (a factor
+ * >= gamma_n(2^-24) on abs_sum) turns into at least the two terms. The relative L2 limit grows by
+ * ||d||_2 / ||ref||_2 <= (2^-22 ||b||_2 + 2^-136 sqrt(count)) / ||ref||_2 (triangle inequality),
+ * which this returns: add it to conv_compare_result_t.rel_l2_limit before judging.
+ * y, ref and abs_sum are (images, k, plane) in NCHW order; bias has k entries.
+ */
+double conv_compare_widen_for_split_bias(const float* bias, int64_t images, int64_t k,
+                                         int64_t plane, int64_t n_terms, const double* ref,
+                                         double* abs_sum);
+
 #ifdef __cplusplus
 }
 #endif

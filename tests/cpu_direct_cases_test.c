@@ -132,6 +132,33 @@ START_TEST(test_random_cases_are_valid_reproducible_and_affordable) {
 }
 END_TEST
 
+START_TEST(test_fixed_cases_reach_both_auto_choices) {
+  /* direct_case_runner also runs AUTO, with the workspace it asks for: the list must include
+   * cases AUTO gives to IM2COL_GEMM (with and without bias, so its split bias is checked there
+   * too) besides those it keeps on DIRECT, on both recorded devices. */
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  for (int dev = 0; dev < 2; ++dev) {
+    int gemm_bias = 0, gemm_no_bias = 0, direct = 0;
+    for (int i = 0; i < direct_fixed_case_count(); ++i) {
+      direct_case_t c;
+      direct_fixed_case(i, &c);
+      struct convgemm_conv_desc d;
+      expect_valid(&c, &d);
+      if (convgemm_select_algorithm(&d, &devices[dev]) == CONVGEMM_ALGO_IM2COL_GEMM) {
+        gemm_bias += c.params.has_bias != 0;
+        gemm_no_bias += c.params.has_bias == 0;
+      } else {
+        ++direct;
+      }
+    }
+    ck_assert_msg(gemm_bias >= 1 && gemm_no_bias >= 1 && direct >= 10,
+                  "device %d: AUTO picks IM2COL_GEMM for %d cases with bias, %d without, "
+                  "DIRECT for %d",
+                  dev, gemm_bias, gemm_no_bias, direct);
+  }
+}
+END_TEST
+
 START_TEST(test_case_description_names_everything) {
   direct_case_t c;
   direct_fixed_case(0, &c);
@@ -151,6 +178,7 @@ static Suite* cases_suite(void) {
   tcase_add_test(tc, test_fixed_cases_cover_every_tile_kind);
   tcase_add_test(tc, test_fixed_cases_cover_the_edges);
   tcase_add_test(tc, test_random_cases_are_valid_reproducible_and_affordable);
+  tcase_add_test(tc, test_fixed_cases_reach_both_auto_choices);
   tcase_add_test(tc, test_case_description_names_everything);
   suite_add_tcase(s, tc);
   return s;

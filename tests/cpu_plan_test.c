@@ -307,14 +307,34 @@ END_TEST
 
 /* ---- algorithm rules -------------------------------------------------------------------- */
 
-START_TEST(test_auto_selects_direct) {
+START_TEST(test_auto_rule) {
+  /* AUTO: IM2COL_GEMM once K/G >= 32 (DEFAULT math; 64 in IEEE) and (C/G)*R*S >= 64, else
+   * DIRECT. */
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
-  const struct convgemm_conv_desc descs[3] = {make_desc(8, 64, 512, 1024, 128, 3, 3),
-                                              make_desc(1, 3, 224, 224, 64, 11, 11),
-                                              make_desc(2, 1, 5, 5, 1, 1, 1)};
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 3; ++j)
-      ck_assert_int_eq(convgemm_select_algorithm(&descs[j], &devices[i]), CONVGEMM_ALGO_DIRECT);
+  struct convgemm_conv_desc depthwise = make_desc(16, 64, 512, 512, 64, 3, 3);
+  depthwise.params.groups = 64;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&depthwise.params, &depthwise));
+  const struct convgemm_conv_desc gemm_cases[2] = {make_desc(8, 64, 512, 1024, 128, 3, 3),
+                                                   make_desc(2, 8, 32, 32, 32, 3, 3)};
+  const struct convgemm_conv_desc direct_cases[4] = {
+      make_desc(2, 1, 5, 5, 1, 1, 1), make_desc(2, 8, 32, 32, 31, 3, 3),
+      make_desc(2, 7, 32, 32, 64, 3, 3), depthwise};
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j)
+      ck_assert_int_eq(convgemm_select_algorithm(&gemm_cases[j], &devices[i]),
+                       CONVGEMM_ALGO_IM2COL_GEMM);
+    for (int j = 0; j < 4; ++j)
+      ck_assert_int_eq(convgemm_select_algorithm(&direct_cases[j], &devices[i]),
+                       CONVGEMM_ALGO_DIRECT);
+    /* IEEE math: K/G 32 stays DIRECT (FP32 GEMMs gain less), K/G 64 goes to IM2COL_GEMM. */
+    struct convgemm_conv_desc ieee32 = gemm_cases[1], ieee64 = make_desc(2, 8, 32, 32, 64, 3, 3);
+    ieee32.params.math_mode = CONVGEMM_MATH_IEEE;
+    ieee64.params.math_mode = CONVGEMM_MATH_IEEE;
+    CK_CONVGEMM(convgemm_conv_desc_validate(&ieee32.params, &ieee32));
+    CK_CONVGEMM(convgemm_conv_desc_validate(&ieee64.params, &ieee64));
+    ck_assert_int_eq(convgemm_select_algorithm(&ieee32, &devices[i]), CONVGEMM_ALGO_DIRECT);
+    ck_assert_int_eq(convgemm_select_algorithm(&ieee64, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+  }
 }
 END_TEST
 
@@ -322,9 +342,7 @@ START_TEST(test_algorithm_support) {
   const convgemm_device_info_t h100 = fake_device_h100();
   const struct convgemm_conv_desc d = make_desc(8, 64, 512, 1024, 128, 3, 3);
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_DIRECT));
-  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IM2COL_GEMM),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
-  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IM2COL_GEMM"));
+  CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IM2COL_GEMM));
   CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IMPLICIT_GEMM"));
@@ -334,18 +352,17 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM(convgemm_conv_desc_create(&desc, &d.params));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_DIRECT));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_AUTO));
-  CK_CONVGEMM_STATUS(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
-  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IM2COL_GEMM"));
+  CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM));
   CK_CONVGEMM_STATUS(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
-  size_t min_bytes = 1, pref_bytes = 1;
-  CK_CONVGEMM_STATUS(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM,
-                                                 &min_bytes, &pref_bytes),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  size_t min_bytes = 0, pref_bytes = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM, &min_bytes,
+                                          &pref_bytes));
+  ck_assert_uint_gt(min_bytes, 0);
+  ck_assert_uint_ge(pref_bytes, min_bytes);
   convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
   CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
-  ck_assert_int_eq(algo, CONVGEMM_ALGO_DIRECT);
+  ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
   convgemm_conv_desc_destroy(desc);
 }
 END_TEST
@@ -366,6 +383,12 @@ START_TEST(test_direct_needs_no_workspace) {
                                           &pref_bytes));
   ck_assert_uint_eq(min_bytes, 0);
   ck_assert_uint_eq(pref_bytes, 0);
+  convgemm_conv_desc_destroy(desc);
+  /* AUTO on a descriptor it runs with DIRECT (depthwise) needs none either. */
+  convgemm_conv2d_params_t dw = d.params;
+  dw.k = dw.c;
+  dw.groups = dw.c;
+  CK_CONVGEMM(convgemm_conv_desc_create(&desc, &dw));
   min_bytes = 123;
   pref_bytes = 456;
   CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_AUTO, &min_bytes,
@@ -391,7 +414,7 @@ static Suite* plan_suite(void) {
   suite_add_tcase(s, plan);
 
   TCase* algo = tcase_create("algorithm");
-  tcase_add_test(algo, test_auto_selects_direct);
+  tcase_add_test(algo, test_auto_rule);
   tcase_add_test(algo, test_algorithm_support);
   tcase_add_test(algo, test_direct_needs_no_workspace);
   suite_add_tcase(s, algo);

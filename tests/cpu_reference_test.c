@@ -6,7 +6,10 @@
  *   - the tolerance of conv_compare.h: a float32 emulation of the library's summation (fmaf in
  *     the kernels' c, r, s order) must pass it on random problems of every shape class, and
  *     results with a real defect (one output off by 1e-4 relative, a NaN, an operand left
- *     unrounded in TF32 mode) must fail it. A tolerance that passes everything proves nothing.
+ *     unrounded in TF32 mode) must fail it. A tolerance that passes everything proves nothing;
+ *   - the widening for IM2COL_GEMM's split bias (conv_compare_widen_for_split_bias): the two
+ *     facts it rests on, over every binade, its arithmetic, and that it passes an emulation of
+ *     the split-bias sum while still failing one that drops the bias's low part.
  */
 #include <float.h>
 #include <math.h>
@@ -489,6 +492,159 @@ START_TEST(test_bound_formula) {
 }
 END_TEST
 
+/* ---- the bias as IM2COL_GEMM adds it in DEFAULT math ------------------------------------- */
+
+/* gemm/pack_filter.h's split of a bias into two TF32 terms, on the host model of the rounding. */
+static void split_bias(float b, float* hi, float* lo) {
+  *hi = tf32_round_rna_host(b);
+  *lo = isinf(*hi) ? 0.0f : tf32_round_rna_host(b - *hi);
+}
+
+/* The two facts conv_compare_widen_for_split_bias rests on, for one b. */
+static void expect_split_within_bounds(float b) {
+  float hi, lo;
+  split_bias(b, &hi, &lo);
+  const double bd = (double)b, h = (double)hi, l = (double)lo;
+  ck_assert_msg((double)(b - hi) == bd - h, "b 0x%08x: b - hi is not exact in fp32",
+                float_to_bits(b));
+  ck_assert_msg(fabs(h) + fabs(l) <= (1.0 + 0x1p-9) * fabs(bd) + 0x1p-135,
+                "b 0x%08x: |hi| + |lo| = %.17g > (1 + 2^-9)|b|", float_to_bits(b),
+                fabs(h) + fabs(l));
+  ck_assert_msg(fabs(h + l - bd) <= 0x1p-22 * fabs(bd) + 0x1p-136,
+                "b 0x%08x: |hi + lo - b| = %.3g > 2^-22 |b| = %.3g", float_to_bits(b),
+                fabs(h + l - bd), 0x1p-22 * fabs(bd));
+}
+
+START_TEST(test_split_bias_bounds) {
+  /* Every binade (subnormals included), random mantissas, both signs; and the mantissas where
+   * the roundings are at their worst: just below and at the TF32 ties, all ones, binade edges.
+   * Magnitudes from 0x7F7FF000 up are left out: there hi rounds to Inf (see the report of
+   * gpu_im2col_gemm_test's test_bias_near_float_max). */
+  static const uint32_t kMantissas[] = {0x000000u, 0x000001u, 0x000FFFu, 0x001000u, 0x001001u,
+                                        0x001FFFu, 0x002FFFu, 0x003000u, 0x7FEFFFu, 0x7FF000u,
+                                        0x7FFFFFu, 0x400FFFu, 0x555555u, 0x2AAAAAu};
+  test_rng_t rng;
+  test_rng_seed(&rng, 4242);
+  int checked = 0;
+  for (uint32_t e = 0; e < 255; ++e)
+    for (int sign = 0; sign < 2; ++sign) {
+      for (size_t m = 0; m < sizeof kMantissas / sizeof kMantissas[0]; ++m) {
+        const uint32_t bits = ((uint32_t)sign << 31) | (e << 23) | kMantissas[m];
+        if ((bits & 0x7FFFFFFFu) >= 0x7F7FF000u) continue;
+        expect_split_within_bounds(bits_to_float(bits));
+        ++checked;
+      }
+      for (int i = 0; i < 64; ++i) {
+        const uint32_t bits =
+            ((uint32_t)sign << 31) | (e << 23) | (uint32_t)(test_rng_next(&rng) & 0x7FFFFFu);
+        if ((bits & 0x7FFFFFFFu) >= 0x7F7FF000u) continue;
+        expect_split_within_bounds(bits_to_float(bits));
+        ++checked;
+      }
+    }
+  ck_assert_int_gt(checked, 255 * 2 * 70);
+  /* A worst case: b = 1 + 2^-11 + 2^-22 + 2^-23 splits into hi = 1 + 2^-10 and
+   * lo = tf32(-(2^-11 - 3*2^-23)) = -(2^-11 - 2^-22) (a tie on lo's spacing 2^-22, away from
+   * zero), so hi + lo - b = -2^-23: half of 2^-22 |b| (lo's rounding error is at most half its
+   * spacing, 2^(e_b - 23); the bound keeps the factor 2 the brief derivation allows). */
+  float hi, lo;
+  const float b = 1.0f + 0x1p-11f + 0x1p-22f + 0x1p-23f;
+  split_bias(b, &hi, &lo);
+  ck_assert_float_eq(hi, 1.0f + 0x1p-10f);
+  ck_assert_float_eq(lo, -0x1p-11f + 0x1p-22f);
+  ck_assert_double_eq((double)hi + (double)lo - (double)b, -0x1p-23);
+}
+END_TEST
+
+START_TEST(test_split_bias_widening_formula) {
+  /* Two images, two channels, three pixels: each abs_sum grows by
+   * 2^-9|b| + 2^-135 + (2^-22|b| + 2^-136) / gamma_n(2^-24) for its channel's b. */
+  const float bias[2] = {0.5f, -2.0f};
+  double ref[12], abs_sum[12];
+  for (int i = 0; i < 12; ++i) {
+    ref[i] = 1.0;
+    abs_sum[i] = 3.0;
+  }
+  const int64_t n = 10;
+  const double gamma = 10 * 0x1p-24 / (1.0 - 10 * 0x1p-24);
+  const double extra = conv_compare_widen_for_split_bias(bias, 2, 2, 3, n, ref, abs_sum);
+  for (int i = 0; i < 12; ++i) {
+    const double b = (i / 3) % 2 == 0 ? 0.5 : 2.0;
+    const double want = 3.0 + 0x1p-9 * b + 0x1p-135 + (0x1p-22 * b + 0x1p-136) / gamma;
+    ck_assert_msg(fabs(abs_sum[i] - want) <= 1e-15 * want, "abs_sum[%d] = %.17g, want %.17g", i,
+                  abs_sum[i], want);
+    /* The widened bound holds at least the two added terms. */
+    ck_assert(conv_compare_bound(abs_sum[i], n) - conv_compare_bound(3.0, n) >=
+              gamma * (0x1p-9 * b + 0x1p-135) + 0x1p-22 * b + 0x1p-136);
+  }
+  /* ||d|| / ||ref|| with d = 2^-22 |b| + 2^-136 per output: 6 of each channel over sqrt(12). */
+  const double d0 = 0x1p-22 * 0.5 + 0x1p-136, d1 = 0x1p-22 * 2.0 + 0x1p-136;
+  const double want_extra = sqrt((6 * d0 * d0 + 6 * d1 * d1) / 12.0);
+  ck_assert_msg(fabs(extra - want_extra) <= 1e-12 * want_extra, "L2 addition %.17g, want %.17g",
+                extra, want_extra);
+}
+END_TEST
+
+/* y in float32 as a TF32 GEMM with the split bias could compute it: the exact products of the
+ * TF32-rounded operands, hi and lo, summed in fp32 (round to nearest) with the bias terms first
+ * (one order cuBLAS may take; the bound covers any). keep_lo = 0 drops lo: a defect. */
+static void emulate_split_bias(const convgemm_conv2d_params_t* p, const float* x, const float* w,
+                               const float* bias, int keep_lo, float* y) {
+  const int64_t out_h = conv2d_reference_out_extent(p->h, p->pad_h, p->r, p->stride_h,
+                                                    p->dilation_h);
+  const int64_t out_w = conv2d_reference_out_extent(p->w, p->pad_w, p->s, p->stride_w,
+                                                    p->dilation_w);
+  const int64_t cg = p->c / p->groups, kg = p->k / p->groups;
+  for (int64_t n = 0; n < p->n; ++n)
+    for (int64_t k = 0; k < p->k; ++k) {
+      float hi, lo;
+      split_bias(bias[k], &hi, &lo);
+      for (int64_t oh = 0; oh < out_h; ++oh)
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          float acc = hi + (keep_lo ? lo : 0.0f);
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t r = 0; r < p->r; ++r)
+              for (int64_t s = 0; s < p->s; ++s) {
+                const int64_t ih = oh * p->stride_h - p->pad_h + r * p->dilation_h;
+                const int64_t iw = ow * p->stride_w - p->pad_w + s * p->dilation_w;
+                float xv = 0.0f;
+                if (ih >= 0 && ih < p->h && iw >= 0 && iw < p->w)
+                  xv = x[((n * p->c + (k / kg) * cg + c) * p->h + ih) * p->w + iw];
+                const float wv = w[((k * cg + c) * p->r + r) * p->s + s];
+                acc += tf32_round_rna_host(xv) * tf32_round_rna_host(wv); /* exact product */
+              }
+          y[((n * p->k + k) * out_h + oh) * out_w + ow] = acc;
+        }
+    }
+}
+
+START_TEST(test_split_bias_tolerance_passes_and_catches) {
+  /* Every tolerance problem, with a bias: the split-bias emulation passes the widened bound; the
+   * same without lo (a 2^-11-relative bias error) fails it. */
+  convgemm_conv2d_params_t p = tolerance_problem(_i);
+  p.has_bias = 1;
+  emulated_problem_t e;
+  emulate(&e, &p, 500 + (uint64_t)_i, CONV2D_REFERENCE_TF32, 1);
+  const int64_t plane = e.y_elems / (p.n * p.k);
+  const double extra =
+      conv_compare_widen_for_split_bias(e.bias, p.n, p.k, plane, e.n_terms, e.ref, e.abs_sum);
+  char summary[512];
+  for (int keep_lo = 1; keep_lo >= 0; --keep_lo) {
+    emulate_split_bias(&p, e.x, e.w, e.bias, keep_lo, e.y);
+    conv_compare_result_t r;
+    conv_compare(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, &r);
+    r.rel_l2_limit += extra;
+    conv_compare_describe(&r, summary, sizeof summary);
+    if (keep_lo)
+      ck_assert_msg(conv_compare_passed(&r), "problem %d: %s", _i, summary);
+    else
+      ck_assert_msg(!conv_compare_passed(&r), "problem %d: the bias without lo passed: %s", _i,
+                    summary);
+  }
+  emulated_free(&e);
+}
+END_TEST
+
 static Suite* reference_suite(void) {
   Suite* s = suite_create("cpu_reference");
   TCase* tf32 = tcase_create("tf32_round_host");
@@ -518,6 +674,12 @@ static Suite* reference_suite(void) {
   tcase_add_test(tol, test_tolerance_catches_nan_and_inf);
   tcase_add_loop_test(tol, test_tolerance_catches_unrounded_operands, 0, kToleranceProblems);
   suite_add_tcase(s, tol);
+
+  TCase* split = tcase_create("split_bias");
+  tcase_add_test(split, test_split_bias_bounds);
+  tcase_add_test(split, test_split_bias_widening_formula);
+  tcase_add_loop_test(split, test_split_bias_tolerance_passes_and_catches, 0, kToleranceProblems);
+  suite_add_tcase(s, split);
   return s;
 }
 

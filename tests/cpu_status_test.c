@@ -397,7 +397,8 @@ START_TEST(test_null_pointers_in_forward) {
                      CONVGEMM_STATUS_BAD_ENUM);
   CK_CONVGEMM_STATUS(convgemm_forward(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM, x, w, NULL, y,
                                       NULL, 0, NULL),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
+                     CONVGEMM_STATUS_WORKSPACE_TOO_SMALL);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "workspace_bytes must be at least"));
   CK_CONVGEMM_STATUS(convgemm_forward(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x, w, NULL, y,
                                       NULL, 0, NULL),
                      CONVGEMM_STATUS_NOT_SUPPORTED);

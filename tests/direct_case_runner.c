@@ -33,6 +33,7 @@ typedef struct host_tensors {
   float* y_first;      /* DIRECT's first result, for the bitwise comparisons */
   float* y_default;    /* DEFAULT's result, to compare with IEEE's */
   double *ref, *abs_sum;
+  double* abs_sum_split; /* abs_sum widened for IM2COL_GEMM's split bias (conv_compare.h) */
 } host_tensors_t;
 
 static void* host_alloc(size_t bytes, const char* ctx) {
@@ -41,13 +42,17 @@ static void* host_alloc(size_t bytes, const char* ctx) {
   return p;
 }
 
-/* Poisons y and its guards, runs `algo`, copies the guarded buffer back and checks the guards. */
+/* Poisons y and its guards (and the workspace), runs `algo`, copies the guarded buffer back and
+ * checks the guards. */
 static void forward_and_fetch(convgemm_handle_t handle, convgemm_conv_desc_t desc,
                               convgemm_algo_t algo, cudaStream_t stream, const device_tensors_t* d,
-                              host_tensors_t* h, const char* ctx) {
+                              host_tensors_t* h, void* workspace, size_t workspace_bytes,
+                              const char* ctx) {
   CK_CUDA(cudaMemsetAsync(d->y_base, kPoisonByte, d->y_base_bytes, stream));
-  const convgemm_status_t s =
-      convgemm_forward(handle, desc, algo, d->x, d->w, d->bias, d->y, NULL, 0, stream);
+  if (workspace_bytes > 0)
+    CK_CUDA(cudaMemsetAsync(workspace, kPoisonByte, workspace_bytes, stream));
+  const convgemm_status_t s = convgemm_forward(handle, desc, algo, d->x, d->w, d->bias, d->y,
+                                               workspace, workspace_bytes, stream);
   ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "%s: forward(algo %d) returned %s: %s", ctx,
                 (int)algo, convgemm_status_string(s), convgemm_get_last_error());
   CK_CUDA(cudaStreamSynchronize(stream));
@@ -91,10 +96,14 @@ static int64_t first_bit_difference(const float* a, const float* b, int64_t coun
   return -1;
 }
 
-static void check_against_reference(const float* y, const host_tensors_t* h, int64_t y_elems,
-                                     int64_t n_terms, const char* what, const char* ctx) {
+/* rel_l2_extra: what the comparison's relative L2 limit grows by (0 unless abs_sum was widened
+ * for a split bias). */
+static void check_against_reference(const float* y, const host_tensors_t* h,
+                                    const double* abs_sum, double rel_l2_extra, int64_t y_elems,
+                                    int64_t n_terms, const char* what, const char* ctx) {
   conv_compare_result_t result;
-  conv_compare(y, h->ref, h->abs_sum, y_elems, n_terms, &result);
+  conv_compare(y, h->ref, abs_sum, y_elems, n_terms, &result);
+  result.rel_l2_limit += rel_l2_extra;
   char summary[512];
   conv_compare_describe(&result, summary, sizeof summary);
   ck_assert_msg(conv_compare_passed(&result), "%s: %s: %s", ctx, what, summary);
@@ -128,18 +137,45 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
   conv2d_reference(&p, h->x, h->w, h->bias, conv2d_reference_operands_for(mode), h->ref,
                    h->abs_sum);
 
-  forward_and_fetch(handle, desc, CONVGEMM_ALGO_DIRECT, stream, d, h, ctx);
-  check_against_reference(y, h, y_elems, n_terms, "DIRECT", ctx);
+  forward_and_fetch(handle, desc, CONVGEMM_ALGO_DIRECT, stream, d, h, NULL, 0, ctx);
+  check_against_reference(y, h, h->abs_sum, 0.0, y_elems, n_terms, "DIRECT", ctx);
   memcpy(h->y_first, y, (size_t)y_elems * sizeof(float));
 
-  forward_and_fetch(handle, desc, CONVGEMM_ALGO_DIRECT, stream, d, h, ctx);
+  forward_and_fetch(handle, desc, CONVGEMM_ALGO_DIRECT, stream, d, h, NULL, 0, ctx);
   int64_t diff = first_bit_difference(y, h->y_first, y_elems);
   ck_assert_msg(diff < 0, "%s: a second DIRECT call differs at [%lld]: %.9g then %.9g", ctx,
                 (long long)diff, diff < 0 ? 0.0 : (double)h->y_first[diff],
                 diff < 0 ? 0.0 : (double)y[diff]);
 
-  forward_and_fetch(handle, desc, CONVGEMM_ALGO_AUTO, stream, d, h, ctx);
-  check_against_reference(y, h, y_elems, n_terms, "AUTO", ctx);
+  /* AUTO follows its rule (conv/internal.h): IM2COL_GEMM once K/G >= 32 (DEFAULT math) or 64
+   * (IEEE math) and (C/G)*R*S >= 64 (every case here is small enough for IM2COL_GEMM's limits),
+   * else DIRECT. IM2COL_GEMM needs a workspace, so AUTO gets its preferred size, as a caller
+   * would allocate it. */
+  convgemm_algo_t resolved = CONVGEMM_ALGO_AUTO;
+  CK_CONVGEMM(convgemm_get_algorithm(handle, desc, &resolved));
+  const int64_t min_kg = p.math_mode == CONVGEMM_MATH_IEEE ? 64 : 32;
+  const int gemm_rule = p.k / p.groups >= min_kg && (p.c / p.groups) * p.r * p.s >= 64;
+  ck_assert_msg(resolved == (gemm_rule ? CONVGEMM_ALGO_IM2COL_GEMM : CONVGEMM_ALGO_DIRECT),
+                "%s: AUTO resolves to algorithm %d", ctx, (int)resolved);
+  size_t ws_min = 1, ws_pref = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(handle, desc, CONVGEMM_ALGO_AUTO, &ws_min, &ws_pref));
+  ck_assert_msg(ws_min <= ws_pref, "%s: AUTO's workspace: min %zu > preferred %zu", ctx, ws_min,
+                ws_pref);
+  if (resolved == CONVGEMM_ALGO_DIRECT)
+    ck_assert_msg(ws_pref == 0, "%s: DIRECT through AUTO asks for %zu bytes", ctx, ws_pref);
+  void* workspace = NULL;
+  if (ws_pref > 0) CK_CUDA(cudaMalloc(&workspace, ws_pref));
+  forward_and_fetch(handle, desc, CONVGEMM_ALGO_AUTO, stream, d, h, workspace, ws_pref, ctx);
+  const double* auto_abs_sum = h->abs_sum;
+  double auto_l2_extra = 0.0;
+  if (resolved == CONVGEMM_ALGO_IM2COL_GEMM && mode == CONVGEMM_MATH_DEFAULT && p.has_bias) {
+    memcpy(h->abs_sum_split, h->abs_sum, (size_t)y_elems * sizeof(double));
+    auto_l2_extra = conv_compare_widen_for_split_bias(h->bias, on, ok, op * oq, n_terms, h->ref,
+                                                      h->abs_sum_split);
+    auto_abs_sum = h->abs_sum_split;
+  }
+  check_against_reference(y, h, auto_abs_sum, auto_l2_extra, y_elems, n_terms, "AUTO", ctx);
+  CK_CUDA(cudaFree(workspace));
 
   generic_and_fetch(handle, desc, stream, d, h, ctx);
   diff = first_bit_difference(y, h->y_first, y_elems);
@@ -192,6 +228,7 @@ void direct_case_run(convgemm_handle_t handle, cudaStream_t stream, const direct
   h.y_default = host_alloc((size_t)y_elems * sizeof(float), ctx);
   h.ref = host_alloc((size_t)y_elems * sizeof(double), ctx);
   h.abs_sum = host_alloc((size_t)y_elems * sizeof(double), ctx);
+  h.abs_sum_split = host_alloc((size_t)y_elems * sizeof(double), ctx);
   test_rng_t rng;
   test_rng_seed(&rng, c->seed ^ 0x5EED5EED5EED5EEDull);
   test_fill_conv_inputs(&rng, p, h.x, h.w, h.bias);
@@ -232,4 +269,5 @@ void direct_case_run(convgemm_handle_t handle, cudaStream_t stream, const direct
   free(h.y_default);
   free(h.ref);
   free(h.abs_sum);
+  free(h.abs_sum_split);
 }

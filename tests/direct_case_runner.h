@@ -8,7 +8,10 @@
  *     conv_compare.h at every element;
  *   - nothing is written outside y (guard bands around it keep their poison);
  *   - a second DIRECT call gives the same bits (determinism);
- *   - AUTO also matches the reference;
+ *   - AUTO resolves by its rule (IM2COL_GEMM once K/G >= 32 (DEFAULT; 64 in IEEE) and
+ *     (C/G)*R*S >= 64, else DIRECT), asks for no workspace when DIRECT, and, run with its preferred workspace (NaN-poisoned),
+ *     also matches the reference (for IM2COL_GEMM in DEFAULT math with bias, under the bound
+ *     widened for its split bias, conv_compare.h);
  *   - the GENERIC kernel, forced through convgemm_direct_launch, gives the same bits as the plan's
  *     kernel (the plan's promise: same summation order);
  *   - x, w and bias are bitwise unchanged afterwards;

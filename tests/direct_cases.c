@@ -52,6 +52,11 @@ static const case_row_t kRows[] = {
     {"1x1 image, 1x1 filter",                        3,  5,   1,   1,   7,  1,  1, 0, 0, 1, 1, 1,    1,  1, 1},
     {"stride 40 along W (GENERIC)",                  1,  2,   8, 200,   4,  1,  3, 0, 0, 1, 40, 1,   1,  1, 1},
     {"dilation 1000 along H (GENERIC)",              1,  2, 2100,  6,   4,  3,  2, 0, 0, 1, 1, 1000, 1,  1, 0},
+    /* AUTO's rule (IM2COL_GEMM once K/G >= 32 (DEFAULT; 64 in IEEE) and (C/G)*R*S >= 64): at
+     * and just below it. */
+    {"AUTO at its thresholds: K/G=32, C/G*R*S=64",   2, 16,   9,   9,  32,  2,  2, 0, 0, 1, 1, 1,    1,  1, 0},
+    {"AUTO below: K/G=31, C/G*R*S=64",               1, 16,   9,   9,  31,  2,  2, 0, 0, 1, 1, 1,    1,  1, 1},
+    {"AUTO IM2COL_GEMM without bias, K/G=64",        1, 16,  10,  14,  64,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
 };
 
 int direct_fixed_case_count(void) { return (int)(sizeof kRows / sizeof kRows[0]); }

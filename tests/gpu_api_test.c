@@ -1,14 +1,20 @@
 /*
  * convgemm_forward's contract with a real handle on a real device:
  *   - every bad argument is rejected with its own status (NULL_POINTER, BAD_POINTER, BAD_ENUM,
- *     NOT_SUPPORTED, WRONG_DEVICE) and a message, before anything is launched: a NaN-poisoned y
- *     is still all NaN after each rejected call;
- *   - IM2COL_GEMM and IMPLICIT_GEMM are refused, never silently replaced by DIRECT;
+ *     NOT_SUPPORTED, WRONG_DEVICE, WORKSPACE_TOO_SMALL) and a message, before anything is
+ *     launched: a NaN-poisoned y is still all NaN after each rejected call;
+ *   - IMPLICIT_GEMM (not built) is refused, never silently replaced by DIRECT;
+ *   - IM2COL_GEMM runs: it asks for a workspace (0 < min <= preferred), refuses less than the
+ *     minimum (also through AUTO when AUTO picks it), a workspace not 256-byte aligned and a host
+ *     workspace, and writes every output with the minimum, the preferred and a larger workspace;
  *   - y may sit right after x in one allocation but not overlap it, w or bias;
- *   - the default streams work and give the same bits as a created stream;
+ *   - the default streams work and give the same bits as a created stream (DIRECT and
+ *     IM2COL_GEMM);
  *   - the caller's current device is unchanged; a stream or pointer of another device is
  *     WRONG_DEVICE (these need two GPUs and are skipped, with a note, on one);
- *   - the queries: get_algorithm gives DIRECT, DIRECT needs no workspace.
+ *   - the queries: get_algorithm gives DIRECT for K/G 16 and IM2COL_GEMM for K/G 32 with
+ *     (C/G)*R*S 72; DIRECT (and AUTO on DIRECT) needs no workspace, AUTO on IM2COL_GEMM
+ *     IM2COL_GEMM's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,22 +32,30 @@
 /* A small convolution with padding, so a launch would write every output. */
 enum { kN = 2, kC = 8, kH = 12, kW = 12, kK = 16, kR = 3, kS = 3 };
 enum { kXElems = kN * kC * kH * kW, kWElems = kK * kC * kR * kS, kYElems = kN * kK * kH * kW };
+/* The descriptor AUTO runs with IM2COL_GEMM: one image, K 32 (the same y size), K/G 32 and
+ * (C/G)*R*S 72, both past AUTO's thresholds. */
+enum { kNGemm = 1, kKGemm = 32, kWGemmElems = kKGemm * kC * kR * kS };
 
 static struct {
   convgemm_handle_t handle;
   cudaStream_t stream;
   convgemm_conv_desc_t desc;       /* no bias */
   convgemm_conv_desc_t desc_bias;  /* has_bias */
-  float *x, *w, *bias, *y;         /* device */
+  convgemm_conv_desc_t desc_gemm;  /* kNGemm, kKGemm: AUTO picks IM2COL_GEMM */
+  float *x, *w, *bias, *y;         /* device; w holds kWGemmElems */
   float y_good[kYElems];           /* DIRECT's result on g.stream, for the comparisons */
 } g;
 
-static void make_desc(convgemm_conv_desc_t* desc, int has_bias) {
+static void make_desc_nk(convgemm_conv_desc_t* desc, int64_t n, int64_t k, int has_bias) {
   convgemm_conv2d_params_t p;
-  convgemm_conv2d_params_init(&p, kN, kC, kH, kW, kK, kR, kS);
+  convgemm_conv2d_params_init(&p, n, kC, kH, kW, k, kR, kS);
   p.pad_h = p.pad_w = 1;
   p.has_bias = has_bias;
   CK_CONVGEMM(convgemm_conv_desc_create(desc, &p));
+}
+
+static void make_desc(convgemm_conv_desc_t* desc, int has_bias) {
+  make_desc_nk(desc, kN, kK, has_bias);
 }
 
 static void poison_y(void) {
@@ -88,8 +102,9 @@ static void setup(void) {
   CK_CUDA(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking));
   make_desc(&g.desc, 0);
   make_desc(&g.desc_bias, 1);
+  make_desc_nk(&g.desc_gemm, kNGemm, kKGemm, 0);
   float* x = malloc(kXElems * sizeof(float));
-  float* w = malloc(kWElems * sizeof(float));
+  float* w = malloc(kWGemmElems * sizeof(float));
   float bias[kK];
   ck_assert(x != NULL && w != NULL);
   convgemm_conv2d_params_t p;
@@ -97,12 +112,14 @@ static void setup(void) {
   test_rng_t rng;
   test_rng_seed(&rng, 99);
   test_fill_conv_inputs(&rng, &p, x, w, bias);
+  /* desc_gemm's extra filters, drawn like the others: uniform(+-1/sqrt(C*R*S)), 1/sqrt(72). */
+  for (int i = kWElems; i < kWGemmElems; ++i) w[i] = test_rng_symmetric(&rng, 0.11785113f);
   CK_CUDA(cudaMalloc((void**)&g.x, kXElems * sizeof(float)));
-  CK_CUDA(cudaMalloc((void**)&g.w, kWElems * sizeof(float)));
+  CK_CUDA(cudaMalloc((void**)&g.w, kWGemmElems * sizeof(float)));
   CK_CUDA(cudaMalloc((void**)&g.bias, kK * sizeof(float)));
   CK_CUDA(cudaMalloc((void**)&g.y, kYElems * sizeof(float)));
   CK_CUDA(cudaMemcpy(g.x, x, kXElems * sizeof(float), cudaMemcpyHostToDevice));
-  CK_CUDA(cudaMemcpy(g.w, w, kWElems * sizeof(float), cudaMemcpyHostToDevice));
+  CK_CUDA(cudaMemcpy(g.w, w, kWGemmElems * sizeof(float), cudaMemcpyHostToDevice));
   CK_CUDA(cudaMemcpy(g.bias, bias, kK * sizeof(float), cudaMemcpyHostToDevice));
   free(x);
   free(w);
@@ -124,6 +141,7 @@ static void teardown(void) {
   CK_CUDA(cudaFree(g.y));
   convgemm_conv_desc_destroy(g.desc);
   convgemm_conv_desc_destroy(g.desc_bias);
+  convgemm_conv_desc_destroy(g.desc_gemm);
   CK_CUDA(cudaStreamDestroy(g.stream));
   CK_CONVGEMM(convgemm_destroy(g.handle));
 }
@@ -153,8 +171,26 @@ START_TEST(test_queries) {
     ck_assert_uint_eq(pref_bytes, 0);
   }
   CK_CONVGEMM(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_DIRECT));
-  CK_CONVGEMM_STATUS(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM),
+  CK_CONVGEMM(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM));
+  CK_CONVGEMM_STATUS(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
+  /* IM2COL_GEMM needs a workspace, on any descriptor. */
+  size_t min_bytes = 0, pref_bytes = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM,
+                                          &min_bytes, &pref_bytes));
+  ck_assert_uint_gt(min_bytes, 0);
+  ck_assert_uint_ge(pref_bytes, min_bytes);
+  /* Past both of AUTO's thresholds AUTO picks IM2COL_GEMM and asks for its workspace. */
+  CK_CONVGEMM(convgemm_get_algorithm(g.handle, g.desc_gemm, &algo));
+  ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
+  size_t gemm_min = 0, gemm_pref = 0, auto_min = 1, auto_pref = 1;
+  CK_CONVGEMM(convgemm_get_workspace_size(g.handle, g.desc_gemm, CONVGEMM_ALGO_IM2COL_GEMM,
+                                          &gemm_min, &gemm_pref));
+  CK_CONVGEMM(convgemm_get_workspace_size(g.handle, g.desc_gemm, CONVGEMM_ALGO_AUTO, &auto_min,
+                                          &auto_pref));
+  ck_assert_uint_gt(gemm_min, 0);
+  ck_assert_uint_eq(auto_min, gemm_min);
+  ck_assert_uint_eq(auto_pref, gemm_pref);
 }
 END_TEST
 
@@ -285,11 +321,125 @@ START_TEST(test_unknown_algorithm) {
 }
 END_TEST
 
-START_TEST(test_unbuilt_algorithms_are_refused_not_replaced) {
-  expect_rejected(fwd(g.desc, CONVGEMM_ALGO_IM2COL_GEMM, g.x, g.w, NULL, g.y),
-                  CONVGEMM_STATUS_NOT_SUPPORTED, "IM2COL_GEMM", "IM2COL_GEMM");
+START_TEST(test_unbuilt_algorithm_is_refused_not_replaced) {
   expect_rejected(fwd(g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM, g.x, g.w, NULL, g.y),
                   CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "IMPLICIT_GEMM");
+  /* With a workspace too: the refusal is about the algorithm, not the arguments. */
+  void* ws = NULL;
+  CK_CUDA(cudaMalloc(&ws, 1 << 20));
+  expect_rejected(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM, g.x, g.w, NULL,
+                                   g.y, ws, 1 << 20, g.stream),
+                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "IMPLICIT_GEMM with workspace");
+  CK_CUDA(cudaFree(ws));
+}
+END_TEST
+
+/* ---- IM2COL_GEMM's workspace ------------------------------------------------------------ */
+
+/* IM2COL_GEMM's minimum and preferred workspace for `desc`. */
+static void im2col_workspace(convgemm_conv_desc_t desc, size_t* min_bytes, size_t* pref_bytes) {
+  CK_CONVGEMM(convgemm_get_workspace_size(g.handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, min_bytes,
+                                          pref_bytes));
+}
+
+/* A finished forward's y (kYElems floats): every output written, none NaN. */
+static void expect_y_all_written(const char* what) {
+  static float y[kYElems];
+  fetch_y(y);
+  int nans = 0;
+  for (int i = 0; i < kYElems; ++i) nans += y[i] != y[i];
+  ck_assert_msg(nans == 0, "%s: %d of %d outputs NaN (not written)", what, nans, kYElems);
+}
+
+START_TEST(test_im2col_gemm_workspace_too_small) {
+  size_t min_bytes = 0, pref_bytes = 0;
+  im2col_workspace(g.desc, &min_bytes, &pref_bytes);
+  void* ws = NULL;
+  CK_CUDA(cudaMalloc(&ws, pref_bytes));
+  const convgemm_algo_t a = CONVGEMM_ALGO_IM2COL_GEMM;
+  expect_rejected(fwd(g.desc, a, g.x, g.w, NULL, g.y), CONVGEMM_STATUS_WORKSPACE_TOO_SMALL,
+                  "workspace_bytes must be at least", "no workspace");
+  expect_rejected(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, ws, min_bytes - 1,
+                                   g.stream),
+                  CONVGEMM_STATUS_WORKSPACE_TOO_SMALL, "workspace_bytes must be at least",
+                  "one byte below the minimum");
+  expect_rejected(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, ws, 16, g.stream),
+                  CONVGEMM_STATUS_WORKSPACE_TOO_SMALL, "workspace_bytes must be at least",
+                  "16 bytes");
+  /* AUTO on a descriptor it runs with IM2COL_GEMM needs that workspace too: no silent DIRECT. */
+  expect_rejected(fwd(g.desc_gemm, CONVGEMM_ALGO_AUTO, g.x, g.w, NULL, g.y),
+                  CONVGEMM_STATUS_WORKSPACE_TOO_SMALL, "workspace_bytes must be at least",
+                  "AUTO (IM2COL_GEMM) without workspace");
+  /* Exactly the minimum runs and writes every output. */
+  CK_CUDA(cudaMemset(ws, 0xFF, pref_bytes));
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, ws, min_bytes,
+                               g.stream));
+  expect_y_all_written("IM2COL_GEMM with the minimum workspace");
+  CK_CUDA(cudaFree(ws));
+}
+END_TEST
+
+START_TEST(test_im2col_gemm_workspace_pointer) {
+  size_t min_bytes = 0, pref_bytes = 0;
+  im2col_workspace(g.desc, &min_bytes, &pref_bytes);
+  char* ws = NULL;
+  CK_CUDA(cudaMalloc((void**)&ws, pref_bytes + 256));
+  const convgemm_algo_t a = CONVGEMM_ALGO_IM2COL_GEMM;
+  /* Not 256-byte aligned (CONVGEMM_WORKSPACE_ALIGNMENT; cudaMalloc gives 256): 1 to 128 bytes
+   * past an allocation. */
+  static const int kOffsets[] = {4, 8, 12, 1, 16, 128};
+  for (int i = 0; i < 6; ++i) {
+    char what[64];
+    snprintf(what, sizeof what, "workspace + %d bytes", kOffsets[i]);
+    expect_rejected(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, ws + kOffsets[i],
+                                     pref_bytes, g.stream),
+                    CONVGEMM_STATUS_BAD_POINTER, "aligned to 256 bytes", what);
+  }
+  /* NULL with a size, and host memory. */
+  expect_rejected(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, NULL, pref_bytes,
+                                   g.stream),
+                  CONVGEMM_STATUS_NULL_POINTER, "workspace", "NULL workspace");
+  void* host_ws = malloc(pref_bytes);
+  ck_assert_ptr_nonnull(host_ws);
+  expect_rejected(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, host_ws, pref_bytes,
+                                   g.stream),
+                  CONVGEMM_STATUS_BAD_POINTER, "workspace", "host workspace");
+  free(host_ws);
+  /* 256-byte aligned, not at the start of its allocation, is accepted and runs. */
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc, a, g.x, g.w, NULL, g.y, ws + 256, pref_bytes,
+                               g.stream));
+  expect_y_all_written("IM2COL_GEMM with a workspace 256 bytes into its allocation");
+  CK_CUDA(cudaFree(ws));
+}
+END_TEST
+
+START_TEST(test_im2col_gemm_runs_with_any_workspace_from_the_minimum) {
+  size_t min_bytes = 0, pref_bytes = 0;
+  im2col_workspace(g.desc, &min_bytes, &pref_bytes);
+  const size_t sizes[4] = {min_bytes, (min_bytes + pref_bytes) / 2 + 1, pref_bytes,
+                           3 * pref_bytes + 100};
+  void* ws = NULL;
+  CK_CUDA(cudaMalloc(&ws, sizes[3]));
+  for (int i = 0; i < 4; ++i) {
+    char what[96];
+    snprintf(what, sizeof what, "IM2COL_GEMM with %zu workspace bytes (min %zu, preferred %zu)",
+             sizes[i], min_bytes, pref_bytes);
+    poison_y();
+    CK_CUDA(cudaMemset(ws, 0xFF, sizes[3]));
+    CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM, g.x, g.w, NULL, g.y,
+                                 ws, sizes[i], g.stream));
+    expect_y_all_written(what);
+  }
+  /* AUTO with the preferred workspace on the descriptor it runs with IM2COL_GEMM. */
+  size_t auto_min = 0, auto_pref = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(g.handle, g.desc_gemm, CONVGEMM_ALGO_AUTO, &auto_min,
+                                          &auto_pref));
+  ck_assert_uint_le(auto_pref, sizes[3]);
+  poison_y();
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc_gemm, CONVGEMM_ALGO_AUTO, g.x, g.w, NULL, g.y, ws,
+                               auto_pref, g.stream));
+  expect_y_all_written("AUTO (IM2COL_GEMM) with its preferred workspace");
+  CK_CUDA(cudaFree(ws));
 }
 END_TEST
 
@@ -325,6 +475,26 @@ START_TEST(test_default_streams) {
     fetch_y(y);
     ck_assert_msg(memcmp(y, g.y_good, sizeof y) == 0, "default stream %d gave other bits", i);
   }
+  /* IM2COL_GEMM too (its cached graph launched on the default streams), against its own result
+   * on the created stream with the same workspace. */
+  size_t min_bytes = 0, pref_bytes = 0;
+  im2col_workspace(g.desc, &min_bytes, &pref_bytes);
+  void* ws = NULL;
+  CK_CUDA(cudaMalloc(&ws, pref_bytes));
+  static float y_im2col[kYElems], y[kYElems];
+  poison_y();
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM, g.x, g.w, NULL, g.y,
+                               ws, pref_bytes, g.stream));
+  fetch_y(y_im2col);
+  for (int i = 0; i < 3; ++i) {
+    poison_y();
+    CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM, g.x, g.w, NULL, g.y,
+                                 ws, pref_bytes, streams[i]));
+    fetch_y(y);
+    ck_assert_msg(memcmp(y, y_im2col, sizeof y) == 0,
+                  "IM2COL_GEMM on default stream %d gave other bits", i);
+  }
+  CK_CUDA(cudaFree(ws));
 }
 END_TEST
 
@@ -339,6 +509,17 @@ START_TEST(test_current_device_is_left_alone) {
                      CONVGEMM_STATUS_NULL_POINTER);
   CK_CUDA(cudaGetDevice(&after));
   ck_assert_int_eq(after, before);
+  /* And IM2COL_GEMM's call. */
+  size_t min_bytes = 0, pref_bytes = 0;
+  im2col_workspace(g.desc, &min_bytes, &pref_bytes);
+  void* ws = NULL;
+  CK_CUDA(cudaMalloc(&ws, min_bytes));
+  CK_CONVGEMM(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM, g.x, g.w, NULL, g.y,
+                               ws, min_bytes, g.stream));
+  CK_CUDA(cudaGetDevice(&after));
+  ck_assert_int_eq(after, before);
+  CK_CUDA(cudaStreamSynchronize(g.stream));
+  CK_CUDA(cudaFree(ws));
 
   int count = 0;
   CK_CUDA(cudaGetDeviceCount(&count));
@@ -413,8 +594,11 @@ static Suite* api_suite(void) {
   tcase_add_test(tc, test_misaligned_pointers);
   tcase_add_test(tc, test_overlapping_output);
   tcase_add_test(tc, test_unknown_algorithm);
-  tcase_add_test(tc, test_unbuilt_algorithms_are_refused_not_replaced);
+  tcase_add_test(tc, test_unbuilt_algorithm_is_refused_not_replaced);
   tcase_add_test(tc, test_workspace_arguments);
+  tcase_add_test(tc, test_im2col_gemm_workspace_too_small);
+  tcase_add_test(tc, test_im2col_gemm_workspace_pointer);
+  tcase_add_test(tc, test_im2col_gemm_runs_with_any_workspace_from_the_minimum);
   tcase_add_test(tc, test_default_streams);
   tcase_add_test(tc, test_current_device_is_left_alone);
   tcase_add_test(tc, test_other_device_stream_and_pointer);

@@ -1,5 +1,6 @@
 /*
- * DIRECT (and AUTO) on the GPU against the float64 reference: the fixed cases of direct_cases.c
+ * DIRECT (and AUTO, with the workspace it asks for: AUTO gives IM2COL_GEMM the cases past its
+ * thresholds) on the GPU against the float64 reference: the fixed cases of direct_cases.c
  * (stride, padding, dilation, groups incl. depthwise and channel multiplier, bias, 1x1 to 11x11
  * filters, odd sizes, N = 1, K = 1, K = 200, C/G not a multiple of 8, the GENERIC fallback) and
  * DIRECT_RANDOM_CASES seeded random configurations, each in both math modes with every check of

@@ -4,7 +4,8 @@
  * of the weight it meets; every other output is finite and matches the reference. In both math
  * modes: TF32 rounding keeps Inf and must keep NaN a NaN (gemm/tf32_round.cuh promises "NaN and
  * Inf pass through"). The NaNs tried include a signaling one whose payload lies only in the low
- * 13 mantissa bits, the bits TF32 drops.
+ * 13 mantissa bits, the bits TF32 drops. Both DIRECT and IM2COL_GEMM (its minimum workspace,
+ * NaN-poisoned; for DEFAULT math the bound widened for its split bias, conv_compare.h).
  */
 #include <math.h>
 #include <stdint.h>
@@ -46,10 +47,12 @@ static const special_case_t kCases[] = {
     {"NaN with payload only in the low 13 bits in w", 0x7F800001u, 1},
 };
 
-/* Runs the case in one math mode and checks every output against the reference: NaN where the
- * reference is NaN, the same infinity where it is infinite, within the bounds elsewhere. */
-static void run_case(const special_case_t* sc, convgemm_math_mode_t mode) {
+/* Runs the case in one math mode with `algo` and checks every output against the reference: NaN
+ * where the reference is NaN, the same infinity where it is infinite, within the bounds
+ * elsewhere. */
+static void run_case(const special_case_t* sc, convgemm_math_mode_t mode, convgemm_algo_t algo) {
   const char* mode_name = mode == CONVGEMM_MATH_DEFAULT ? "DEFAULT" : "IEEE";
+  const char* algo_name = algo == CONVGEMM_ALGO_DIRECT ? "DIRECT" : "IM2COL_GEMM";
   convgemm_conv2d_params_t p;
   convgemm_conv2d_params_init(&p, kN, kC, kH, kW, kK, kR, kS);
   p.pad_h = p.pad_w = 1;
@@ -81,12 +84,22 @@ static void run_case(const special_case_t* sc, convgemm_math_mode_t mode) {
   CK_CUDA(cudaMemcpy(db, bias, sizeof bias, cudaMemcpyHostToDevice));
   /* Poisoned with a finite value this time: NaN is the expected output at some places. */
   CK_CUDA(cudaMemset(dy, 0x42, sizeof y)); /* 0x42424242 = 48.56 */
-  CK_CONVGEMM(convgemm_forward(handle, desc, CONVGEMM_ALGO_DIRECT, dx, dw, db, dy, NULL, 0,
-                               stream));
+  size_t ws_bytes = 0;
+  void* ws = NULL;
+  if (algo == CONVGEMM_ALGO_IM2COL_GEMM) {
+    CK_CONVGEMM(convgemm_get_workspace_size(handle, desc, algo, &ws_bytes, NULL));
+    CK_CUDA(cudaMalloc(&ws, ws_bytes));
+    CK_CUDA(cudaMemset(ws, 0xFF, ws_bytes));
+  }
+  CK_CUDA(cudaDeviceSynchronize());
+  CK_CONVGEMM(convgemm_forward(handle, desc, algo, dx, dw, db, dy, ws, ws_bytes, stream));
   CK_CUDA(cudaStreamSynchronize(stream));
   CK_CUDA(cudaMemcpy(y, dy, sizeof y, cudaMemcpyDeviceToHost));
 
   conv2d_reference(&p, x, w, bias, conv2d_reference_operands_for(mode), ref, abs_sum);
+  if (algo == CONVGEMM_ALGO_IM2COL_GEMM && mode == CONVGEMM_MATH_DEFAULT)
+    (void)conv_compare_widen_for_split_bias(bias, kN, kK, kH * kW, conv_compare_terms(kC, kR, kS),
+                                            ref, abs_sum); /* the L2 part is not used here */
   int special_outputs = 0, wrong = 0, first_wrong = -1;
   for (int i = 0; i < kYElems; ++i) {
     int ok;
@@ -103,8 +116,8 @@ static void run_case(const special_case_t* sc, convgemm_math_mode_t mode) {
     }
     if (!ok && wrong++ == 0) first_wrong = i;
   }
-  ck_assert_msg(wrong == 0, "%s, %s math: %d outputs wrong; first y[%d] = %.9g, want %.9g",
-                sc->name, mode_name, wrong, first_wrong,
+  ck_assert_msg(wrong == 0, "%s, %s math, %s: %d outputs wrong; first y[%d] = %.9g, want %.9g",
+                sc->name, mode_name, algo_name, wrong, first_wrong,
                 first_wrong < 0 ? 0.0 : (double)y[first_wrong],
                 first_wrong < 0 ? 0.0 : ref[first_wrong]);
   /* x at (c 1, h 4, w 7) is in the window of the 9 outputs around it, in each of the 8 channels;
@@ -116,15 +129,30 @@ static void run_case(const special_case_t* sc, convgemm_math_mode_t mode) {
   CK_CUDA(cudaFree(dw));
   CK_CUDA(cudaFree(db));
   CK_CUDA(cudaFree(dy));
+  CK_CUDA(cudaFree(ws));
   convgemm_conv_desc_destroy(desc);
   CK_CUDA(cudaStreamDestroy(stream));
   CK_CONVGEMM(convgemm_destroy(handle));
 }
 
-START_TEST(test_nonfinite_default_math) { run_case(&kCases[_i], CONVGEMM_MATH_DEFAULT); }
+START_TEST(test_nonfinite_default_math) {
+  run_case(&kCases[_i], CONVGEMM_MATH_DEFAULT, CONVGEMM_ALGO_DIRECT);
+}
 END_TEST
 
-START_TEST(test_nonfinite_ieee_math) { run_case(&kCases[_i], CONVGEMM_MATH_IEEE); }
+START_TEST(test_nonfinite_ieee_math) {
+  run_case(&kCases[_i], CONVGEMM_MATH_IEEE, CONVGEMM_ALGO_DIRECT);
+}
+END_TEST
+
+START_TEST(test_nonfinite_default_math_im2col_gemm) {
+  run_case(&kCases[_i], CONVGEMM_MATH_DEFAULT, CONVGEMM_ALGO_IM2COL_GEMM);
+}
+END_TEST
+
+START_TEST(test_nonfinite_ieee_math_im2col_gemm) {
+  run_case(&kCases[_i], CONVGEMM_MATH_IEEE, CONVGEMM_ALGO_IM2COL_GEMM);
+}
 END_TEST
 
 static Suite* nonfinite_suite(void) {
@@ -136,6 +164,10 @@ static Suite* nonfinite_suite(void) {
   TCase* tf32 = tcase_create("default");
   tcase_add_loop_test(tf32, test_nonfinite_default_math, 0, n);
   suite_add_tcase(s, tf32);
+  TCase* gemm = tcase_create("im2col_gemm");
+  tcase_add_loop_test(gemm, test_nonfinite_ieee_math_im2col_gemm, 0, n);
+  tcase_add_loop_test(gemm, test_nonfinite_default_math_im2col_gemm, 0, n);
+  suite_add_tcase(s, gemm);
   return s;
 }
 
