@@ -38,7 +38,7 @@ void bench_args_print_help(FILE* out) {
       "against cuDNN on CUDA device 0, checking every output element against cuDNN first.\n"
       "Default shape: KernelBench level-1 problem 55 (N=8 C=64 H=512 W=1024 -> K=128, 3x3).\n"
       "\n"
-      "Convolution:\n"
+      "Convolution (one shape; not with --suite):\n"
       "  --n N --c C --h H --w W    input (N, C, H, W)                   [8 64 512 1024]\n"
       "  --k K --r R --s S          filter (K, C/groups, R, S)           [128 3 3]\n"
       "  --pad P                    zero padding on each side: sets --pad-h and --pad-w [0]\n"
@@ -46,6 +46,14 @@ void bench_args_print_help(FILE* out) {
       "  --dilation D               sets --dilation-h and --dilation-w   [1]\n"
       "  --groups G                                                      [1]\n"
       "  --bias                     add a bias (cuDNN: cudnnAddTensor after the convolution)\n"
+      "\n"
+      "Suites (instead of the one shape above):\n"
+      "  --suite LIST   comma list of: kernelbench (every KernelBench level-1 2-D problem; 86 as\n"
+      "                 86_dw and 86_pw), resnet50 (torchvision ResNet-50's distinct forward\n"
+      "                 convolutions at batch 32, 224x224, with their counts), small_channels\n"
+      "                 (C=K 1..64 and C/G 1..32 at C=K=64; N=8, 256x256, 3x3, pad 1), all\n"
+      "  --only LIST    run only these shapes of the suites (names as --list prints them)\n"
+      "  --list         print the shapes (with --suite: the suites') and exit; needs no GPU\n"
       "\n"
       "Variants:\n"
       "  --algos LIST   comma list of direct,im2col_gemm,implicit_gemm,auto\n"
@@ -58,12 +66,18 @@ void bench_args_print_help(FILE* out) {
       "  'cudnn_find' (cudnnFindConvolutionForwardAlgorithmEx, as cudnn.benchmark=True).\n"
       "\n"
       "Timing (CUDA events; a 256 MiB memset flushes L2 before every timed call):\n"
-      "  --warmup N     untimed calls before each variant's timed calls  [3]\n"
-      "  --iters N      timed calls per variant      [auto: about 1.5 s, at least 5, at most 100]\n"
+      "  --warmup N     untimed calls before each variant's timed calls  [3; 2 with --suite]\n"
+      "  --iters N      timed calls per variant, or auto                 [10 with --suite; else\n"
+      "                 auto: about 1.5 s, at least 5, at most 100]\n"
+      "  --workspace W  convgemm workspace: preferred, min, or MiB (at least the minimum)\n"
+      "                 [preferred]\n"
+      "  --no-ceilings  skip measuring the card's ceilings at start (device-to-device copy\n"
+      "                 bandwidth, TF32 and FP32 cuBLASLt GEMM rate); no floors are reported\n"
       "\n"
       "Output:\n"
-      "  --json PATH    also write the header facts and every row as JSON\n"
-      "  --help         print this text and exit\n"
+      "  --json PATH      also write the header facts and every shape and row as JSON\n"
+      "  --markdown PATH  also write the report as Markdown (per-shape tables and a summary)\n"
+      "  --help           print this text and exit\n"
       "\n"
       "A flag's value is the next argument or follows '=' (--n=8).\n"
       "Check: |y - y_cudnn| <= 1e-4 + 1e-4 * |y_cudnn| on every element (torch.allclose), the\n"
@@ -171,6 +185,33 @@ static void set_defaults(bench_args_t* args) {
   args->warmup = DEFAULT_WARMUP;
   args->iters = 0;
   args->json_path = NULL;
+  args->markdown_path = NULL;
+  args->workspace_mib = 0;
+  args->suites = NULL;
+  args->only = NULL;
+  args->list_only = 0;
+  args->measure_ceilings = 1;
+  args->shape_given = 0;
+  args->warmup_given = 0;
+  args->iters_given = 0;
+}
+
+/* The flags that take a value, besides the convolution's integers. */
+static const char* const kValueFlags[] = {"algos", "math",  "warmup",   "iters", "json",
+                                          "workspace", "suite", "markdown", "only"};
+
+static int is_value_flag(const char* name) {
+  for (size_t i = 0; i < sizeof kValueFlags / sizeof kValueFlags[0]; ++i)
+    if (strcmp(kValueFlags[i], name) == 0) return 1;
+  return 0;
+}
+
+/* A comma list with no empty item. */
+static int valid_list(const char* value) {
+  if (*value == '\0' || *value == ',') return 0;
+  for (const char* c = value; *c != '\0'; ++c)
+    if (*c == ',' && (c[1] == ',' || c[1] == '\0')) return 0;
+  return 1;
 }
 
 bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, char* err,
@@ -194,22 +235,27 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
     memcpy(name, arg + 2, name_len);
     name[name_len] = '\0';
 
-    if (strcmp(name, "bias") == 0) {
+    if (strcmp(name, "bias") == 0 || strcmp(name, "list") == 0 ||
+        strcmp(name, "no-ceilings") == 0) {
       if (eq != NULL) {
-        snprintf(err, err_len, "--bias takes no value, got '%s'", arg);
+        snprintf(err, err_len, "--%s takes no value, got '%s'", name, arg);
         return BENCH_ARGS_ERROR;
       }
-      args->params.has_bias = 1;
+      if (strcmp(name, "bias") == 0) {
+        args->params.has_bias = 1;
+        args->shape_given = 1;
+      } else if (strcmp(name, "list") == 0) {
+        args->list_only = 1;
+      } else {
+        args->measure_ceilings = 0;
+      }
       continue;
     }
 
     const int_flag_t* int_flag = NULL;
     for (size_t f = 0; f < sizeof kIntFlags / sizeof kIntFlags[0]; ++f)
       if (strcmp(kIntFlags[f].name, name) == 0) int_flag = &kIntFlags[f];
-    const int known = int_flag != NULL || strcmp(name, "algos") == 0 ||
-                      strcmp(name, "math") == 0 || strcmp(name, "warmup") == 0 ||
-                      strcmp(name, "iters") == 0 || strcmp(name, "json") == 0;
-    if (!known) {
+    if (int_flag == NULL && !is_value_flag(name)) {
       snprintf(err, err_len, "unknown flag '--%s' (see --help)", name);
       return BENCH_ARGS_ERROR;
     }
@@ -228,6 +274,7 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
       char* base = (char*)&args->params;
       memcpy(base + int_flag->offset_a, &v, sizeof v);
       memcpy(base + int_flag->offset_b, &v, sizeof v);
+      args->shape_given = 1;
     } else if (strcmp(name, "algos") == 0) {
       if (!parse_algos(value, args, err, err_len)) return BENCH_ARGS_ERROR;
     } else if (strcmp(name, "math") == 0) {
@@ -250,11 +297,25 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
         snprintf(err, err_len, "--warmup: expected an integer >= 0, got '%s'", value);
         return BENCH_ARGS_ERROR;
       }
+      args->warmup_given = 1;
     } else if (strcmp(name, "iters") == 0) {
       if (strcmp(value, "auto") == 0) {
         args->iters = 0;
       } else if (!parse_int(value, 1, &args->iters)) {
         snprintf(err, err_len, "--iters: expected an integer >= 1 or 'auto', got '%s'", value);
+        return BENCH_ARGS_ERROR;
+      }
+      args->iters_given = 1;
+    } else if (strcmp(name, "workspace") == 0) {
+      int mib = 0;
+      if (strcmp(value, "preferred") == 0) {
+        args->workspace_mib = 0;
+      } else if (strcmp(value, "min") == 0) {
+        args->workspace_mib = SIZE_MAX;
+      } else if (parse_int(value, 1, &mib)) {
+        args->workspace_mib = (size_t)mib;
+      } else {
+        snprintf(err, err_len, "--workspace: expected preferred, min or MiB >= 1, got '%s'", value);
         return BENCH_ARGS_ERROR;
       }
     } else if (strcmp(name, "json") == 0) {
@@ -263,7 +324,36 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
         return BENCH_ARGS_ERROR;
       }
       args->json_path = value;
+    } else if (strcmp(name, "markdown") == 0) {
+      if (*value == '\0') {
+        snprintf(err, err_len, "--markdown needs a file path");
+        return BENCH_ARGS_ERROR;
+      }
+      args->markdown_path = value;
+    } else if (strcmp(name, "suite") == 0 || strcmp(name, "only") == 0) {
+      if (!valid_list(value)) {
+        snprintf(err, err_len, "--%s: expected a comma list of names, got '%s'", name, value);
+        return BENCH_ARGS_ERROR;
+      }
+      if (strcmp(name, "suite") == 0)
+        args->suites = value;
+      else
+        args->only = value;
     }
+  }
+  if (args->suites != NULL && args->shape_given) {
+    snprintf(err, err_len,
+             "--suite runs its own shapes; the convolution flags (--n ... --groups, --bias) "
+             "apply only without it");
+    return BENCH_ARGS_ERROR;
+  }
+  if (args->only != NULL && args->suites == NULL) {
+    snprintf(err, err_len, "--only picks shapes of a --suite; give --suite too");
+    return BENCH_ARGS_ERROR;
+  }
+  if (args->suites != NULL) {
+    if (!args->warmup_given) args->warmup = BENCH_SUITE_WARMUP;
+    if (!args->iters_given) args->iters = BENCH_SUITE_ITERS;
   }
   return BENCH_ARGS_OK;
 }

@@ -1,14 +1,19 @@
-/* Command-line flags of conv_bench: the convolution (KernelBench level-1 problem 55 by default),
- * which algorithms and math modes to run, and how to time them. */
+/* Command-line flags of conv_bench: the convolution (KernelBench level-1 problem 55 by default) or
+ * a suite of them, which algorithms and math modes to run, how to time them, where to write. */
 #ifndef CONVGEMM_BENCHMARKS_BENCH_ARGS_H_
 #define CONVGEMM_BENCHMARKS_BENCH_ARGS_H_
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "conv/convgemm.h"
 
 #define BENCH_MAX_ALGOS 4
+
+/* Warm-up and timed calls per variant when --suite is given without --warmup / --iters. */
+#define BENCH_SUITE_WARMUP 2
+#define BENCH_SUITE_ITERS 10
 
 typedef struct bench_args {
   /* The convolution; math_mode is ignored (each mode in the list below gets its own descriptor). */
@@ -22,7 +27,18 @@ typedef struct bench_args {
   int n_maths;
   int warmup;            /* untimed calls before timing each variant */
   int iters;             /* timed calls per variant; 0 = automatic */
-  const char* json_path; /* NULL: no JSON file */
+  const char* json_path;     /* NULL: no JSON file */
+  const char* markdown_path; /* NULL: no Markdown file */
+  /* --suite: comma list of suite names (suites.h), or NULL for the one shape of the flags above. */
+  const char* suites;
+  const char* only;          /* --only: comma list of shape names kept from the suites; or NULL */
+  int list_only;             /* --list: print the shapes and exit, no GPU needed */
+  int measure_ceilings;      /* 0 with --no-ceilings: no copy/GEMM ceilings, no floors */
+  int shape_given;           /* a convolution flag (--n ... --bias) was given */
+  int warmup_given, iters_given;
+  /* convgemm workspace: 0 = the preferred size, SIZE_MAX = the minimum, else this many MiB
+   * (raised to the minimum when below it). */
+  size_t workspace_mib;
 } bench_args_t;
 
 typedef enum bench_args_status {
@@ -31,7 +47,9 @@ typedef enum bench_args_status {
   BENCH_ARGS_ERROR = 2  /* `err` says what is wrong */
 } bench_args_status_t;
 
-/* Parses argv into *args (every default set first). On BENCH_ARGS_ERROR, err holds one line. */
+/* Parses argv into *args (every default set first). With --suite and without --warmup / --iters,
+ * the suite defaults apply (BENCH_SUITE_WARMUP, BENCH_SUITE_ITERS). On BENCH_ARGS_ERROR, err holds
+ * one line. */
 bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, char* err,
                                      size_t err_len);
 

@@ -6,17 +6,19 @@
 #include <stdlib.h>
 
 static void (*fatal_hook)(void) = NULL;
+static char fatal_message[1024] = "";
 
 void bench_set_fatal_hook(void (*hook)(void)) { fatal_hook = hook; }
 
+const char* bench_fatal_message(void) { return fatal_message; }
+
 void bench_die(const char* fmt, ...) {
   fflush(stdout);
-  fputs("conv_bench: ", stderr);
   va_list ap;
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(fatal_message, sizeof fatal_message, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  fprintf(stderr, "conv_bench: %s\n", fatal_message);
   void (*hook)(void) = fatal_hook;
   fatal_hook = NULL; /* a failure inside the hook must not recurse */
   if (hook != NULL) hook();

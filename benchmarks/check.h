@@ -24,6 +24,9 @@ void bench_set_fatal_hook(void (*hook)(void));
 /* Prints "conv_bench: <message>" on stderr, runs the fatal hook and exits BENCH_EXIT_RUNTIME. */
 void bench_die(const char* fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* The message of the bench_die in progress (for the fatal hook); "" before any. */
+const char* bench_fatal_message(void);
+
 /* Dies naming `call` unless e is cudaSuccess. */
 void bench_check_cuda(cudaError_t e, const char* call, const char* file, int line);
 #define CUDA_CHECK(call) bench_check_cuda((call), #call, __FILE__, __LINE__)

@@ -41,9 +41,20 @@ static int to_int(int64_t v, const char* what) {
   return (int)v;
 }
 
+cudnnHandle_t bench_cudnn_handle_create(const bench_cudnn_api_t* api, cudaStream_t stream) {
+  cudnnHandle_t handle = NULL;
+  CUDNN_CHECK(api, cudnnCreate(&handle));
+  CUDNN_CHECK(api, cudnnSetStream(handle, stream));
+  return handle;
+}
+
+void bench_cudnn_handle_destroy(const bench_cudnn_api_t* api, cudnnHandle_t handle) {
+  CUDNN_CHECK(api, cudnnDestroy(handle));
+}
+
 void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api,
-                             const convgemm_conv2d_params_t* params, int64_t p, int64_t q,
-                             cudaStream_t stream) {
+                             cudnnHandle_t handle, const convgemm_conv2d_params_t* params,
+                             int64_t p, int64_t q) {
   const bench_cudnn_api_t* a = api;  /* short name for CUDNN_CHECK */
   c->api = api;
   c->has_bias = params->has_bias != 0;
@@ -53,8 +64,7 @@ void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api
   const int g = to_int(params->groups, "groups");
   const int pi = to_int(p, "P"), qi = to_int(q, "Q");
 
-  CUDNN_CHECK(a, cudnnCreate(&c->handle));
-  CUDNN_CHECK(a, cudnnSetStream(c->handle, stream));
+  c->handle = handle;
   CUDNN_CHECK(a, cudnnCreateTensorDescriptor(&c->x_desc));
   CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->x_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, ch,
                                             h, w));
@@ -94,7 +104,6 @@ void bench_cudnn_conv_destroy(bench_cudnn_conv_t* c) {
   CUDNN_CHECK(a, cudnnDestroyConvolutionDescriptor(c->conv_desc));
   CUDNN_CHECK(a, cudnnDestroyFilterDescriptor(c->w_desc));
   CUDNN_CHECK(a, cudnnDestroyTensorDescriptor(c->x_desc));
-  CUDNN_CHECK(a, cudnnDestroy(c->handle));
 }
 
 static cudnnMathType_t base_math_type(convgemm_math_mode_t math) {

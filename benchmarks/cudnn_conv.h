@@ -19,7 +19,7 @@
 
 typedef struct bench_cudnn_conv {
   const bench_cudnn_api_t* api;
-  cudnnHandle_t handle;
+  cudnnHandle_t handle;       /* not owned */
   cudnnTensorDescriptor_t x_desc, y_desc, bias_desc;
   cudnnFilterDescriptor_t w_desc;
   cudnnConvolutionDescriptor_t conv_desc;
@@ -34,10 +34,15 @@ typedef struct bench_cudnn_choice {
   float find_ms;     /* cuDNN's own time of the algorithm in Find; -1 for the heuristic */
 } bench_cudnn_choice_t;
 
-/* Describes `params` (output P x Q, checked against cuDNN's own output shape) on `stream`. */
+/* A cuDNN handle on `stream`, shared by every shape of the run. */
+cudnnHandle_t bench_cudnn_handle_create(const bench_cudnn_api_t* api, cudaStream_t stream);
+void bench_cudnn_handle_destroy(const bench_cudnn_api_t* api, cudnnHandle_t handle);
+
+/* Describes `params` (output P x Q, checked against cuDNN's own output shape) for `handle`. */
 void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api,
-                             const convgemm_conv2d_params_t* params, int64_t p, int64_t q,
-                             cudaStream_t stream);
+                             cudnnHandle_t handle, const convgemm_conv2d_params_t* params,
+                             int64_t p, int64_t q);
+/* Destroys the descriptors (not the handle). */
 void bench_cudnn_conv_destroy(bench_cudnn_conv_t* c);
 
 void bench_cudnn_choose_heuristic(bench_cudnn_conv_t* c, convgemm_math_mode_t math,

@@ -50,8 +50,20 @@ static void call_convgemm(void* ctx) {
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static void progress(convgemm_math_mode_t math, const char* algo, const char* what) {
-  fprintf(stderr, "conv_bench: [%s] %s: %s\n", bench_math_name(math), algo, what);
+/* "[default]", or "[82_dw default]" in a suite. */
+static void label_of(const bench_session_t* s, char* buf, size_t len, convgemm_math_mode_t math,
+                     const char* algo) {
+  if (s->report->shape.suite[0] != '\0')
+    snprintf(buf, len, "[%s %s] %s", s->report->shape.name, bench_math_name(math), algo);
+  else
+    snprintf(buf, len, "[%s] %s", bench_math_name(math), algo);
+}
+
+static void progress(const bench_session_t* s, convgemm_math_mode_t math, const char* algo,
+                     const char* what) {
+  char label[96];
+  label_of(s, label, sizeof label, math, algo);
+  fprintf(stderr, "conv_bench: %s: %s\n", label, what);
 }
 
 static void poison(const bench_session_t* s, float* y) {
@@ -62,9 +74,12 @@ static void poison(const bench_session_t* s, float* y) {
 static void finish_first_call(const bench_session_t* s, convgemm_math_mode_t math,
                               const char* algo) {
   const cudaError_t e = cudaStreamSynchronize(s->stream);
-  if (e != cudaSuccess)
-    bench_die("[%s] %s: cudaStreamSynchronize after the first call failed: %s (%s)",
-              bench_math_name(math), algo, cudaGetErrorName(e), cudaGetErrorString(e));
+  if (e != cudaSuccess) {
+    char label[96];
+    label_of(s, label, sizeof label, math, algo);
+    bench_die("%s: cudaStreamSynchronize after the first call failed: %s (%s)", label,
+              cudaGetErrorName(e), cudaGetErrorString(e));
+  }
 }
 
 /* y against ref; without a reference, y against itself, which finds NaN and infinities only. */
@@ -75,7 +90,7 @@ static void check_output(const bench_session_t* s, const float* y, const float* 
 
 static void describe_failure(const bench_session_t* s, const bench_check_t* c, const char* when,
                              char* buf, size_t len) {
-  const int64_t q = s->report->q, p = s->report->p, k = s->report->params.k;
+  const int64_t q = s->report->q, p = s->report->p, k = s->report->shape.params.k;
   const int64_t i = c->first_fail;
   snprintf(buf, len,
            "%s: %llu of %zu elements outside |y - ref| <= %g + %g*|ref|; first y[%lld, %lld, "
@@ -127,10 +142,6 @@ static void set_timing(const bench_session_t* s, bench_row_t* row, const bench_t
   row->speedup = ref_median_ms > 0.0 ? ref_median_ms / t->median_ms : 0.0;
 }
 
-static void label_of(char* buf, size_t len, convgemm_math_mode_t math, const char* algo) {
-  snprintf(buf, len, "[%s] %s", bench_math_name(math), algo);
-}
-
 /* ---- cuDNN ----------------------------------------------------------------------------------- */
 
 static void fill_cudnn_row(bench_row_t* row, const char* name, convgemm_math_mode_t math,
@@ -148,15 +159,15 @@ static void fill_cudnn_row(bench_row_t* row, const char* name, convgemm_math_mod
 /* The "cudnn" row: computes the reference into `ref`, times into `y`. Returns its median. */
 static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math, float* ref,
                                   float* y) {
-  char label[64];
-  label_of(label, sizeof label, math, "cudnn");
-  progress(math, "cudnn", "choosing the algorithm (cudnnGetConvolutionForwardAlgorithm_v7)");
+  char label[96];
+  label_of(s, label, sizeof label, math, "cudnn");
+  progress(s, math, "cudnn", "choosing the algorithm (cudnnGetConvolutionForwardAlgorithm_v7)");
   bench_cudnn_choice_t choice;
   bench_cudnn_choose_heuristic(s->cudnn, math, &choice);
   bench_row_t* row = bench_report_add_row(s->report);
   fill_cudnn_row(row, "cudnn", math, &choice);
 
-  progress(math, "cudnn", "computing the reference output");
+  progress(s, math, "cudnn", "computing the reference output");
   cudnn_call_t call = {s->cudnn, &choice, s->x, s->w, s->bias, ref};
   poison(s, ref);
   call_cudnn(&call);
@@ -164,8 +175,8 @@ static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math,
   bench_check_t c;
   check_output(s, ref, NULL, &c);
   if (c.n_ref_nonfinite > 0)
-    bench_die("[%s] cuDNN's output (%s) has %llu non-finite elements; no reference",
-              bench_math_name(math), row->backend_algo, c.n_ref_nonfinite);
+    bench_die("%s: cuDNN's output (%s) has %llu non-finite elements; no reference", label,
+              row->backend_algo, c.n_ref_nonfinite);
   row->verdict = BENCH_VERDICT_REF;
 
   call.y = y;
@@ -178,15 +189,15 @@ static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math,
 
 static void run_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const float* ref,
                            float* y, double ref_median_ms) {
-  char label[64];
-  label_of(label, sizeof label, math, "cudnn_find");
-  progress(math, "cudnn_find", "cudnnFindConvolutionForwardAlgorithmEx (runs every algorithm)");
+  char label[96];
+  label_of(s, label, sizeof label, math, "cudnn_find");
+  progress(s, math, "cudnn_find", "cudnnFindConvolutionForwardAlgorithmEx (runs every algorithm)");
   bench_cudnn_choice_t choice;
   bench_cudnn_choose_find(s->cudnn, math, s->x, s->w, y, &choice);
   bench_row_t* row = bench_report_add_row(s->report);
   fill_cudnn_row(row, "cudnn_find", math, &choice);
 
-  progress(math, "cudnn_find", "checking");
+  progress(s, math, "cudnn_find", "checking");
   cudnn_call_t call = {s->cudnn, &choice, s->x, s->w, s->bias, y};
   poison(s, y);
   call_cudnn(&call);
@@ -204,7 +215,7 @@ static void run_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const 
 /* ---- convgemm -------------------------------------------------------------------------------- */
 
 static convgemm_conv_desc_t make_desc(const bench_session_t* s, convgemm_math_mode_t math) {
-  convgemm_conv2d_params_t params = s->args->params;
+  convgemm_conv2d_params_t params = s->report->shape.params;
   params.math_mode = math;
   convgemm_conv_desc_t desc = NULL;
   const convgemm_status_t st = convgemm_conv_desc_create(&desc, &params);
@@ -220,7 +231,7 @@ static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
   const char* name = bench_algo_name(algo);
   const convgemm_status_t supported = convgemm_check_algorithm(s->convgemm, desc, algo);
   if (supported == CONVGEMM_STATUS_NOT_SUPPORTED) {
-    progress(math, name, "not supported, skipped");
+    progress(s, math, name, "not supported, skipped");
     bench_report_add_skip(s->report, name, math, convgemm_get_last_error());
     return;
   }
@@ -230,12 +241,20 @@ static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
     CONVGEMM_CHECK(convgemm_get_algorithm(s->convgemm, desc, &resolved));
   size_t ws_min = 0, ws_pref = 0;
   CONVGEMM_CHECK(convgemm_get_workspace_size(s->convgemm, desc, algo, &ws_min, &ws_pref));
-  size_t ws_bytes = ws_pref;
-  void* ws = bench_device_try_alloc(ws_pref, "convgemm workspace (preferred size)");
-  if (ws == NULL && ws_pref > 0) {
-    fprintf(stderr, "conv_bench: [%s] %s: preferred workspace %.3f GB does not fit; using the "
-                    "minimum %.3f GB\n",
-            bench_math_name(math), name, (double)ws_pref * 1e-9, (double)ws_min * 1e-9);
+  size_t ws_want = ws_pref;
+  if (s->args->workspace_mib == SIZE_MAX) {
+    ws_want = ws_min;
+  } else if (s->args->workspace_mib > 0) {
+    ws_want = s->args->workspace_mib << 20;
+    if (ws_want < ws_min) ws_want = ws_min;
+  }
+  size_t ws_bytes = ws_want;
+  void* ws = bench_device_try_alloc(ws_want, "convgemm workspace");
+  if (ws == NULL && ws_want > 0) {
+    char label[96];
+    label_of(s, label, sizeof label, math, name);
+    fprintf(stderr, "conv_bench: %s: workspace %.3f GB does not fit; using the minimum %.3f GB\n",
+            label, (double)ws_want * 1e-9, (double)ws_min * 1e-9);
     ws_bytes = ws_min;
     ws = bench_device_alloc(ws_min, "convgemm workspace (minimum size)");
   }
@@ -246,7 +265,7 @@ static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
   snprintf(row->backend_algo, sizeof row->backend_algo, "%s", bench_algo_name(resolved));
   row->workspace_bytes = ws_bytes;
 
-  progress(math, name, "checking");
+  progress(s, math, name, "checking");
   convgemm_call_t call = {s->convgemm, desc, algo, s->x, s->w, s->bias, y, ws, ws_bytes,
                           s->stream};
   poison(s, y);
@@ -255,15 +274,15 @@ static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
     row->verdict = BENCH_VERDICT_ERROR;
     snprintf(row->message, sizeof row->message, "convgemm_forward returned %s: %s",
              convgemm_status_string(st), convgemm_get_last_error());
-    progress(math, name, row->message);
+    progress(s, math, name, row->message);
     bench_device_free(ws);
     return;
   }
   finish_first_call(s, math, name);
   bench_check_t first, last;
   check_output(s, y, ref, &first);
-  char label[64];
-  label_of(label, sizeof label, math, name);
+  char label[96];
+  label_of(s, label, sizeof label, math, name);
   bench_timing_t t;
   bench_time(&s->timer, label, call_convgemm, &call, &t);
   check_output(s, y, ref, &last);

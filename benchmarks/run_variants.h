@@ -17,7 +17,7 @@
 #include "conv/convgemm.h"
 
 typedef struct bench_session {
-  const bench_args_t* args;
+  const bench_args_t* args;   /* algorithms and workspace; the convolution is report->shape */
   convgemm_handle_t convgemm;
   bench_cudnn_conv_t* cudnn;  /* NULL when cuDNN was not found: nothing to check against */
   const float *x, *w, *bias;  /* bias NULL without --bias */
@@ -28,8 +28,8 @@ typedef struct bench_session {
   bench_report_t* report;
 } bench_session_t;
 
-/* Appends this math mode's rows (and skips) to session->report. Allocates one reference y and
- * one candidate y and frees both before returning. */
+/* Appends this math mode's rows (and skips) for the shape of session->report to it. Allocates
+ * one reference y and one candidate y and frees both before returning. */
 void bench_run_math_mode(bench_session_t* session, convgemm_math_mode_t math);
 
 #endif /* CONVGEMM_BENCHMARKS_RUN_VARIANTS_H_ */
