@@ -160,15 +160,15 @@ void bench_format_conv(char* buf, size_t len, const bench_report_t* r) {
            p->has_bias ? "bias" : "no bias");
 }
 
-static void ms_or_dash(char* buf, size_t len, double ms) {
+void bench_format_ms(char* buf, size_t len, double ms) {
   if (ms >= 0.0)
     snprintf(buf, len, "%.3f", ms);
   else
     snprintf(buf, len, "-");
 }
 
-static void row_ms(char* buf, size_t len, const bench_row_t* row) {
-  ms_or_dash(buf, len, row != NULL ? row->timing.median_ms : -1.0);
+void bench_format_row_ms(char* buf, size_t len, const bench_row_t* row) {
+  bench_format_ms(buf, len, row != NULL ? row->timing.median_ms : -1.0);
 }
 
 static void speedup_of(char* buf, size_t len, const bench_row_t* row, const bench_row_t* cudnn) {
@@ -275,9 +275,9 @@ void bench_report_print_shape(FILE* out, const bench_report_t* r) {
   fprintf(out, " + y %.3f)\n", r->y_bytes * 1e-9);
   if (r->memory_floor_ms >= 0.0 || r->math_floor_ms[0] >= 0.0 || r->math_floor_ms[1] >= 0.0) {
     char mem[32], tf32[32], fp32[32];
-    ms_or_dash(mem, sizeof mem, r->memory_floor_ms);
-    ms_or_dash(tf32, sizeof tf32, r->math_floor_ms[0]);
-    ms_or_dash(fp32, sizeof fp32, r->math_floor_ms[1]);
+    bench_format_ms(mem, sizeof mem, r->memory_floor_ms);
+    bench_format_ms(tf32, sizeof tf32, r->math_floor_ms[0]);
+    bench_format_ms(fp32, sizeof fp32, r->math_floor_ms[1]);
     fprintf(out, "floors   : memory %s ms; math %s ms (TF32, default rows), %s ms (FP32, ieee "
                  "rows)\n",
             mem, tf32, fp32);
@@ -315,7 +315,7 @@ void bench_report_print_table(FILE* out, const bench_report_t* r) {
       snprintf(tflops, sizeof tflops, "%.1f", row->tflops);
       if (row->speedup > 0.0) snprintf(speedup, sizeof speedup, "%.2fx", row->speedup);
     }
-    ms_or_dash(floor_ms, sizeof floor_ms, bench_row_floor_ms(r, row));
+    bench_format_ms(floor_ms, sizeof floor_ms, bench_row_floor_ms(r, row));
     percent_of_floor(pct, sizeof pct, r, row);
     if (row->checked) snprintf(diff, sizeof diff, "%.2e", row->max_abs_diff);
     char detail[256];
@@ -356,12 +356,12 @@ static void print_summary_mode(FILE* out, const bench_run_t* run, convgemm_math_
     char cudnn[16], find[16], best_x[16], auto_x[16], pct[16], auto_ran[40] = "-";
     if (r->shape.count > 0) snprintf(count, sizeof count, "%d", r->shape.count);
     snprintf(gflop, sizeof gflop, "%.2f", r->flops * 1e-9);
-    row_ms(best_ms, sizeof best_ms, s.best);
-    row_ms(direct, sizeof direct, s.direct);
-    row_ms(im2col, sizeof im2col, s.im2col_gemm);
-    row_ms(auto_ms, sizeof auto_ms, s.autorow);
-    row_ms(cudnn, sizeof cudnn, s.cudnn);
-    row_ms(find, sizeof find, s.cudnn_find);
+    bench_format_row_ms(best_ms, sizeof best_ms, s.best);
+    bench_format_row_ms(direct, sizeof direct, s.direct);
+    bench_format_row_ms(im2col, sizeof im2col, s.im2col_gemm);
+    bench_format_row_ms(auto_ms, sizeof auto_ms, s.autorow);
+    bench_format_row_ms(cudnn, sizeof cudnn, s.cudnn);
+    bench_format_row_ms(find, sizeof find, s.cudnn_find);
     speedup_of(best_x, sizeof best_x, s.best, s.cudnn);
     speedup_of(auto_x, sizeof auto_x, s.autorow, s.cudnn);
     percent_of_floor(pct, sizeof pct, r, s.best);
@@ -376,12 +376,12 @@ static void print_summary_mode(FILE* out, const bench_run_t* run, convgemm_math_
     snprintf(label, sizeof label, "total (x count)");
     snprintf(count, sizeof count, "%d", t.n_convs);
     snprintf(gflop, sizeof gflop, "%.2f", t.flops * 1e-9);
-    ms_or_dash(best_ms, sizeof best_ms, t.best_ms);
-    ms_or_dash(direct, sizeof direct, t.direct_ms);
-    ms_or_dash(im2col, sizeof im2col, t.im2col_gemm_ms);
-    ms_or_dash(auto_ms, sizeof auto_ms, t.auto_ms);
-    ms_or_dash(cudnn, sizeof cudnn, t.cudnn_ms);
-    ms_or_dash(find, sizeof find, t.cudnn_find_ms);
+    bench_format_ms(best_ms, sizeof best_ms, t.best_ms);
+    bench_format_ms(direct, sizeof direct, t.direct_ms);
+    bench_format_ms(im2col, sizeof im2col, t.im2col_gemm_ms);
+    bench_format_ms(auto_ms, sizeof auto_ms, t.auto_ms);
+    bench_format_ms(cudnn, sizeof cudnn, t.cudnn_ms);
+    bench_format_ms(find, sizeof find, t.cudnn_find_ms);
     if (t.best_ms > 0.0 && t.cudnn_ms > 0.0)
       snprintf(best_x, sizeof best_x, "%.2fx", t.cudnn_ms / t.best_ms);
     if (t.auto_ms > 0.0 && t.cudnn_ms > 0.0)

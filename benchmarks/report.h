@@ -152,5 +152,9 @@ void bench_format_version(char* buf, size_t len, int v);  /* 12080 -> "12.8" */
 void bench_format_conv(char* buf, size_t len, const bench_report_t* r); /* x (...) * w -> y */
 /* The table's detail column: cuDNN's algorithm and math, or what AUTO ran; workspace; iters. */
 void bench_row_detail(const bench_row_t* row, char* buf, size_t len);
+/* "%.3f" of ms, or "-" when ms < 0 (not measured); bench_format_row_ms: a row's median, "-" for
+ * no row. */
+void bench_format_ms(char* buf, size_t len, double ms);
+void bench_format_row_ms(char* buf, size_t len, const bench_row_t* row);
 
 #endif /* CONVGEMM_BENCHMARKS_REPORT_H_ */

@@ -18,17 +18,6 @@ static void put_cell(FILE* f, const char* s) {
   }
 }
 
-static void ms_text(char* buf, size_t len, double ms) {
-  if (ms >= 0.0)
-    snprintf(buf, len, "%.3f", ms);
-  else
-    snprintf(buf, len, "-");
-}
-
-static void row_ms(char* buf, size_t len, const bench_row_t* row) {
-  ms_text(buf, len, row != NULL ? row->timing.median_ms : -1.0);
-}
-
 static void ratio_text(char* buf, size_t len, double num, double den) {
   if (num > 0.0 && den > 0.0)
     snprintf(buf, len, "%.2fx", num / den);
@@ -141,12 +130,12 @@ static void put_summary(FILE* f, const bench_run_t* run, convgemm_math_mode_t ma
     char count[16] = "", best_ms[16], direct[16], im2col[16], auto_ms[16], cudnn[16], find[16];
     char best_x[16], auto_x[16], pct[16];
     if (r->shape.count > 0) snprintf(count, sizeof count, "%d", r->shape.count);
-    row_ms(best_ms, sizeof best_ms, s.best);
-    row_ms(direct, sizeof direct, s.direct);
-    row_ms(im2col, sizeof im2col, s.im2col_gemm);
-    row_ms(auto_ms, sizeof auto_ms, s.autorow);
-    row_ms(cudnn, sizeof cudnn, s.cudnn);
-    row_ms(find, sizeof find, s.cudnn_find);
+    bench_format_row_ms(best_ms, sizeof best_ms, s.best);
+    bench_format_row_ms(direct, sizeof direct, s.direct);
+    bench_format_row_ms(im2col, sizeof im2col, s.im2col_gemm);
+    bench_format_row_ms(auto_ms, sizeof auto_ms, s.autorow);
+    bench_format_row_ms(cudnn, sizeof cudnn, s.cudnn);
+    bench_format_row_ms(find, sizeof find, s.cudnn_find);
     const double cudnn_v = s.cudnn != NULL ? s.cudnn->timing.median_ms : -1.0;
     ratio_text(best_x, sizeof best_x, cudnn_v, s.best != NULL ? s.best->timing.median_ms : -1.0);
     ratio_text(auto_x, sizeof auto_x, cudnn_v,
@@ -163,12 +152,12 @@ static void put_summary(FILE* f, const bench_run_t* run, convgemm_math_mode_t ma
   if (bench_run_totals(run, math, &t)) {
     char best_ms[16], direct[16], im2col[16], auto_ms[16], cudnn[16], find[16], best_x[16];
     char auto_x[16];
-    ms_text(best_ms, sizeof best_ms, t.best_ms);
-    ms_text(direct, sizeof direct, t.direct_ms);
-    ms_text(im2col, sizeof im2col, t.im2col_gemm_ms);
-    ms_text(auto_ms, sizeof auto_ms, t.auto_ms);
-    ms_text(cudnn, sizeof cudnn, t.cudnn_ms);
-    ms_text(find, sizeof find, t.cudnn_find_ms);
+    bench_format_ms(best_ms, sizeof best_ms, t.best_ms);
+    bench_format_ms(direct, sizeof direct, t.direct_ms);
+    bench_format_ms(im2col, sizeof im2col, t.im2col_gemm_ms);
+    bench_format_ms(auto_ms, sizeof auto_ms, t.auto_ms);
+    bench_format_ms(cudnn, sizeof cudnn, t.cudnn_ms);
+    bench_format_ms(find, sizeof find, t.cudnn_find_ms);
     ratio_text(best_x, sizeof best_x, t.cudnn_ms, t.best_ms);
     ratio_text(auto_x, sizeof auto_x, t.cudnn_ms, t.auto_ms);
     fprintf(f,
@@ -193,9 +182,9 @@ static void put_shape(FILE* f, const bench_report_t* r) {
   bench_format_conv(conv, sizeof conv, r);
   const double bytes = r->x_bytes + r->w_bytes + r->bias_bytes + r->y_bytes;
   char mem[16], tf32[16], fp32[16];
-  ms_text(mem, sizeof mem, r->memory_floor_ms);
-  ms_text(tf32, sizeof tf32, r->math_floor_ms[0]);
-  ms_text(fp32, sizeof fp32, r->math_floor_ms[1]);
+  bench_format_ms(mem, sizeof mem, r->memory_floor_ms);
+  bench_format_ms(tf32, sizeof tf32, r->math_floor_ms[0]);
+  bench_format_ms(fp32, sizeof fp32, r->math_floor_ms[1]);
   fprintf(f, "%s. %.2f GFLOP, compulsory %.3f GB. Floors: memory %s ms, math %s ms (TF32) / %s ms "
              "(FP32). %.1f s.\n\n",
           conv, r->flops * 1e-9, bytes * 1e-9, mem, tf32, fp32, r->wall_s);
@@ -214,7 +203,7 @@ static void put_shape(FILE* f, const bench_report_t* r) {
       snprintf(tflops, sizeof tflops, "%.1f", row->tflops);
       if (row->speedup > 0.0) snprintf(speedup, sizeof speedup, "%.2fx", row->speedup);
     }
-    ms_text(floor_ms, sizeof floor_ms, fl);
+    bench_format_ms(floor_ms, sizeof floor_ms, fl);
     pct_text(pct, sizeof pct, fl, row->timed ? row->timing.median_ms : -1.0);
     if (row->checked) snprintf(diff, sizeof diff, "%.2e", row->max_abs_diff);
     bench_row_detail(row, detail, sizeof detail);

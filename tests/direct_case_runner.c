@@ -111,25 +111,11 @@ static void check_against_reference(const float* y, const host_tensors_t* h,
 
 static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct_case_t* c,
                      convgemm_math_mode_t mode, const device_tensors_t* d, host_tensors_t* h) {
-  convgemm_conv2d_params_t p = c->params;
-  p.math_mode = mode;
-  char config[256], ctx[512];
-  direct_case_describe(&p, config, sizeof config);
-  snprintf(ctx, sizeof ctx, "case '%s' seed %llu [%s]", c->name, (unsigned long long)c->seed,
-           config);
-
-  convgemm_conv_desc_t desc = NULL;
-  const convgemm_status_t s = convgemm_conv_desc_create(&desc, &p);
-  ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "%s: desc_create returned %s: %s", ctx,
-                convgemm_status_string(s), convgemm_get_last_error());
+  convgemm_conv2d_params_t p;
+  char ctx[512];
+  convgemm_conv_desc_t desc = direct_case_open(c, mode, &p, ctx, sizeof ctx);
   int64_t on, ok, op, oq;
   CK_CONVGEMM(convgemm_get_output_shape(desc, &on, &ok, &op, &oq));
-  const int64_t want_p = conv2d_reference_out_extent(p.h, p.pad_h, p.r, p.stride_h, p.dilation_h);
-  const int64_t want_q = conv2d_reference_out_extent(p.w, p.pad_w, p.s, p.stride_w, p.dilation_w);
-  ck_assert_msg(on == p.n && ok == p.k && op == want_p && oq == want_q,
-                "%s: output shape %lld x %lld x %lld x %lld, want %lld x %lld x %lld x %lld", ctx,
-                (long long)on, (long long)ok, (long long)op, (long long)oq, (long long)p.n,
-                (long long)p.k, (long long)want_p, (long long)want_q);
   const int64_t y_elems = on * ok * op * oq;
   const int64_t n_terms = conv_compare_terms(p.c / p.groups, p.r, p.s);
   float* y = h->y_base + kGuardFloats;

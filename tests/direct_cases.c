@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include <check.h>
+
 #include "tests/conv2d_reference.h"
 #include "tests/test_random.h"
 
@@ -159,4 +161,31 @@ void direct_case_describe(const convgemm_conv2d_params_t* p, char* buf, size_t s
            p->math_mode == CONVGEMM_MATH_DEFAULT ? "DEFAULT"
            : p->math_mode == CONVGEMM_MATH_IEEE  ? "IEEE"
                                                  : "?");
+}
+
+convgemm_conv_desc_t direct_case_open(const direct_case_t* c, convgemm_math_mode_t mode,
+                                      convgemm_conv2d_params_t* p, char* ctx, size_t ctx_size) {
+  *p = c->params;
+  p->math_mode = mode;
+  char config[256];
+  direct_case_describe(p, config, sizeof config);
+  snprintf(ctx, ctx_size, "case '%s' seed %llu [%s]", c->name, (unsigned long long)c->seed,
+           config);
+  convgemm_conv_desc_t desc = NULL;
+  const convgemm_status_t s = convgemm_conv_desc_create(&desc, p);
+  ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "%s: desc_create returned %s: %s", ctx,
+                convgemm_status_string(s), convgemm_get_last_error());
+  int64_t on = 0, ok = 0, op = 0, oq = 0;
+  const convgemm_status_t shape = convgemm_get_output_shape(desc, &on, &ok, &op, &oq);
+  ck_assert_msg(shape == CONVGEMM_STATUS_SUCCESS, "%s: get_output_shape returned %s", ctx,
+                convgemm_status_string(shape));
+  const int64_t want_p =
+      conv2d_reference_out_extent(p->h, p->pad_h, p->r, p->stride_h, p->dilation_h);
+  const int64_t want_q =
+      conv2d_reference_out_extent(p->w, p->pad_w, p->s, p->stride_w, p->dilation_w);
+  ck_assert_msg(on == p->n && ok == p->k && op == want_p && oq == want_q,
+                "%s: output shape %lld x %lld x %lld x %lld, want %lld x %lld x %lld x %lld", ctx,
+                (long long)on, (long long)ok, (long long)op, (long long)oq, (long long)p->n,
+                (long long)p->k, (long long)want_p, (long long)want_q);
+  return desc;
 }

@@ -48,6 +48,12 @@ int64_t direct_case_macs(const convgemm_conv2d_params_t* p);
 /* "N2 C8 H16 W16 K16 R3 S3 pad 1,1 stride 1,1 dilation 1,1 groups 1 bias 0 math DEFAULT". */
 void direct_case_describe(const convgemm_conv2d_params_t* p, char* buf, size_t size);
 
+/* Case `c` in math `mode`: fills *p, writes "case '<name>' seed <seed> [<describe>]" into ctx,
+ * creates the descriptor and asserts (Check) that it was created and that its output shape is
+ * the reference's. The caller destroys the descriptor. */
+convgemm_conv_desc_t direct_case_open(const direct_case_t* c, convgemm_math_mode_t mode,
+                                      convgemm_conv2d_params_t* p, char* ctx, size_t ctx_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -243,24 +243,9 @@ static void forward_checked(convgemm_handle_t handle, convgemm_conv_desc_t desc,
 static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct_case_t* c,
                      convgemm_math_mode_t mode, const device_inputs_t* in, im2col_problem_t* pr,
                      float* y_default, im2col_stats_t* stats) {
-  convgemm_conv2d_params_t p = c->params;
-  p.math_mode = mode;
-  char config[256], ctx[512];
-  direct_case_describe(&p, config, sizeof config);
-  snprintf(ctx, sizeof ctx, "case '%s' seed %llu [%s]", c->name, (unsigned long long)c->seed,
-           config);
-
-  convgemm_conv_desc_t desc = NULL;
-  const convgemm_status_t s = convgemm_conv_desc_create(&desc, &p);
-  ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "%s: desc_create returned %s: %s", ctx,
-                convgemm_status_string(s), convgemm_get_last_error());
-  int64_t on, ok, op, oq;
-  CK_CONVGEMM(convgemm_get_output_shape(desc, &on, &ok, &op, &oq));
-  const int64_t want_p = conv2d_reference_out_extent(p.h, p.pad_h, p.r, p.stride_h, p.dilation_h);
-  const int64_t want_q = conv2d_reference_out_extent(p.w, p.pad_w, p.s, p.stride_w, p.dilation_w);
-  ck_assert_msg(on == p.n && ok == p.k && op == want_p && oq == want_q,
-                "%s: output shape %lld x %lld x %lld x %lld", ctx, (long long)on, (long long)ok,
-                (long long)op, (long long)oq);
+  convgemm_conv2d_params_t p;
+  char ctx[512];
+  convgemm_conv_desc_t desc = direct_case_open(c, mode, &p, ctx, sizeof ctx);
   CK_CONVGEMM(convgemm_check_algorithm(handle, desc, CONVGEMM_ALGO_IM2COL_GEMM));
   size_t min_b = 0, pref_b = 0, plan_min = 1, plan_pref = 1;
   CK_CONVGEMM(convgemm_get_workspace_size(handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, &min_b,
