@@ -23,8 +23,9 @@
 extern "C" {
 #endif
 
-/* The launch's grid: x = 256-pixel blocks, y = groups * (ceil((C/G) / this) + 1) (at most
- * 65535), z = images of the chunk (at most 65535). */
+/* The launch's grid: x = 1024-pixel blocks, y = groups * (ceil((C/G) / this) + 1) (at most
+ * 65535), z = images of the chunk (at most 65535). Each thread stores 4 pixels as one float4,
+ * so col_ld must be a multiple of 4 and col 16-byte aligned (else cudaErrorInvalidValue). */
 enum { CONVGEMM_IM2COL_CHANNELS_PER_BLOCK = 2 };
 
 typedef struct convgemm_im2col_args {
