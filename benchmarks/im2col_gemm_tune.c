@@ -1,6 +1,7 @@
 /*
  * IM2COL_GEMM tuning probe (a developer tool, not the main benchmark): where does a call's time
- * go, per chunk size and buffer count? For problem 55 (or the shape given as N C H W K R S) it
+ * go, per chunk size, buffer count and the SMs the GEMMs may use (the rest are left to the next
+ * chunk's im2col on the other stream)? For problem 55 (or the shape given as N C H W K R S) it
  * times, with CUDA events (median of 7 calls after 2 warm-ups, no L2 flush):
  *   graph   the whole call captured as one CUDA graph (what convgemm_forward does)
  *   stream  the same launches queued one by one
@@ -120,15 +121,22 @@ int main(int argc, char** argv) {
          ieee ? "IEEE" : "DEFAULT", (long long)v[0], (long long)v[1], (long long)v[2],
          (long long)v[3], (long long)v[4], (long long)v[5], (long long)v[6],
          2.0 * d->y_elems * d->c_per_group * p.r * p.s * 1e-9);
-  printf("%8s %4s %8s %8s %9s %9s %9s %9s %9s %9s\n", "pixels", "bufs", "chunks", "col MB",
-         "graph ms", "stream ms", "im2col ms", "gemm ms", "NaN graph", "NaN strm");
+  int dev_sms = 0;
+  CK(cudaDeviceGetAttribute(&dev_sms, cudaDevAttrMultiProcessorCount, 0));
+  printf("%8s %4s %5s %8s %8s %9s %9s %9s %9s %9s %9s\n", "pixels", "bufs", "sms", "chunks",
+         "col MB", "graph ms", "stream ms", "im2col ms", "gemm ms", "NaN graph", "NaN strm");
   float* host_y = malloc((size_t)d->y_elems * 4);
   if (host_y == NULL) return 3;
-  const int64_t sizes[] = {2048, 4096, 8192, 16384, 32768, 65536};
+  const int64_t sizes[] = {8192, 16384, 32768, 65536};
+  /* SMs left to im2col: 0 (cuBLASLt's default), then 8, 16, 32. */
+  const int reserve[] = {0, 8, 16, 32};
   for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; ++si) {
-    for (int buffers = 1; buffers <= 2; ++buffers) {
+    for (int variant = 0; variant < 5; ++variant) {
+      const int buffers = variant == 0 ? 1 : 2;
+      const int sms = variant <= 1 ? 0 : dev_sms - reserve[variant - 1];
       convgemm_im2col_gemm_plan_t plan;
       convgemm_im2col_gemm_plan_for_chunk(d, sizes[si], buffers, &plan);
+      plan.gemm_sms = sms;
       void* ws;
       CK(cudaMalloc(&ws, plan.workspace_bytes));
       cudaGraphExec_t all = capture(h, d, &plan, x, w, y, ws, stream, CONVGEMM_IM2COL_STAGES_ALL);
@@ -140,8 +148,8 @@ int main(int argc, char** argv) {
       const float t_gm = time_calls(h, d, &plan, x, w, y, ws, stream, gm);
       const long long nan_graph = unwritten_after(h, d, &plan, x, w, y, ws, stream, all, host_y);
       const long long nan_stream = unwritten_after(h, d, &plan, x, w, y, ws, stream, NULL, host_y);
-      printf("%8lld %4d %8lld %8.1f %9.3f %9.3f %9.3f %9.3f %9lld %9lld\n", (long long)sizes[si],
-             buffers, (long long)plan.chunks, plan.col_bytes * 1e-6, t_graph, t_stream, t_im, t_gm,
+      printf("%8lld %4d %5d %8lld %8.1f %9.3f %9.3f %9.3f %9.3f %9lld %9lld\n",
+             (long long)sizes[si], buffers, sms, (long long)plan.chunks, plan.col_bytes * 1e-6, t_graph, t_stream, t_im, t_gm,
              nan_graph, nan_stream);
       fflush(stdout);
       cudaGraphExecDestroy(all);

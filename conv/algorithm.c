@@ -25,9 +25,8 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
    * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay
    * DIRECT. Thresholds from the small_channels suite (docs/optimization_log.md). */
   const int64_t reduction = desc->c_per_group * desc->params.r * desc->params.s;
-  const int64_t min_k_per_group = desc->params.math_mode == CONVGEMM_MATH_IEEE
-                                      ? CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32
-                                      : CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32;
+  const int64_t min_k_per_group = desc->tf32_operands ? CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32
+                                                     : CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32;
   if (desc->k_per_group >= min_k_per_group &&
       reduction >= CONVGEMM_AUTO_GEMM_MIN_REDUCTION &&
       convgemm_im2col_gemm_fits(desc))

@@ -123,6 +123,7 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* p,
   CONVGEMM_TRY(output_extent("width", p->w, p->pad_w, p->s, p->stride_w, p->dilation_w, &d.q));
   d.c_per_group = p->c / p->groups;
   d.k_per_group = p->k / p->groups;
+  d.tf32_operands = p->math_mode == CONVGEMM_MATH_DEFAULT && d.c_per_group > 1;
   CONVGEMM_TRY(tensor_elems("input x (n, c, h, w)", p->n, p->c, p->h, p->w, &d.x_elems));
   CONVGEMM_TRY(tensor_elems("filter w (k, c/groups, r, s)", p->k, d.c_per_group, p->r, p->s,
                             &d.w_elems));

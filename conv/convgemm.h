@@ -77,7 +77,10 @@ typedef enum convgemm_data_type {
 typedef enum convgemm_math_mode {
   /* Each operand rounded to TF32 (10-bit mantissa) to nearest, ties away from zero, products
    * accumulated in fp32. This is what cuDNN and PyTorch do by default for float32 convolution
-   * (torch.backends.cudnn.allow_tf32 = True), and matches them within allclose(1e-4, 1e-4). */
+   * (torch.backends.cudnn.allow_tf32 = True), and matches them within allclose(1e-4, 1e-4).
+   * Exception: with one input channel per group (C/G == 1: depthwise convolutions) DEFAULT math
+   * is fp32 like IEEE, because PyTorch computes float32 depthwise convolutions in fp32 whatever
+   * allow_tf32 says (its own kernel; cuDNN's default also picks fp32 kernels there). */
   CONVGEMM_MATH_DEFAULT = 0,
   /* fp32-accurate: operands used unrounded (cuDNN's FMA math, allow_tf32 = False). */
   CONVGEMM_MATH_IEEE = 1

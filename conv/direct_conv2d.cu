@@ -169,6 +169,156 @@ __global__ void __launch_bounds__(KG * PG)
   }
 }
 
+// Copies 4 bytes global -> shared without passing through registers; when !valid it writes 0
+// (src-size 0: the zero padding) and reads nothing.
+__device__ __forceinline__ void cp_async_f32_or_zero(float* smem, const float* gmem, bool valid) {
+  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(gmem),
+               "r"(valid ? 4 : 0)
+               : "memory");
+}
+
+__device__ __forceinline__ void cp_async_wait_all() {
+  asm volatile("cp.async.wait_all;\n" ::: "memory");
+}
+
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+
+// Waits until at most one committed group (the newest) is still in flight.
+__device__ __forceinline__ void cp_async_wait_all_but_newest() {
+  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+}
+
+// C/G == 1 (depthwise and its channel-multiplier form): a block computes (32 x 128) output tiles
+// of one (image, output channel) each; warp w owns rows 4w .. 4w+3, lane l columns l + 32j
+// (j < 4), so every output store is a 128-byte warp run. Shared memory holds two stages, each
+//   w_s (R*S rounded up to 4)    the tile's filter
+//   x_s (halo_h, halo_w)         its input window with zero padding
+// filled by cp.async. The grid is persistent (a few blocks per SM, tiles strided by the grid):
+// while a block computes tile i from one stage, tile i + gridDim.x's loads are in flight into the
+// other, so DRAM latency hides behind the math and the stores (the kernel is bandwidth bound:
+// problem 82 does 9 FMAs per 8 bytes moved). Sums in the order r, s like the generic kernel (one
+// input channel), so the bits match it. NOTES: ncu on problem 82 (H100) found the first version
+// issue bound (72% of issue slots), mostly in the window fill's per-element division and 64-bit
+// index math; the fill now walks rows (warp per row, lane per column) and UNIT_STRIDE_W makes the
+// column step a constant, so the 16 shared loads per tap use immediate offsets.
+template <bool UNIT_STRIDE_W>
+__global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BLOCKS_PER_SM)
+    direct_conv2d_depthwise_kernel(const DirectArgs a) {
+  constexpr int TILE_P = CONVGEMM_DIRECT_DW_TILE_P;
+  constexpr int TILE_Q = CONVGEMM_DIRECT_DW_TILE_Q;
+  constexpr int ROWS = TILE_P / (CONVGEMM_DIRECT_THREADS / 32);  // per thread
+  constexpr int COLS = TILE_Q / 32;                              // per thread
+  static_assert(ROWS * (CONVGEMM_DIRECT_THREADS / 32) == TILE_P, "8 warps cover the rows");
+  static_assert(COLS * 32 == TILE_Q, "a warp covers the columns");
+
+  extern __shared__ float4 smem_f4[];
+  const int rs = a.r * a.s;
+  const int rs_pad = (rs + 3) & ~3;
+  const int halo_elems = a.halo_h * a.halo_w;
+  const int stage_floats = rs_pad + halo_elems;
+  float* const stages = reinterpret_cast<float*>(smem_f4);  // 2 x (w_s, x_s)
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32;
+  // This thread's first input element in x_s, and the steps between its rows and columns.
+  const int stride_w = UNIT_STRIDE_W ? 1 : a.stride_w;
+  const int x_base = warp * ROWS * a.stride_h * a.halo_w + lane * stride_w;
+  const int row_step = a.stride_h * a.halo_w;
+  const int col_step = 32 * stride_w;
+
+  // Queues the cp.async loads of `tile`'s filter and window into `stage`.
+  auto load_tile = [&](int64_t tile, float* stage) {
+    int64_t t = tile;
+    const int kk = (int)(t % a.k_tiles); t /= a.k_tiles;  // output channel within the group
+    const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
+    const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
+    const int g = (int)(t % a.groups);   t /= a.groups;
+    const int n = (int)t;
+    const float* w_k = a.w + (int64_t)(g * a.kg + kk) * rs;
+    for (int e = tid; e < rs; e += CONVGEMM_DIRECT_THREADS)
+      cp_async_f32_or_zero(stage + e, w_k + e, true);
+    // Window corner (64-bit: H + 2*pad_h may exceed 2^31).
+    const int64_t ih0 = (int64_t)pt * TILE_P * a.stride_h - a.pad_h;
+    const int64_t iw0 = (int64_t)qt * TILE_Q * stride_w - a.pad_w;
+    const float* x_plane = a.x + ((int64_t)n * a.c + g) * a.in_h * a.in_w;  // channel g (C/G 1)
+    float* x_s = stage + rs_pad;
+    for (int hh = warp; hh < a.halo_h; hh += CONVGEMM_DIRECT_THREADS / 32) {
+      const int64_t ih = ih0 + hh;
+      const bool row_inside = ih >= 0 && ih < a.in_h;
+      const float* src = x_plane + (row_inside ? ih : 0) * a.in_w;
+      float* dst = x_s + hh * a.halo_w;
+      for (int ww = lane; ww < a.halo_w; ww += 32) {
+        const int64_t iw = iw0 + ww;
+        const bool inside = row_inside && iw >= 0 && iw < a.in_w;
+        cp_async_f32_or_zero(dst + ww, inside ? src + iw : x_plane, inside);
+      }
+    }
+  };
+
+  int64_t tile = blockIdx.x;
+  if (tile < a.tiles) load_tile(tile, stages);
+  cp_async_commit();
+  for (int it = 0; tile < a.tiles; ++it, tile += gridDim.x) {
+    float* const stage = stages + (it & 1) * stage_floats;
+    const int64_t next = tile + gridDim.x;
+    if (next < a.tiles) load_tile(next, stages + ((it + 1) & 1) * stage_floats);
+    cp_async_commit();  // possibly empty: keeps one group per iteration
+    cp_async_wait_all_but_newest();
+    __syncthreads();  // every thread's part of this tile's stage has landed
+    const float* w_s = stage;
+    float* x_s = stage + rs_pad;
+    if (a.round_tf32) {  // never for C/G == 1 today (DEFAULT math is fp32 there); kept general
+      for (int e = tid; e < halo_elems; e += CONVGEMM_DIRECT_THREADS)
+        x_s[e] = tf32_round_rna(x_s[e]);
+      for (int e = tid; e < rs; e += CONVGEMM_DIRECT_THREADS)
+        stage[e] = tf32_round_rna(stage[e]);
+      __syncthreads();
+    }
+
+    float acc[ROWS][COLS];
+#pragma unroll
+    for (int i = 0; i < ROWS; ++i)
+#pragma unroll
+      for (int j = 0; j < COLS; ++j) acc[i][j] = 0.0f;
+    for (int r = 0; r < a.r; ++r) {
+      const float* x_r = x_s + x_base + r * a.dilation_h * a.halo_w;
+      for (int s = 0; s < a.s; ++s) {
+        const float wv = w_s[r * a.s + s];
+        const float* x_rs = x_r + s * a.dilation_w;
+#pragma unroll
+        for (int i = 0; i < ROWS; ++i)
+#pragma unroll
+          for (int j = 0; j < COLS; ++j)
+            acc[i][j] = fmaf(wv, x_rs[i * row_step + j * col_step], acc[i][j]);
+      }
+    }
+
+    int64_t t = tile;
+    const int kk = (int)(t % a.k_tiles); t /= a.k_tiles;
+    const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
+    const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
+    const int g = (int)(t % a.groups);   t /= a.groups;
+    const int n = (int)t;
+    const int k_global = g * a.kg + kk;
+    const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
+    float* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q;
+#pragma unroll
+    for (int i = 0; i < ROWS; ++i) {
+      const int p = pt * TILE_P + warp * ROWS + i;
+      if (p >= a.p) continue;
+#pragma unroll
+      for (int j = 0; j < COLS; ++j) {
+        const int q = qt * TILE_Q + lane + 32 * j;
+        if (q < a.q) y_k[(int64_t)p * a.q + q] = acc[i][j] + b;
+      }
+    }
+    __syncthreads();  // this stage is refilled next iteration
+  }
+  cp_async_wait_all();  // no copy may outlive the block (only empty groups remain here)
+}
+
 // One thread per output element, for windows too large for shared memory. Same summation
 // order as the tiled kernel.
 __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
@@ -227,6 +377,8 @@ extern "C" cudaError_t convgemm_direct_configure(int max_smem_per_block) {
       reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<8, 8, 8, 32>),
       reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<4, 4, 8, 64>),
       reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<1, 1, 8, 256>),
+      reinterpret_cast<const void*>(direct_conv2d_depthwise_kernel<true>),
+      reinterpret_cast<const void*>(direct_conv2d_depthwise_kernel<false>),
   };
   for (const void* k : kernels) {
     const cudaError_t e =
@@ -255,7 +407,7 @@ extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* d
   a.c_chunk = plan->c_chunk; a.halo_h = plan->halo_h; a.halo_w = plan->halo_w;
   a.k_tiles = (int)plan->k_tiles; a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
   a.tiles = plan->tiles;
-  a.round_tf32 = p.math_mode == CONVGEMM_MATH_DEFAULT;
+  a.round_tf32 = desc->tf32_operands != 0;
 
   cudaError_t e = cudaErrorInvalidValue;
   switch (plan->tile) {
@@ -269,6 +421,19 @@ extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* d
       e = launch(direct_conv2d_tiled_kernel<1, 1, 8, 256>, plan->tiles, plan->smem_bytes, stream,
                  a);
       break;
+    case CONVGEMM_DIRECT_DEPTHWISE: {
+      // Persistent: as many blocks as fit on the device at once (each strides over the tiles).
+      int device = 0, sms = 0;
+      e = cudaGetDevice(&device);
+      if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+      if (e != cudaSuccess) break;
+      const int64_t resident = (int64_t)sms * CONVGEMM_DIRECT_DW_BLOCKS_PER_SM;
+      const int64_t blocks = plan->tiles < resident ? plan->tiles : resident;
+      e = p.stride_w == 1
+              ? launch(direct_conv2d_depthwise_kernel<true>, blocks, plan->smem_bytes, stream, a)
+              : launch(direct_conv2d_depthwise_kernel<false>, blocks, plan->smem_bytes, stream, a);
+      break;
+    }
     case CONVGEMM_DIRECT_GENERIC: {
       const int64_t blocks = (plan->tiles + CONVGEMM_DIRECT_THREADS - 1) / CONVGEMM_DIRECT_THREADS;
       e = launch(direct_conv2d_generic_kernel, blocks, 0, stream, a);

@@ -8,6 +8,13 @@
  * (TK channels x TP pixels) with fp32 FMAs in the order c, r, s. When even one channel's halo does
  * not fit in shared memory (huge dilation or stride), the generic kernel (one thread per output,
  * same summation order, so bitwise-identical results) runs instead.
+ *
+ * With one input channel per group (C/G == 1: depthwise) there is no reduction over channels to
+ * tile and the convolution is memory bound (problem 82: 9 FMAs per 8 bytes moved), so a kernel
+ * built for bandwidth runs instead: persistent blocks compute (32 x 128) output tiles of one
+ * (image, output channel) each, the next tile's filter and input halo copied into a second
+ * shared-memory stage with cp.async while the current one is computed; each thread 4 rows x 4
+ * columns, warp stores 128 bytes wide. Its shared memory: 2 x (R*S rounded up to 4 + halo).
  */
 #ifndef CONVGEMM_DIRECT_CONV2D_PLAN_H_
 #define CONVGEMM_DIRECT_CONV2D_PLAN_H_
@@ -26,12 +33,16 @@ typedef enum convgemm_direct_tile {
   CONVGEMM_DIRECT_TILE_K64 = 0, /* 64 channels x (8 x 32) pixels; thread tile 8 x 8   */
   CONVGEMM_DIRECT_TILE_K16 = 1, /* 16 channels x (16 x 32) pixels; thread tile 4 x 8  */
   CONVGEMM_DIRECT_TILE_K1 = 2,  /* 1 channel x (64 x 32) pixels; thread tile 1 x 8    */
-  CONVGEMM_DIRECT_GENERIC = 3   /* one thread per output element                     */
+  CONVGEMM_DIRECT_GENERIC = 3,  /* one thread per output element                     */
+  CONVGEMM_DIRECT_DEPTHWISE = 4 /* C/G == 1: 1 channel x (32 x 128) pixels; 4 x 4     */
 } convgemm_direct_tile_t;
 
 enum {
   CONVGEMM_DIRECT_THREADS = 256,       /* threads per block, every tile shape */
   CONVGEMM_DIRECT_TILE_Q = 32,         /* output columns per tile (one warp across) */
+  CONVGEMM_DIRECT_DW_TILE_P = 32,      /* DEPTHWISE: output rows per tile (8 warps x 4) */
+  CONVGEMM_DIRECT_DW_TILE_Q = 128,     /* DEPTHWISE: output columns per tile (32 lanes x 4) */
+  CONVGEMM_DIRECT_DW_BLOCKS_PER_SM = 4, /* DEPTHWISE: resident blocks per SM (persistent grid) */
   CONVGEMM_DIRECT_MAX_C_CHUNK = 8,     /* input channels staged per pass, at most */
   CONVGEMM_DIRECT_SMEM_BUDGET = 96 * 1024 /* bytes per block that leave room for two blocks/SM */
 };
@@ -39,6 +50,7 @@ enum {
 typedef struct convgemm_direct_tile_shape {
   int block_k; /* output channels per block */
   int tile_p;  /* output rows per block */
+  int tile_q;  /* output columns per block */
   int w_ld;    /* floats between filter rows in shared memory (padded against bank conflicts) */
 } convgemm_direct_tile_shape_t;
 

@@ -41,7 +41,8 @@ static convgemm_status_t chunk_gemms(struct convgemm_handle* h, const struct con
   s.lda = plan->col_ld;
   s.ldb = plan->krg_pad;
   s.ldd = plan->pq;
-  s.tf32 = d->params.math_mode == CONVGEMM_MATH_DEFAULT;
+  s.tf32 = d->tf32_operands;
+  s.sm_count = plan->gemm_sms;
   float* y_chunk = y + n0 * k_total * plan->pq + pix0;
   if (groups == 1 && images > 1) {
     s.batch = images;
@@ -71,7 +72,7 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
   const convgemm_conv2d_params_t* p = &d->params;
   char* ws = (char*)workspace;
   float* packed = (float*)(ws + plan->filter_offset);
-  const int round_tf32 = p->math_mode == CONVGEMM_MATH_DEFAULT;
+  const int round_tf32 = d->tf32_operands;
 
   if (stages & CONVGEMM_IM2COL_STAGE_GEMM) {
     convgemm_pack_filter_args_t pack = {w, bias, packed, p->k, plan->krg, plan->krg_pad,

@@ -15,7 +15,7 @@ int64_t convgemm_im2col_target_col_bytes(const convgemm_device_info_t* info) {
 static void plan_rows(const struct convgemm_conv_desc* d, convgemm_im2col_gemm_plan_t* plan) {
   const convgemm_conv2d_params_t* p = &d->params;
   plan->krg = d->c_per_group * p->r * p->s;
-  plan->bias_rows = !p->has_bias ? 0 : p->math_mode == CONVGEMM_MATH_DEFAULT ? 2 : 1;
+  plan->bias_rows = !p->has_bias ? 0 : d->tf32_operands ? 2 : 1;
   plan->krg_pad = round_up(plan->krg + plan->bias_rows, 4);
   plan->rows = p->groups * plan->krg_pad;
   plan->pq = d->p * d->q;
@@ -40,6 +40,7 @@ static void plan_chunks(const struct convgemm_conv_desc* d, int64_t pixels, int 
     plan->chunks = d->params.n * plan->chunks_per_image;
   }
   plan->buffers = buffers;
+  plan->gemm_sms = 0;
   const int64_t filter_bytes = d->params.k * plan->krg_pad * (int64_t)sizeof(float);
   plan->col_bytes = (size_t)(plan->rows * plan->col_ld * plan->images_per_chunk * (int64_t)sizeof(float));
   plan->filter_offset = 0;

@@ -52,6 +52,8 @@ typedef struct convgemm_im2col_gemm_plan {
   int64_t chunks_per_image;  /* ceil(pq / pixels_per_chunk) (1 when whole images) */
   int64_t chunks;            /* total chunks */
   int buffers;               /* column buffers: 2 overlaps im2col with GEMM, 1 does not */
+  int gemm_sms;              /* SMs each GEMM spreads over (0: all), leaving the rest to the
+                                im2col of the next chunk on the other stream */
   size_t filter_offset;      /* packed filter (G, K/G, krg_pad) floats */
   size_t cublas_offset;      /* `buffers` cuBLASLt workspaces of CONVGEMM_IM2COL_CUBLAS_WORKSPACE */
   size_t col_offset;         /* `buffers` column buffers of col_bytes */

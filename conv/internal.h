@@ -53,6 +53,10 @@ struct convgemm_conv_desc {
   int64_t c_per_group;        /* C / G */
   int64_t k_per_group;        /* K / G */
   int64_t x_elems, w_elems, y_elems;
+  /* Operands rounded to TF32 (ties away): DEFAULT math with C/G > 1. With C/G == 1 (depthwise)
+   * DEFAULT math is fp32, as in PyTorch, whose float32 depthwise convolution is its own fp32
+   * kernel whatever allow_tf32 says (and cuDNN's default picks fp32 kernels there too). */
+  int tf32_operands;
 };
 
 /* Validates params; on success fills *out (derived sizes included). Pure host code. */
@@ -64,8 +68,8 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* pa
  * on the small_channels suite: at K/G 32, 3x3, DIRECT is 20% faster in IEEE math and IM2COL_GEMM
  * 5% faster in DEFAULT math). */
 enum {
-  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* DEFAULT math */
-  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32 = 64, /* IEEE math */
+  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* TF32 operands: DEFAULT math, C/G > 1 */
+  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32 = 64, /* fp32: IEEE math, or C/G == 1 */
   CONVGEMM_AUTO_GEMM_MIN_REDUCTION = 64
 };
 

@@ -91,6 +91,15 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
   LT_TRY(cublasLtMatmulDescCreate(&p->op, compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
   p->used = 1; /* from here plan_release cleans up what exists */
   convgemm_status_t st = CONVGEMM_STATUS_SUCCESS;
+  if (s->sm_count > 0) {
+    const cublasStatus_t as = cublasLtMatmulDescSetAttribute(
+        p->op, CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &s->sm_count, sizeof s->sm_count);
+    if (as != CUBLAS_STATUS_SUCCESS) {
+      cublasLtMatmulDescDestroy(p->op);
+      p->used = 0;
+      return lt_fail(as, "setting the SM count target");
+    }
+  }
   if ((st = layout(&p->a, s->m, s->k, s->lda, s->batch, s->stride_a)) != CONVGEMM_STATUS_SUCCESS ||
       (st = layout(&p->b, s->k, s->n, s->ldb, s->batch, s->stride_b)) != CONVGEMM_STATUS_SUCCESS ||
       (st = layout(&p->d, s->m, s->n, s->ldd, s->batch, s->stride_d)) != CONVGEMM_STATUS_SUCCESS) {
@@ -148,6 +157,7 @@ static int shape_equal(const convgemm_gemm_shape_t* x, const convgemm_gemm_shape
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda && x->ldb == y->ldb &&
          x->ldd == y->ldd && x->batch == y->batch && x->stride_a == y->stride_a &&
          x->stride_b == y->stride_b && x->stride_d == y->stride_d && x->tf32 == y->tf32 &&
+         x->sm_count == y->sm_count &&
          x->align_a == y->align_a && x->align_b == y->align_b && x->align_d == y->align_d;
 }
 

@@ -28,6 +28,9 @@ typedef struct convgemm_gemm_shape {
   int64_t batch;
   int64_t stride_a, stride_b, stride_d;
   int tf32; /* nonzero: TF32 tensor-core math; zero: fp32 */
+  /* SMs the GEMM should spread over (cuBLASLt's SM_COUNT_TARGET); 0: all of the device's.
+   * Fewer leave SMs free for kernels running beside it on other streams. */
+  int32_t sm_count;
   /* Alignment in bytes (a power of two <= 256) every batch entry's A, B and D pointer has;
    * convgemm_gemm_run fills these from the pointers and strides. */
   uint32_t align_a, align_b, align_d;

@@ -29,8 +29,9 @@ typedef enum conv2d_reference_operands {
   CONV2D_REFERENCE_TF32 = 1   /* each rounded to TF32 ties-away first: CONVGEMM_MATH_DEFAULT */
 } conv2d_reference_operands_t;
 
-/* The operands matching a math mode. */
-conv2d_reference_operands_t conv2d_reference_operands_for(convgemm_math_mode_t mode);
+/* The operands the library uses for `p`: TF32 in DEFAULT math when C/G > 1; exact fp32 in IEEE
+ * math and for C/G == 1 (depthwise), where DEFAULT math is fp32 as in PyTorch. */
+conv2d_reference_operands_t conv2d_reference_operands_for(const convgemm_conv2d_params_t* p);
 
 /* Output extent along one axis, floor((in + 2*pad - dilation*(filter-1) - 1) / stride) + 1,
  * or 0 when the dilated filter does not fit in the padded input. */

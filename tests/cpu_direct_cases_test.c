@@ -48,7 +48,7 @@ END_TEST
 START_TEST(test_fixed_cases_cover_every_tile_kind) {
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int dev = 0; dev < 2; ++dev) {
-    int seen[4] = {0, 0, 0, 0};
+    int seen[5] = {0, 0, 0, 0, 0};
     int chunk_below_8 = 0, partial_chunk = 0;
     for (int i = 0; i < direct_fixed_case_count(); ++i) {
       direct_case_t c;
@@ -64,10 +64,12 @@ START_TEST(test_fixed_cases_cover_every_tile_kind) {
       }
     }
     ck_assert_msg(seen[CONVGEMM_DIRECT_TILE_K64] >= 3 && seen[CONVGEMM_DIRECT_TILE_K16] >= 3 &&
-                      seen[CONVGEMM_DIRECT_TILE_K1] >= 3 && seen[CONVGEMM_DIRECT_GENERIC] >= 2,
-                  "device %d: tile kinds K64 %d, K16 %d, K1 %d, GENERIC %d", dev,
+                      seen[CONVGEMM_DIRECT_TILE_K1] >= 3 && seen[CONVGEMM_DIRECT_GENERIC] >= 2 &&
+                      seen[CONVGEMM_DIRECT_DEPTHWISE] >= 3,
+                  "device %d: tile kinds K64 %d, K16 %d, K1 %d, GENERIC %d, DEPTHWISE %d", dev,
                   seen[CONVGEMM_DIRECT_TILE_K64], seen[CONVGEMM_DIRECT_TILE_K16],
-                  seen[CONVGEMM_DIRECT_TILE_K1], seen[CONVGEMM_DIRECT_GENERIC]);
+                  seen[CONVGEMM_DIRECT_TILE_K1], seen[CONVGEMM_DIRECT_GENERIC],
+                  seen[CONVGEMM_DIRECT_DEPTHWISE]);
     ck_assert_msg(chunk_below_8 >= 1, "device %d: no case shrinks the channel chunk", dev);
     ck_assert_msg(partial_chunk >= 1, "device %d: no case ends with a partial chunk", dev);
   }

@@ -76,7 +76,7 @@ static row_model_t rows_of(const struct convgemm_conv_desc* d) {
   const convgemm_conv2d_params_t* p = &d->params;
   row_model_t m;
   m.krg = (p->c / p->groups) * p->r * p->s;
-  m.bias_rows = !p->has_bias ? 0 : p->math_mode == CONVGEMM_MATH_DEFAULT ? 2 : 1;
+  m.bias_rows = !p->has_bias ? 0 : p->math_mode == CONVGEMM_MATH_DEFAULT && p->c > p->groups ? 2 : 1;
   m.krg_pad = round_up(m.krg + m.bias_rows, 4);
   m.rows = p->groups * m.krg_pad;
   m.pq = d->p * d->q;
@@ -321,17 +321,17 @@ START_TEST(test_row_layout) {
   /* (C/G, R, S, groups, bias variant) -> krg, bias_rows, krg_pad; rows = G * krg_pad. */
   static const struct {
     int64_t cg, r, s, groups;
-    int variant; /* 0 none, 1 DEFAULT bias, 2 IEEE bias */
+    int variant; /* 0 none, 1 DEFAULT bias (split in two unless C/G == 1), 2 IEEE bias */
     int64_t krg, bias_rows, krg_pad;
   } kRows[] = {
-      {1, 1, 1, 1, 0, 1, 0, 4},     {1, 1, 1, 1, 1, 1, 2, 4},     {1, 1, 1, 1, 2, 1, 1, 4},
+      {1, 1, 1, 1, 0, 1, 0, 4},     {1, 1, 1, 1, 1, 1, 1, 4},     {1, 1, 1, 1, 2, 1, 1, 4},
       {2, 1, 1, 1, 1, 2, 2, 4},     {2, 1, 1, 1, 2, 2, 1, 4},     /* 2+2 = 4; 2+1 -> 4 */
-      {1, 1, 3, 1, 0, 3, 0, 4},     {1, 1, 3, 1, 1, 3, 2, 8},     {1, 1, 3, 1, 2, 3, 1, 4},
-      {1, 2, 2, 1, 0, 4, 0, 4},     {1, 2, 2, 1, 1, 4, 2, 8},     {1, 2, 2, 1, 2, 4, 1, 8},
+      {1, 1, 3, 1, 0, 3, 0, 4},     {1, 1, 3, 1, 1, 3, 1, 4},     {1, 1, 3, 1, 2, 3, 1, 4},
+      {1, 2, 2, 1, 0, 4, 0, 4},     {1, 2, 2, 1, 1, 4, 1, 8},     {1, 2, 2, 1, 2, 4, 1, 8},
       {6, 1, 1, 1, 1, 6, 2, 8},     {6, 1, 1, 1, 2, 6, 1, 8},     {7, 1, 1, 1, 1, 7, 2, 12},
       {8, 3, 3, 1, 0, 72, 0, 72},   {8, 3, 3, 1, 1, 72, 2, 76},   {8, 3, 3, 1, 2, 72, 1, 76},
       {64, 3, 3, 1, 0, 576, 0, 576}, {3, 11, 11, 1, 1, 363, 2, 368}, {3, 11, 11, 1, 2, 363, 1, 364},
-      {1, 3, 3, 32, 1, 9, 2, 12},   {2, 3, 3, 3, 1, 18, 2, 20},   {5, 5, 7, 2, 0, 175, 0, 176},
+      {1, 3, 3, 32, 1, 9, 1, 12},   {2, 3, 3, 3, 1, 18, 2, 20},   {5, 5, 7, 2, 0, 175, 0, 176},
   };
   for (size_t i = 0; i < sizeof kRows / sizeof kRows[0]; ++i) {
     convgemm_conv2d_params_t p;
@@ -671,7 +671,8 @@ END_TEST
 /* ---- AUTO's rule ------------------------------------------------------------------------ */
 
 START_TEST(test_auto_thresholds) {
-  /* IM2COL_GEMM exactly when K/G >= 32 (DEFAULT math) or 64 (IEEE math) and (C/G)*R*S >= 64.
+  /* IM2COL_GEMM exactly when K/G >= 32 (TF32: DEFAULT math, C/G > 1) or 64 (fp32: IEEE math, or
+   * C/G == 1) and (C/G)*R*S >= 64.
    * Reductions of 64 and 63 made several ways (channels, filter area, groups); K/G at, one and
    * two below, and one above the threshold, with and without groups. */
   static const struct {
@@ -694,7 +695,8 @@ START_TEST(test_auto_thresholds) {
             p.math_mode = math ? CONVGEMM_MATH_IEEE : CONVGEMM_MATH_DEFAULT;
             struct convgemm_conv_desc d = validated(&p);
             const int64_t reduction = kReductions[i].cg * kReductions[i].r * kReductions[i].s;
-            const int64_t threshold = math ? 64 : 32;
+            /* C/G == 1 is fp32 in DEFAULT math too, so it takes the FP32 threshold. */
+            const int64_t threshold = math || kReductions[i].cg == 1 ? 64 : 32;
             const convgemm_algo_t want = kg >= threshold && reduction >= 64
                                              ? CONVGEMM_ALGO_IM2COL_GEMM
                                              : CONVGEMM_ALGO_DIRECT;
@@ -720,8 +722,9 @@ START_TEST(test_auto_thresholds) {
             ck_assert_uint_eq(auto_min, min_b);
             ck_assert_uint_eq(auto_pref, pref_b);
           }
-  /* reductions of 64, K/G at and above the threshold, both math modes */
-  ck_assert_int_eq(gemm, 2 * 2 * 4 * 2 * 2 * 2);
+  /* reductions of 64, K/G at and above the threshold: 4 in IEEE math, 3 in DEFAULT math (C/G 1
+   * is fp32 there, so K/G 32 and 33 stay DIRECT) */
+  ck_assert_int_eq(gemm, 2 * (4 + 3) * 2 * 2 * 2);
   ck_assert_int_eq(direct, 2 * 2 * 8 * 4 * 2 * 2 - gemm);
 }
 END_TEST

@@ -41,6 +41,8 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /* Shared memory of a chunk of `c` channels, from the layout (independent of the library's). */
 static int64_t chunk_bytes(const struct convgemm_conv_desc* d, const convgemm_direct_plan_t* pl,
                            int64_t c) {
+  if (pl->tile == CONVGEMM_DIRECT_DEPTHWISE) /* two stages of (filter padded to 4, window) */
+    return 2 * 4 * (ceil_div(d->params.r * d->params.s, 4) * 4 + pl->halo_h * pl->halo_w);
   return 4 * (c * d->params.r * d->params.s * pl->shape.w_ld + c * pl->halo_h * pl->halo_w);
 }
 
@@ -54,8 +56,8 @@ static void check_tiled_plan(const struct convgemm_conv_desc* d, const convgemm_
   ck_assert_int_eq(pl->shape.tile_p, shape.tile_p);
   ck_assert_int_eq(pl->shape.w_ld, shape.w_ld);
   ck_assert_int_eq(pl->halo_h, (shape.tile_p - 1) * p->stride_h + (p->r - 1) * p->dilation_h + 1);
-  ck_assert_int_eq(pl->halo_w, (CONVGEMM_DIRECT_TILE_Q - 1) * p->stride_w +
-                                   (p->s - 1) * p->dilation_w + 1);
+  ck_assert_int_eq(pl->shape.tile_q, shape.tile_q);
+  ck_assert_int_eq(pl->halo_w, (shape.tile_q - 1) * p->stride_w + (p->s - 1) * p->dilation_w + 1);
   /* The chunk: the first of first, first/2, first/4, ... (first = min(C/G, 8)) that fits the
    * budget, or 1. */
   const int64_t first = d->c_per_group < 8 ? d->c_per_group : 8;
@@ -68,7 +70,7 @@ static void check_tiled_plan(const struct convgemm_conv_desc* d, const convgemm_
   if (pl->c_chunk > 1) ck_assert_int_le((int64_t)pl->smem_bytes, budget);
   ck_assert_int_eq(pl->k_tiles, ceil_div(d->k_per_group, shape.block_k));
   ck_assert_int_eq(pl->p_tiles, ceil_div(d->p, shape.tile_p));
-  ck_assert_int_eq(pl->q_tiles, ceil_div(d->q, CONVGEMM_DIRECT_TILE_Q));
+  ck_assert_int_eq(pl->q_tiles, ceil_div(d->q, shape.tile_q));
   ck_assert_int_eq(pl->tiles, p->n * p->groups * pl->k_tiles * pl->p_tiles * pl->q_tiles);
 }
 
@@ -93,6 +95,13 @@ START_TEST(test_tile_shapes) {
   ck_assert_int_eq(s.block_k, 1);
   ck_assert_int_eq(s.tile_p, 64);
   ck_assert_int_eq(s.w_ld, 1);
+  s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_DEPTHWISE);
+  ck_assert_int_eq(s.block_k, 1);
+  ck_assert_int_eq(s.tile_p, 32);
+  ck_assert_int_eq(s.tile_q, 128);
+  ck_assert_int_eq(s.w_ld, 1);
+  /* Depthwise: each thread 4 x 4 outputs of one channel. */
+  ck_assert_int_eq(s.tile_p * s.tile_q, CONVGEMM_DIRECT_THREADS * 16);
   s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_GENERIC);
   ck_assert_int_eq(s.block_k, 0);
   /* Each tiled shape is exactly the 256-thread block times its thread tile (8x8, 4x8, 1x8
@@ -117,7 +126,8 @@ START_TEST(test_tile_kind_follows_k_per_group) {
       {7, 1, CONVGEMM_DIRECT_TILE_K1},    {1, 1, CONVGEMM_DIRECT_TILE_K1},
       {96, 2, CONVGEMM_DIRECT_TILE_K64},  {94, 2, CONVGEMM_DIRECT_TILE_K16}, /* K/G 48, 47 */
       {16, 2, CONVGEMM_DIRECT_TILE_K16},  {14, 2, CONVGEMM_DIRECT_TILE_K1},  /* K/G 8, 7 */
-      {32, 32, CONVGEMM_DIRECT_TILE_K1},  {200, 1, CONVGEMM_DIRECT_TILE_K64}, /* depthwise */
+      {32, 32, CONVGEMM_DIRECT_DEPTHWISE}, {64, 32, CONVGEMM_DIRECT_DEPTHWISE}, /* C/G 1 */
+      {200, 1, CONVGEMM_DIRECT_TILE_K64},
   };
   for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i) {
     convgemm_conv2d_params_t p;
@@ -150,6 +160,31 @@ START_TEST(test_problem_55_plan) {
   ck_assert_int_eq(plan.p_tiles, 64);
   ck_assert_int_eq(plan.q_tiles, 32);
   ck_assert_int_eq(plan.tiles, 32768);
+}
+END_TEST
+
+START_TEST(test_depthwise_plan) {
+  /* KernelBench 82: 16x64x512x512, 3x3, groups 64. DEPTHWISE tile: window (32-1) + 2 + 1 = 34
+   * rows x (127 + 2 + 1) = 130 columns; two stages of (9 filter floats padded to 12 + 4420)
+   * = 35456 bytes. Tiles: 16 images x 64 channels x ceil(510/32) = 16 x ceil(510/128) = 4. */
+  struct convgemm_conv_desc d = make_desc(16, 64, 512, 512, 64, 3, 3);
+  d.params.groups = 64;
+  d = revalidate(d.params);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_DEPTHWISE);
+  ck_assert_int_eq(plan.c_chunk, 1);
+  ck_assert_int_eq(plan.halo_h, 34);
+  ck_assert_int_eq(plan.halo_w, 130);
+  ck_assert_uint_eq(plan.smem_bytes, 35456);
+  ck_assert_int_eq(plan.tiles, 16 * 64 * 16 * 4);
+  check_tiled_plan(&d, &plan, fake_device_h100().max_smem_per_block);
+  /* Stride 2: 127*2 + 2 + 1 = 257 columns. */
+  d.params.stride_h = d.params.stride_w = 2;
+  d = revalidate(d.params);
+  convgemm_direct_make_plan(&d, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.halo_w, 257);
+  check_tiled_plan(&d, &plan, fake_device_h100().max_smem_per_block);
 }
 END_TEST
 
@@ -284,13 +319,17 @@ START_TEST(test_plan_invariants_over_many_shapes) {
               const int max_smem = devices[dev].max_smem_per_block;
               convgemm_direct_plan_t plan;
               convgemm_direct_make_plan(&d, max_smem, &plan);
-              const convgemm_direct_tile_t by_k = kKg[b] >= 48  ? CONVGEMM_DIRECT_TILE_K64
-                                                  : kKg[b] >= 8 ? CONVGEMM_DIRECT_TILE_K16
-                                                                : CONVGEMM_DIRECT_TILE_K1;
+              const convgemm_direct_tile_t by_k = kCg[a] == 1     ? CONVGEMM_DIRECT_DEPTHWISE
+                                                  : kKg[b] >= 48  ? CONVGEMM_DIRECT_TILE_K64
+                                                  : kKg[b] >= 8   ? CONVGEMM_DIRECT_TILE_K16
+                                                                  : CONVGEMM_DIRECT_TILE_K1;
               const convgemm_direct_tile_shape_t shape = convgemm_direct_tile_shape(by_k);
               const int64_t halo_h = (shape.tile_p - 1) * p.stride_h + (p.r - 1) * p.dilation_h + 1;
-              const int64_t halo_w = 31 * p.stride_w + (p.s - 1) * p.dilation_w + 1;
-              const int64_t one_channel = 4 * (p.r * p.s * shape.w_ld + halo_h * halo_w);
+              const int64_t halo_w = (shape.tile_q - 1) * p.stride_w + (p.s - 1) * p.dilation_w + 1;
+              const int64_t one_channel =
+                  by_k == CONVGEMM_DIRECT_DEPTHWISE
+                      ? 2 * 4 * (ceil_div(p.r * p.s, 4) * 4 + halo_h * halo_w)
+                      : 4 * (p.r * p.s * shape.w_ld + halo_h * halo_w);
               if (one_channel > max_smem) {
                 check_generic_plan(&d, &plan);
                 ++generic;
@@ -405,6 +444,7 @@ static Suite* plan_suite(void) {
   tcase_add_test(plan, test_tile_shapes);
   tcase_add_test(plan, test_tile_kind_follows_k_per_group);
   tcase_add_test(plan, test_problem_55_plan);
+  tcase_add_test(plan, test_depthwise_plan);
   tcase_add_test(plan, test_channel_chunk_halves_to_fit_the_budget);
   tcase_add_test(plan, test_one_channel_over_budget_but_within_device_stays_tiled);
   tcase_add_test(plan, test_huge_dilation_falls_back_to_generic);

@@ -229,8 +229,18 @@ START_TEST(test_reference_rounds_operands_in_tf32_mode) {
   ck_assert_double_eq(y, 1.0 + 0x1p-10 + 0x1p-22);
   conv2d_reference(&p, v, v, NULL, CONV2D_REFERENCE_TF32, &y, NULL);
   ck_assert_double_eq(y, 1.0 + 0x1p-9 + 0x1p-20);
-  ck_assert_int_eq(conv2d_reference_operands_for(CONVGEMM_MATH_DEFAULT), CONV2D_REFERENCE_TF32);
-  ck_assert_int_eq(conv2d_reference_operands_for(CONVGEMM_MATH_IEEE), CONV2D_REFERENCE_EXACT);
+  convgemm_conv2d_params_init(&p, 1, 8, 5, 5, 8, 3, 3);
+  ck_assert_int_eq(conv2d_reference_operands_for(&p), CONV2D_REFERENCE_TF32);
+  p.groups = 4; /* C/G 2 */
+  ck_assert_int_eq(conv2d_reference_operands_for(&p), CONV2D_REFERENCE_TF32);
+  p.groups = 8; /* depthwise: DEFAULT math is fp32 */
+  ck_assert_int_eq(conv2d_reference_operands_for(&p), CONV2D_REFERENCE_EXACT);
+  p.groups = 1;
+  p.c = 1;
+  ck_assert_int_eq(conv2d_reference_operands_for(&p), CONV2D_REFERENCE_EXACT);
+  p.c = 8;
+  p.math_mode = CONVGEMM_MATH_IEEE;
+  ck_assert_int_eq(conv2d_reference_operands_for(&p), CONV2D_REFERENCE_EXACT);
 }
 END_TEST
 

@@ -120,7 +120,7 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
   const int64_t n_terms = conv_compare_terms(p.c / p.groups, p.r, p.s);
   float* y = h->y_base + kGuardFloats;
 
-  conv2d_reference(&p, h->x, h->w, h->bias, conv2d_reference_operands_for(mode), h->ref,
+  conv2d_reference(&p, h->x, h->w, h->bias, conv2d_reference_operands_for(&p), h->ref,
                    h->abs_sum);
 
   forward_and_fetch(handle, desc, CONVGEMM_ALGO_DIRECT, stream, d, h, NULL, 0, ctx);
@@ -139,7 +139,8 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
    * would allocate it. */
   convgemm_algo_t resolved = CONVGEMM_ALGO_AUTO;
   CK_CONVGEMM(convgemm_get_algorithm(handle, desc, &resolved));
-  const int64_t min_kg = p.math_mode == CONVGEMM_MATH_IEEE ? 64 : 32;
+  const int tf32 = conv2d_reference_operands_for(&p) == CONV2D_REFERENCE_TF32;
+  const int64_t min_kg = tf32 ? 32 : 64;
   const int gemm_rule = p.k / p.groups >= min_kg && (p.c / p.groups) * p.r * p.s >= 64;
   ck_assert_msg(resolved == (gemm_rule ? CONVGEMM_ALGO_IM2COL_GEMM : CONVGEMM_ALGO_DIRECT),
                 "%s: AUTO resolves to algorithm %d", ctx, (int)resolved);
@@ -154,7 +155,7 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
   forward_and_fetch(handle, desc, CONVGEMM_ALGO_AUTO, stream, d, h, workspace, ws_pref, ctx);
   const double* auto_abs_sum = h->abs_sum;
   double auto_l2_extra = 0.0;
-  if (resolved == CONVGEMM_ALGO_IM2COL_GEMM && mode == CONVGEMM_MATH_DEFAULT && p.has_bias) {
+  if (resolved == CONVGEMM_ALGO_IM2COL_GEMM && tf32 && p.has_bias) {
     memcpy(h->abs_sum_split, h->abs_sum, (size_t)y_elems * sizeof(double));
     auto_l2_extra = conv_compare_widen_for_split_bias(h->bias, on, ok, op * oq, n_terms, h->ref,
                                                       h->abs_sum_split);
@@ -171,6 +172,11 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
 
   if (mode == CONVGEMM_MATH_DEFAULT) {
     memcpy(h->y_default, h->y_first, (size_t)y_elems * sizeof(float));
+  } else if (p.c == p.groups) {
+    /* C/G == 1: DEFAULT math is fp32 too, so both modes must give the same bits. */
+    diff = first_bit_difference(h->y_default, h->y_first, y_elems);
+    ck_assert_msg(diff < 0, "%s: C/G == 1, yet DEFAULT and IEEE differ at [%lld]", ctx,
+                  (long long)diff);
   } else if (y_elems >= 64) {
     /* Random 24-bit inputs are almost never TF32 values, so rounding them must change results. */
     ck_assert_msg(first_bit_difference(h->y_default, h->y_first, y_elems) >= 0,

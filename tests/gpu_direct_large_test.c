@@ -122,7 +122,7 @@ START_TEST(test_problem_55_full_size) {
   ck_assert_int_eq(m, count);
   ck_assert_int_eq(y_index(7, 127, g.p - 1, g.q - 1), g.y_elems - 1);
   for (int64_t i = 0; i < count; ++i) got[i] = g.y[idx[i]];
-  conv2d_reference_at(&params, g.x, g.w, NULL, conv2d_reference_operands_for(mode), idx, count,
+  conv2d_reference_at(&params, g.x, g.w, NULL, conv2d_reference_operands_for(&params), idx, count,
                       ref, abs_sum);
   conv_compare_result_t result;
   conv_compare(got, ref, abs_sum, count, conv_compare_terms(64, 3, 3), &result);
