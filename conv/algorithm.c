@@ -1,6 +1,7 @@
 /* Which algorithm runs a descriptor: support checks, AUTO's choice, workspace sizes.
  * Pure host code, CPU-tested. */
 #include "conv/im2col_gemm_plan.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 
 const char* convgemm_algo_name(convgemm_algo_t algo) {
@@ -20,17 +21,19 @@ static int algo_is_known(convgemm_algo_t algo) {
 
 convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info) {
-  (void)info;
   /* GEMM pays off once each output channel has enough reduction work and enough channels share
    * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay
    * DIRECT. Thresholds from the small_channels suite (docs/optimization_log.md). */
   const int64_t reduction = desc->c_per_group * desc->params.r * desc->params.s;
   const int64_t min_k_per_group = desc->tf32_operands ? CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32
                                                      : CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32;
-  if (desc->k_per_group >= min_k_per_group &&
-      reduction >= CONVGEMM_AUTO_GEMM_MIN_REDUCTION &&
-      convgemm_im2col_gemm_fits(desc))
-    return CONVGEMM_ALGO_IM2COL_GEMM;
+  if (desc->k_per_group < min_k_per_group || reduction < CONVGEMM_AUTO_GEMM_MIN_REDUCTION)
+    return CONVGEMM_ALGO_DIRECT;
+  const convgemm_conv2d_params_t* p = &desc->params;
+  if (p->r * p->s > 1 && p->stride_h == 1 && p->stride_w == 1 &&
+      desc->q >= CONVGEMM_AUTO_IGEMM_MIN_Q && convgemm_igemm_fits(desc, info))
+    return CONVGEMM_ALGO_IMPLICIT_GEMM;
+  if (convgemm_im2col_gemm_fits(desc)) return CONVGEMM_ALGO_IM2COL_GEMM;
   return CONVGEMM_ALGO_DIRECT;
 }
 
@@ -44,10 +47,7 @@ convgemm_status_t convgemm_algorithm_supports(const struct convgemm_conv_desc* d
     case CONVGEMM_ALGO_IM2COL_GEMM:
       return convgemm_im2col_gemm_supports(desc);
     case CONVGEMM_ALGO_IMPLICIT_GEMM:
-      return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
-                           "algorithm %s is not built in convgemm %d.%d.%d; use DIRECT or AUTO",
-                           convgemm_algo_name(algo), CONVGEMM_VERSION_MAJOR, CONVGEMM_VERSION_MINOR,
-                           CONVGEMM_VERSION_PATCH);
+      return convgemm_igemm_supports(desc, info);
     case CONVGEMM_ALGO_AUTO:
       break;
   }
@@ -91,6 +91,13 @@ convgemm_status_t convgemm_workspace_bytes(const struct convgemm_conv_desc* desc
     case CONVGEMM_ALGO_IM2COL_GEMM:
       convgemm_im2col_gemm_workspace(desc, info, min_bytes, preferred_bytes);
       return CONVGEMM_STATUS_SUCCESS;
+    case CONVGEMM_ALGO_IMPLICIT_GEMM: {
+      convgemm_igemm_plan_t plan;
+      convgemm_igemm_make_plan(desc, &plan);
+      *min_bytes = plan.workspace_bytes; /* the packed filter */
+      *preferred_bytes = plan.workspace_bytes;
+      return CONVGEMM_STATUS_SUCCESS;
+    }
     default:
       return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "no workspace rule for algorithm %s",
                            convgemm_algo_name(resolved));

@@ -19,6 +19,7 @@
 #include <cuda_runtime.h>
 
 #include "conv/direct_conv2d_plan.h"
+#include "gemm/cp_async.cuh"
 #include "gemm/tf32_round.cuh"
 
 namespace convgemm {
@@ -169,28 +170,6 @@ __global__ void __launch_bounds__(KG * PG)
   }
 }
 
-// Copies 4 bytes global -> shared without passing through registers; when !valid it writes 0
-// (src-size 0: the zero padding) and reads nothing.
-__device__ __forceinline__ void cp_async_f32_or_zero(float* smem, const float* gmem, bool valid) {
-  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(gmem),
-               "r"(valid ? 4 : 0)
-               : "memory");
-}
-
-__device__ __forceinline__ void cp_async_wait_all() {
-  asm volatile("cp.async.wait_all;\n" ::: "memory");
-}
-
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;\n" ::: "memory");
-}
-
-// Waits until at most one committed group (the newest) is still in flight.
-__device__ __forceinline__ void cp_async_wait_all_but_newest() {
-  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
-}
-
 // C/G == 1 (depthwise and its channel-multiplier form): a block computes (32 x 128) output tiles
 // of one (image, output channel) each; warp w owns rows 4w .. 4w+3, lane l columns l + 32j
 // (j < 4), so every output store is a 128-byte warp run. Shared memory holds two stages, each
@@ -238,7 +217,7 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
     const int n = (int)t;
     const float* w_k = a.w + (int64_t)(g * a.kg + kk) * rs;
     for (int e = tid; e < rs; e += CONVGEMM_DIRECT_THREADS)
-      cp_async_f32_or_zero(stage + e, w_k + e, true);
+      cp_async_4_or_zero(stage + e, w_k + e, true);
     // Window corner (64-bit: H + 2*pad_h may exceed 2^31).
     const int64_t ih0 = (int64_t)pt * TILE_P * a.stride_h - a.pad_h;
     const int64_t iw0 = (int64_t)qt * TILE_Q * stride_w - a.pad_w;
@@ -252,7 +231,7 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
       for (int ww = lane; ww < a.halo_w; ww += 32) {
         const int64_t iw = iw0 + ww;
         const bool inside = row_inside && iw >= 0 && iw < a.in_w;
-        cp_async_f32_or_zero(dst + ww, inside ? src + iw : x_plane, inside);
+        cp_async_4_or_zero(dst + ww, inside ? src + iw : x_plane, inside);
       }
     }
   };
@@ -265,7 +244,7 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
     const int64_t next = tile + gridDim.x;
     if (next < a.tiles) load_tile(next, stages + ((it + 1) & 1) * stage_floats);
     cp_async_commit();  // possibly empty: keeps one group per iteration
-    cp_async_wait_all_but_newest();
+    cp_async_wait_group<1>();
     __syncthreads();  // every thread's part of this tile's stage has landed
     const float* w_s = stage;
     float* x_s = stage + rs_pad;
@@ -316,7 +295,7 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
     }
     __syncthreads();  // this stage is refilled next iteration
   }
-  cp_async_wait_all();  // no copy may outlive the block (only empty groups remain here)
+  cp_async_wait_group<0>();  // no copy may outlive the block (only empty groups remain here)
 }
 
 // One thread per output element, for windows too large for shared memory. Same summation

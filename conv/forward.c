@@ -5,6 +5,7 @@
 
 #include "conv/direct_conv2d_plan.h"
 #include "conv/im2col_gemm.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 
 /* x, w, bias and y must be device (or managed) memory of `device`, 4-byte aligned. */
@@ -72,7 +73,8 @@ static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, cons
       (bias != NULL && ranges_overlap(y, d->y_elems * f, bias, d->params.k * f)))
     return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
                          "y must not overlap x, w or bias (in-place convolution is not supported)");
-  const int64_t ws = (int64_t)workspace_bytes;
+  /* A claimed size of 2^63 bytes or more can only overlap: clamp it, don't let it go negative. */
+  const int64_t ws = workspace_bytes > (size_t)INT64_MAX ? INT64_MAX : (int64_t)workspace_bytes;
   if (ws > 0 && (ranges_overlap(workspace, ws, x, d->x_elems * f) ||
                  ranges_overlap(workspace, ws, w, d->w_elems * f) ||
                  ranges_overlap(workspace, ws, y, d->y_elems * f) ||
@@ -100,6 +102,16 @@ static convgemm_status_t run(struct convgemm_handle* h, const struct convgemm_co
     }
     case CONVGEMM_ALGO_IM2COL_GEMM:
       return convgemm_im2col_gemm_forward(h, d, x, w, bias, y, workspace, workspace_bytes, stream);
+    case CONVGEMM_ALGO_IMPLICIT_GEMM: {
+      convgemm_igemm_plan_t plan;
+      convgemm_igemm_make_plan(d, &plan);
+      const cudaError_t e = convgemm_igemm_launch(d, &plan, x, w, bias, y, workspace, stream);
+      if (e != cudaSuccess)
+        return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR,
+                             "IMPLICIT_GEMM kernel launch failed: %s (%s)", cudaGetErrorName(e),
+                             cudaGetErrorString(e));
+      return CONVGEMM_STATUS_SUCCESS;
+    }
     default:
       return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR, "no launcher for algorithm %d",
                            (int)algo);

@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include "conv/direct_conv2d_plan.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 #include "gemm/cublaslt_gemm.h"
 
@@ -54,6 +55,9 @@ convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
                          info.device, info.cc_major, info.cc_minor);
   const cudaError_t configured = convgemm_direct_configure(info.max_smem_per_block);
   if (configured != cudaSuccess) return cuda_fail(configured, "configuring the DIRECT kernels");
+  const cudaError_t igemm_configured = convgemm_igemm_configure(info.max_smem_per_block);
+  if (igemm_configured != cudaSuccess)
+    return cuda_fail(igemm_configured, "configuring the IMPLICIT_GEMM kernel");
   struct convgemm_handle* h = calloc(1, sizeof *h);
   if (h == NULL) return convgemm_fail(CONVGEMM_STATUS_ALLOC_FAILED, "out of host memory");
   h->info = info;

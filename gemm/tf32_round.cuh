@@ -17,10 +17,16 @@ namespace convgemm {
 // Inf passes through and values past TF32's range round to Inf, as cvt.rna does. NaN is
 // returned unchanged: cvt.rna clears the low 13 bits, which turns a NaN whose payload lies only
 // there (0x7F800001) into Inf (measured on an H200).
+// Branch-free (a select, not a branch around the conversion): the shared-memory rounding passes
+// round whole rows per warp, where a branch per element costs more than the conversion.
 __device__ __forceinline__ float tf32_round_rna(float x) {
-  if (x != x) return x;
   uint32_t bits;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
+  asm("{\n\t.reg .pred is_nan;\n\t"
+      "cvt.rna.tf32.f32 %0, %1;\n\t"
+      "setp.nan.f32 is_nan, %1, %1;\n\t"
+      "selp.b32 %0, %2, %0, is_nan;\n\t}"
+      : "=r"(bits)
+      : "f"(x), "r"(__float_as_uint(x)));
   return __uint_as_float(bits);
 }
 

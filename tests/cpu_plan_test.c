@@ -5,7 +5,7 @@
  *     96 KB budget and the device's limit, and the plan's byte count is that of its chunk;
  *   - one channel's window beyond the device limit falls back to GENERIC (tiles = outputs);
  *   - tile counts are the ceilings of K/G, P and Q over the tile and multiply out;
- *   - AUTO picks DIRECT; IM2COL_GEMM and IMPLICIT_GEMM are NOT_SUPPORTED with a message naming
+ *   - AUTO picks DIRECT; IM2COL_GEMM is NOT_SUPPORTED with a message naming
  *     them; DIRECT needs no workspace.
  * Expected numbers are worked out by hand in the comments, from the layout in
  * direct_conv2d_plan.h (filter slice c*R*S rows of w_ld floats, input window c*halo_h*halo_w).
@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "conv/direct_conv2d_plan.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 #include "tests/check_main.h"
 #include "tests/fake_device.h"
@@ -359,9 +360,28 @@ START_TEST(test_auto_rule) {
       make_desc(2, 1, 5, 5, 1, 1, 1), make_desc(2, 8, 32, 32, 31, 3, 3),
       make_desc(2, 7, 32, 32, 64, 3, 3), depthwise};
   for (int i = 0; i < 2; ++i) {
-    for (int j = 0; j < 2; ++j)
-      ck_assert_int_eq(convgemm_select_algorithm(&gemm_cases[j], &devices[i]),
-                       CONVGEMM_ALGO_IM2COL_GEMM);
+    /* Problem 55 (3x3, stride 1, Q 1022) goes to IMPLICIT_GEMM; Q 30 < 64 to IM2COL_GEMM. */
+    ck_assert_int_eq(convgemm_select_algorithm(&gemm_cases[0], &devices[i]),
+                     CONVGEMM_ALGO_IMPLICIT_GEMM);
+    ck_assert_int_eq(convgemm_select_algorithm(&gemm_cases[1], &devices[i]),
+                     CONVGEMM_ALGO_IM2COL_GEMM);
+    /* ... and so do 1x1 filters, stride 2 and IEEE math at Q >= 64. */
+    const struct convgemm_conv_desc pointwise = make_desc(8, 64, 256, 256, 128, 1, 1);
+    ck_assert_int_eq(convgemm_select_algorithm(&pointwise, &devices[i]),
+                     CONVGEMM_ALGO_IM2COL_GEMM);
+    struct convgemm_conv_desc strided = make_desc(8, 64, 256, 256, 128, 3, 3);
+    strided.params.stride_h = strided.params.stride_w = 2;
+    CK_CONVGEMM(convgemm_conv_desc_validate(&strided.params, &strided));
+    ck_assert_int_eq(convgemm_select_algorithm(&strided, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+    struct convgemm_conv_desc ieee55 = gemm_cases[0];
+    ieee55.params.math_mode = CONVGEMM_MATH_IEEE;
+    CK_CONVGEMM(convgemm_conv_desc_validate(&ieee55.params, &ieee55));
+    ck_assert_int_eq(convgemm_select_algorithm(&ieee55, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+    /* Q exactly 64 is enough, 63 is not. */
+    const struct convgemm_conv_desc q64 = make_desc(1, 64, 66, 66, 64, 3, 3);
+    const struct convgemm_conv_desc q63 = make_desc(1, 64, 66, 65, 64, 3, 3);
+    ck_assert_int_eq(convgemm_select_algorithm(&q64, &devices[i]), CONVGEMM_ALGO_IMPLICIT_GEMM);
+    ck_assert_int_eq(convgemm_select_algorithm(&q63, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
     for (int j = 0; j < 4; ++j)
       ck_assert_int_eq(convgemm_select_algorithm(&direct_cases[j], &devices[i]),
                        CONVGEMM_ALGO_DIRECT);
@@ -382,9 +402,33 @@ START_TEST(test_algorithm_support) {
   const struct convgemm_conv_desc d = make_desc(8, 64, 512, 1024, 128, 3, 3);
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_DIRECT));
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IM2COL_GEMM));
-  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+  CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
+  /* IMPLICIT_GEMM computes with TF32 operands only: IEEE math and depthwise are refused. */
+  struct convgemm_conv_desc ieee = d;
+  ieee.params.math_mode = CONVGEMM_MATH_IEEE;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&ieee.params, &ieee));
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&ieee, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
-  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IMPLICIT_GEMM"));
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IEEE"));
+  struct convgemm_conv_desc dw = make_desc(8, 64, 64, 64, 64, 3, 3);
+  dw.params.groups = 64;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&dw.params, &dw));
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&dw, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "C/G == 1"));
+  /* Two stages of (R*S taps x 8 channels x 136 floats + 8 window planes of 424 floats): 5x3
+   * needs 157696 bytes and fits the H100's 232448; 5x5 needs 244736 and does not. */
+  const struct convgemm_conv_desc f53 = make_desc(1, 16, 64, 64, 64, 5, 3);
+  CK_CONVGEMM(convgemm_algorithm_supports(&f53, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
+  convgemm_igemm_plan_t plan;
+  convgemm_igemm_make_plan(&f53, &plan);
+  ck_assert_uint_eq(plan.smem_bytes, 157696);
+  const struct convgemm_conv_desc f55 = make_desc(1, 16, 64, 64, 64, 5, 5);
+  convgemm_igemm_make_plan(&f55, &plan);
+  ck_assert_uint_eq(plan.smem_bytes, 244736);
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
   /* The public query says the same through a handle. */
   struct convgemm_handle fake = fake_device_handle(h100);
   convgemm_conv_desc_t desc = NULL;
@@ -392,8 +436,13 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_DIRECT));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_AUTO));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM));
-  CK_CONVGEMM_STATUS(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM));
+  /* Its workspace is the packed filter: 1 k tile x 8 chunks x 9 taps x 8 x 128 floats. */
+  size_t igemm_min = 0, igemm_pref = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &igemm_min,
+                                          &igemm_pref));
+  ck_assert_uint_eq(igemm_min, 8 * 9 * 8 * 128 * 4);
+  ck_assert_uint_eq(igemm_pref, igemm_min);
   size_t min_bytes = 0, pref_bytes = 0;
   CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM, &min_bytes,
                                           &pref_bytes));
@@ -401,7 +450,11 @@ START_TEST(test_algorithm_support) {
   ck_assert_uint_ge(pref_bytes, min_bytes);
   convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
   CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
-  ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
+  ck_assert_int_eq(algo, CONVGEMM_ALGO_IMPLICIT_GEMM);
+  /* AUTO's workspace is IMPLICIT_GEMM's. */
+  CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_AUTO, &min_bytes,
+                                          &pref_bytes));
+  ck_assert_uint_eq(min_bytes, igemm_min);
   convgemm_conv_desc_destroy(desc);
 }
 END_TEST

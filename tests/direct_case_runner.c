@@ -96,6 +96,14 @@ static int64_t first_bit_difference(const float* a, const float* b, int64_t coun
   return -1;
 }
 
+/* IMPLICIT_GEMM where it runs: TF32 operands (DEFAULT math, C/G > 1) unless its shared-memory
+ * stages exceed the device; elsewhere NOT_SUPPORTED. Checked against the reference and for
+ * bitwise-identical repeated calls; its workspace is the minimum the query reports. */
+static void check_implicit_gemm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                cudaStream_t stream, const device_tensors_t* d, host_tensors_t* h,
+                                const double* abs_sum, int64_t y_elems, int64_t n_terms, int tf32,
+                                const char* ctx);
+
 /* rel_l2_extra: what the comparison's relative L2 limit grows by (0 unless abs_sum was widened
  * for a split bias). */
 static void check_against_reference(const float* y, const host_tensors_t* h,
@@ -133,17 +141,25 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
                 (long long)diff, diff < 0 ? 0.0 : (double)h->y_first[diff],
                 diff < 0 ? 0.0 : (double)y[diff]);
 
-  /* AUTO follows its rule (conv/internal.h): IM2COL_GEMM once K/G >= 32 (DEFAULT math) or 64
-   * (IEEE math) and (C/G)*R*S >= 64 (every case here is small enough for IM2COL_GEMM's limits),
-   * else DIRECT. IM2COL_GEMM needs a workspace, so AUTO gets its preferred size, as a caller
-   * would allocate it. */
+  /* AUTO follows its rule (conv/internal.h): a GEMM once K/G >= 32 (TF32 operands) or 64
+   * (fp32) and (C/G)*R*S >= 64 (every case here is small enough for IM2COL_GEMM's limits):
+   * IMPLICIT_GEMM where it runs with R*S > 1, stride 1 and Q >= 64, else IM2COL_GEMM; else
+   * DIRECT. The GEMMs need a workspace, so AUTO gets its preferred size, as a caller would
+   * allocate it. */
   convgemm_algo_t resolved = CONVGEMM_ALGO_AUTO;
   CK_CONVGEMM(convgemm_get_algorithm(handle, desc, &resolved));
   const int tf32 = conv2d_reference_operands_for(&p) == CONV2D_REFERENCE_TF32;
   const int64_t min_kg = tf32 ? 32 : 64;
   const int gemm_rule = p.k / p.groups >= min_kg && (p.c / p.groups) * p.r * p.s >= 64;
-  ck_assert_msg(resolved == (gemm_rule ? CONVGEMM_ALGO_IM2COL_GEMM : CONVGEMM_ALGO_DIRECT),
-                "%s: AUTO resolves to algorithm %d", ctx, (int)resolved);
+  const int igemm_rule = gemm_rule && p.r * p.s > 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                         oq >= 64 &&
+                         convgemm_check_algorithm(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==
+                             CONVGEMM_STATUS_SUCCESS;
+  const convgemm_algo_t want = igemm_rule  ? CONVGEMM_ALGO_IMPLICIT_GEMM
+                               : gemm_rule ? CONVGEMM_ALGO_IM2COL_GEMM
+                                           : CONVGEMM_ALGO_DIRECT;
+  ck_assert_msg(resolved == want, "%s: AUTO resolves to algorithm %d, want %d", ctx,
+                (int)resolved, (int)want);
   size_t ws_min = 1, ws_pref = 0;
   CK_CONVGEMM(convgemm_get_workspace_size(handle, desc, CONVGEMM_ALGO_AUTO, &ws_min, &ws_pref));
   ck_assert_msg(ws_min <= ws_pref, "%s: AUTO's workspace: min %zu > preferred %zu", ctx, ws_min,
@@ -163,6 +179,8 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
   }
   check_against_reference(y, h, auto_abs_sum, auto_l2_extra, y_elems, n_terms, "AUTO", ctx);
   CK_CUDA(cudaFree(workspace));
+
+  check_implicit_gemm(handle, desc, stream, d, h, h->abs_sum, y_elems, n_terms, tf32, ctx);
 
   generic_and_fetch(handle, desc, stream, d, h, ctx);
   diff = first_bit_difference(y, h->y_first, y_elems);
@@ -262,4 +280,45 @@ void direct_case_run(convgemm_handle_t handle, cudaStream_t stream, const direct
   free(h.ref);
   free(h.abs_sum);
   free(h.abs_sum_split);
+}
+
+static void check_implicit_gemm(convgemm_handle_t handle, convgemm_conv_desc_t desc,
+                                cudaStream_t stream, const device_tensors_t* d, host_tensors_t* h,
+                                const double* abs_sum, int64_t y_elems, int64_t n_terms, int tf32,
+                                const char* ctx) {
+  const convgemm_status_t s = convgemm_check_algorithm(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM);
+  if (!tf32) {
+    ck_assert_msg(s == CONVGEMM_STATUS_NOT_SUPPORTED && strstr(convgemm_get_last_error(), "TF32"),
+                  "%s: IMPLICIT_GEMM without TF32 operands gave %s: %s", ctx,
+                  convgemm_status_string(s), convgemm_get_last_error());
+    return;
+  }
+  if (s == CONVGEMM_STATUS_NOT_SUPPORTED) {
+    ck_assert_msg(strstr(convgemm_get_last_error(), "shared-memory") != NULL,
+                  "%s: IMPLICIT_GEMM refused for another reason than shared memory: %s", ctx,
+                  convgemm_get_last_error());
+    return;
+  }
+  ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "%s: IMPLICIT_GEMM check gave %s: %s", ctx,
+                convgemm_status_string(s), convgemm_get_last_error());
+  size_t ws_min = 0, ws_pref = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &ws_min,
+                                          &ws_pref));
+  ck_assert_msg(ws_min > 0 && ws_min <= ws_pref, "%s: IMPLICIT_GEMM workspace min %zu pref %zu",
+                ctx, ws_min, ws_pref);
+  void* workspace = NULL;
+  CK_CUDA(cudaMalloc(&workspace, ws_min));
+  float* y = h->y_base + kGuardFloats;
+  forward_and_fetch(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, stream, d, h, workspace, ws_min,
+                    ctx);
+  check_against_reference(y, h, abs_sum, 0.0, y_elems, n_terms, "IMPLICIT_GEMM", ctx);
+  float* first = host_alloc((size_t)y_elems * sizeof(float), ctx);
+  memcpy(first, y, (size_t)y_elems * sizeof(float));
+  forward_and_fetch(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, stream, d, h, workspace, ws_min,
+                    ctx);
+  const int64_t diff = first_bit_difference(first, y, y_elems);
+  ck_assert_msg(diff < 0, "%s: a second IMPLICIT_GEMM call differs at [%lld]", ctx,
+                (long long)diff);
+  free(first);
+  CK_CUDA(cudaFree(workspace));
 }

@@ -3,7 +3,8 @@
  *   - every bad argument is rejected with its own status (NULL_POINTER, BAD_POINTER, BAD_ENUM,
  *     NOT_SUPPORTED, WRONG_DEVICE, WORKSPACE_TOO_SMALL) and a message, before anything is
  *     launched: a NaN-poisoned y is still all NaN after each rejected call;
- *   - IMPLICIT_GEMM (not built) is refused, never silently replaced by DIRECT;
+ *   - IMPLICIT_GEMM where it can't run (no workspace, IEEE math) is refused, never silently
+ *     replaced by DIRECT;
  *   - IM2COL_GEMM runs: it asks for a workspace (0 < min <= preferred), refuses less than the
  *     minimum (also through AUTO when AUTO picks it), a workspace not 256-byte aligned and a host
  *     workspace, and writes every output with the minimum, the preferred and a larger workspace;
@@ -172,8 +173,7 @@ START_TEST(test_queries) {
   }
   CK_CONVGEMM(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_DIRECT));
   CK_CONVGEMM(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM));
-  CK_CONVGEMM_STATUS(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  CK_CONVGEMM(convgemm_check_algorithm(g.handle, g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM));
   /* IM2COL_GEMM needs a workspace, on any descriptor. */
   size_t min_bytes = 0, pref_bytes = 0;
   CK_CONVGEMM(convgemm_get_workspace_size(g.handle, g.desc, CONVGEMM_ALGO_IM2COL_GEMM,
@@ -321,16 +321,24 @@ START_TEST(test_unknown_algorithm) {
 }
 END_TEST
 
-START_TEST(test_unbuilt_algorithm_is_refused_not_replaced) {
+START_TEST(test_unsupported_algorithm_is_refused_not_replaced) {
+  /* IMPLICIT_GEMM without its workspace (the packed filter) is refused before any launch. */
   expect_rejected(fwd(g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM, g.x, g.w, NULL, g.y),
-                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "IMPLICIT_GEMM");
-  /* With a workspace too: the refusal is about the algorithm, not the arguments. */
+                  CONVGEMM_STATUS_WORKSPACE_TOO_SMALL, "workspace", "IMPLICIT_GEMM, no workspace");
+  /* In IEEE math it is not supported, with a workspace too: the refusal is about the
+   * algorithm, not the arguments, and nothing else runs in its place. */
+  convgemm_conv2d_params_t p;
+  CK_CONVGEMM(convgemm_conv_desc_get_params(g.desc, &p));
+  p.math_mode = CONVGEMM_MATH_IEEE;
+  convgemm_conv_desc_t ieee = NULL;
+  CK_CONVGEMM(convgemm_conv_desc_create(&ieee, &p));
   void* ws = NULL;
   CK_CUDA(cudaMalloc(&ws, 1 << 20));
-  expect_rejected(convgemm_forward(g.handle, g.desc, CONVGEMM_ALGO_IMPLICIT_GEMM, g.x, g.w, NULL,
+  expect_rejected(convgemm_forward(g.handle, ieee, CONVGEMM_ALGO_IMPLICIT_GEMM, g.x, g.w, NULL,
                                    g.y, ws, 1 << 20, g.stream),
-                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "IMPLICIT_GEMM with workspace");
+                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "IMPLICIT_GEMM in IEEE math");
   CK_CUDA(cudaFree(ws));
+  convgemm_conv_desc_destroy(ieee);
 }
 END_TEST
 
@@ -594,7 +602,7 @@ static Suite* api_suite(void) {
   tcase_add_test(tc, test_misaligned_pointers);
   tcase_add_test(tc, test_overlapping_output);
   tcase_add_test(tc, test_unknown_algorithm);
-  tcase_add_test(tc, test_unbuilt_algorithm_is_refused_not_replaced);
+  tcase_add_test(tc, test_unsupported_algorithm_is_refused_not_replaced);
   tcase_add_test(tc, test_workspace_arguments);
   tcase_add_test(tc, test_im2col_gemm_workspace_too_small);
   tcase_add_test(tc, test_im2col_gemm_workspace_pointer);

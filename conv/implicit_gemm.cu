@@ -1,0 +1,259 @@
+/*
+ * IMPLICIT_GEMM kernels (tiling in implicit_gemm_plan.h): the filter packing and the TF32
+ * mma.sync implicit-GEMM convolution. Offsets into x, w and y are 64-bit.
+ */
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+#include "conv/implicit_gemm_plan.h"
+#include "gemm/cp_async.cuh"
+#include "gemm/mma_tf32.cuh"
+#include "gemm/tf32_round.cuh"
+
+namespace convgemm {
+namespace {
+
+constexpr int kThreads = CONVGEMM_IGEMM_THREADS;
+constexpr int kTileP = CONVGEMM_IGEMM_TILE_P;
+constexpr int kTileQ = CONVGEMM_IGEMM_TILE_Q;
+constexpr int kBlockK = CONVGEMM_IGEMM_BLOCK_K;
+constexpr int kChunk = CONVGEMM_IGEMM_C_CHUNK;
+constexpr int kWLd = CONVGEMM_IGEMM_W_LD;
+constexpr int kWarps = kThreads / 32;
+constexpr int kMFrags = kTileQ / 16;                    // m16 fragments per warp (one row)
+constexpr int kNFrags = kBlockK / (kWarps / kTileP) / 8;  // n8 fragments per warp
+static_assert(kWarps % kTileP == 0, "warps split evenly over the tile's rows");
+static_assert(kNFrags == 4 && kMFrags == 4, "the fragment loops below assume 4 x 4");
+static_assert(kChunk == 8, "one k8 step per filter tap");
+
+struct IgemmArgs {
+  const float* x;       // (N, C, H, W)
+  const float* packed;  // (G, k_tiles, c_chunks, R*S, kChunk, kBlockK), TF32
+  const float* bias;    // (K) or nullptr
+  float* y;             // (N, K, P, Q)
+  int n, c, in_h, in_w, k, r, s;
+  int pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w;
+  int groups, cg, kg, p, q;
+  int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats;
+  int c_chunks, k_tiles, p_tiles, q_tiles;
+  int64_t tiles;
+};
+
+// packed[g][kt][cc][tap][kk][n] = tf32(w[g*K/G + kt*kBlockK + n][cc*kChunk + kk][tap]), zero
+// past K/G and C/G.
+__global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, float* packed,
+                                                                int64_t total, int cg, int kg,
+                                                                int rs, int c_chunks,
+                                                                int k_tiles) {
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t t = i;
+    const int n = (int)(t % kBlockK); t /= kBlockK;
+    const int kk = (int)(t % kChunk); t /= kChunk;
+    const int tap = (int)(t % rs);     t /= rs;
+    const int cc = (int)(t % c_chunks); t /= c_chunks;
+    const int kt = (int)(t % k_tiles); t /= k_tiles;
+    const int g = (int)t;
+    const int k = kt * kBlockK + n, c = cc * kChunk + kk;
+    float v = 0.0f;
+    if (k < kg && c < cg) v = tf32_round_rna(w[(((int64_t)g * kg + k) * cg + c) * rs + tap]);
+    packed[i] = v;
+  }
+}
+
+// UNIT: stride_w == dilation_w == 1, so the 16 A-fragment loads of a tap are one base address
+// plus compile-time offsets (ncu on problem 55 found the first version issue bound on integer
+// address arithmetic: 13 instructions per mma).
+template <bool UNIT>
+__global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
+    igemm_tf32_kernel(const IgemmArgs a) {
+  extern __shared__ float4 smem_f4[];
+  float* const smem = reinterpret_cast<float*>(smem_f4);
+  const int stage_floats = a.x_stage_floats + a.w_stage_floats;
+  const int rs = a.r * a.s;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wm = warp % kTileP;  // the warp's output row in the tile
+  const int wn = warp / kTileP;  // its 32-channel slice
+  const int fg = lane / 4, ft = lane % 4;  // fragment row / column (mma_tf32.cuh)
+  const int window_rows = kChunk * a.halo_h;  // x_s rows of one stage
+
+  // Per-thread fragment base (tap (0, 0), channel ft, pixel column fg of row wm); fragment mf
+  // is a_frag further per mf, its rows g + 8 a_row8 further.
+  const int stride_w = UNIT ? 1 : a.stride_w;
+  const int dilation_w = UNIT ? 1 : a.dilation_w;
+  const int a_base = ft * a.x_plane_ld + wm * a.stride_h * a.halo_w + fg * stride_w;
+  const int a_frag = 16 * stride_w;
+  const int a_row8 = 8 * stride_w;
+  const int a_chan4 = 4 * a.x_plane_ld;
+  const int b_base = ft * kWLd + wn * 32 + fg;
+
+  // One tile per block (the plan keeps tiles within the grid's 2^31-1 blocks).
+  int64_t t = blockIdx.x;
+  const int kt = (int)(t % a.k_tiles); t /= a.k_tiles;
+  const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
+  const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
+  const int g = (int)(t % a.groups);   t /= a.groups;
+  const int n = (int)t;
+  const int64_t ih0 = (int64_t)pt * kTileP * a.stride_h - a.pad_h;
+  const int64_t iw0 = (int64_t)qt * kTileQ * stride_w - a.pad_w;
+  const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+  const float* w_tile = a.packed + ((int64_t)g * a.k_tiles + kt) * a.c_chunks *
+                                       ((int64_t)rs * kChunk * kBlockK);
+
+  // Queues chunk cc's window (4-byte copies, zero padding) and filter taps (16-byte copies).
+  // Window rows go to warps, columns to lanes: no division per element.
+  auto load_chunk = [&](int cc, float* stage) {
+    float* x_s = stage;
+    for (int row = warp; row < window_rows; row += kWarps) {
+      const int cl = row / a.halo_h, hh = row - cl * a.halo_h;
+      const int c = cc * kChunk + cl;
+      const int64_t ih = ih0 + hh;
+      const bool row_inside = c < a.cg && ih >= 0 && ih < a.in_h;
+      const float* src = x_grp + (row_inside ? (int64_t)c * a.in_h * a.in_w + ih * a.in_w : 0);
+      float* dst = x_s + cl * a.x_plane_ld + hh * a.halo_w;
+      for (int ww = lane; ww < a.halo_w; ww += 32) {
+        const int64_t iw = iw0 + ww;
+        const bool inside = row_inside && iw >= 0 && iw < a.in_w;
+        cp_async_4_or_zero(dst + ww, inside ? src + iw : x_grp, inside);
+      }
+    }
+    float* w_s = stage + a.x_stage_floats;
+    const float* w_src = w_tile + (int64_t)cc * rs * kChunk * kBlockK;
+    const int vecs = rs * kChunk * (kBlockK / 4);
+    for (int v = tid; v < vecs; v += kThreads)
+      cp_async_16(w_s + (v / (kBlockK / 4)) * kWLd + (v % (kBlockK / 4)) * 4, w_src + v * 4);
+  };
+  // Rounds this thread's own window copies of a landed stage to TF32 (its copies are complete
+  // after its wait; the barrier that follows publishes them).
+  auto round_window = [&](float* stage) {
+    for (int row = warp; row < window_rows; row += kWarps) {
+      const int cl = row / a.halo_h, hh = row - cl * a.halo_h;
+      float* dst = stage + cl * a.x_plane_ld + hh * a.halo_w;
+      for (int ww = lane; ww < a.halo_w; ww += 32) dst[ww] = tf32_round_rna(dst[ww]);
+    }
+  };
+
+  float acc[kMFrags][kNFrags][4];
+#pragma unroll
+  for (int mf = 0; mf < kMFrags; ++mf)
+#pragma unroll
+    for (int nf = 0; nf < kNFrags; ++nf)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[mf][nf][i] = 0.0f;
+
+  load_chunk(0, smem);
+  cp_async_commit();
+  for (int cc = 0; cc < a.c_chunks; ++cc) {
+    float* const stage = smem + (cc & 1) * stage_floats;
+    if (cc + 1 < a.c_chunks) load_chunk(cc + 1, smem + ((cc + 1) & 1) * stage_floats);
+    cp_async_commit();  // possibly empty: one group per chunk keeps wait_group<1> exact
+    cp_async_wait_group<1>();
+    round_window(stage);
+    __syncthreads();
+
+    const float* x_s = stage;
+    const float* w_s = stage + a.x_stage_floats;
+#pragma unroll 1
+    for (int r = 0; r < a.r; ++r) {
+#pragma unroll 1
+      for (int s = 0; s < a.s; ++s) {
+        const int x_off = r * a.dilation_h * a.halo_w + s * dilation_w;
+        const float* w_tap = w_s + (r * a.s + s) * kChunk * kWLd + b_base;
+        uint32_t af[kMFrags][4];
+        const float* xa = x_s + a_base + x_off;
+        const float* xa4 = xa + a_chan4;  // channels ft + 4
+#pragma unroll
+        for (int mf = 0; mf < kMFrags; ++mf) {
+          af[mf][0] = __float_as_uint(xa[mf * a_frag]);
+          af[mf][1] = __float_as_uint(xa[mf * a_frag + a_row8]);
+          af[mf][2] = __float_as_uint(xa4[mf * a_frag]);
+          af[mf][3] = __float_as_uint(xa4[mf * a_frag + a_row8]);
+        }
+#pragma unroll
+        for (int nf = 0; nf < kNFrags; ++nf) {
+          const uint32_t bf[2] = {__float_as_uint(w_tap[nf * 8]),
+                                  __float_as_uint(w_tap[nf * 8 + 4 * kWLd])};
+#pragma unroll
+          for (int mf = 0; mf < kMFrags; ++mf) mma_m16n8k8_tf32(acc[mf][nf], af[mf], bf);
+        }
+      }
+    }
+    __syncthreads();  // this stage is refilled two chunks on
+  }
+
+  // Epilogue: c[0..1] at pixel column mf*16 + fg, c[2..3] at +8; channels 2*ft, 2*ft + 1.
+  const int p = pt * kTileP + wm;
+  if (p < a.p) {
+#pragma unroll
+    for (int nf = 0; nf < kNFrags; ++nf) {
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        const int k = kt * kBlockK + wn * 32 + nf * 8 + 2 * ft + j;
+        if (k >= a.kg) continue;
+        const int k_global = g * a.kg + k;
+        const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
+        float* y_row = a.y + (((int64_t)n * a.k + k_global) * a.p + p) * a.q;
+#pragma unroll
+        for (int mf = 0; mf < kMFrags; ++mf) {
+          const int q = qt * kTileQ + mf * 16 + fg;
+          if (q < a.q) y_row[q] = acc[mf][nf][j] + b;
+          if (q + 8 < a.q) y_row[q + 8] = acc[mf][nf][2 + j] + b;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convgemm
+
+extern "C" cudaError_t convgemm_igemm_configure(int max_smem_per_block) {
+  cudaError_t e = cudaFuncSetAttribute(convgemm::igemm_tf32_kernel<true>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       max_smem_per_block);
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(convgemm::igemm_tf32_kernel<false>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+  return e;
+}
+
+extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* desc,
+                                             const convgemm_igemm_plan_t* plan, const float* x,
+                                             const float* w, const float* bias, float* y,
+                                             void* workspace, cudaStream_t stream) {
+  using namespace convgemm;
+  const convgemm_conv2d_params_t& p = desc->params;
+  float* packed = static_cast<float*>(workspace);
+  {
+    const int64_t total = (int64_t)plan->packed_floats;
+    const int64_t blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
+    igemm_pack_filter_kernel<<<(unsigned)blocks, 256, 0, stream>>>(
+        w, packed, total, (int)desc->c_per_group, (int)desc->k_per_group, (int)(p.r * p.s),
+        (int)plan->c_chunks, (int)plan->k_tiles);
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+  }
+  IgemmArgs a;
+  a.x = x; a.packed = packed; a.bias = bias; a.y = y;
+  a.n = (int)p.n; a.c = (int)p.c; a.in_h = (int)p.h; a.in_w = (int)p.w;
+  a.k = (int)p.k; a.r = (int)p.r; a.s = (int)p.s;
+  a.pad_h = (int)p.pad_h; a.pad_w = (int)p.pad_w;
+  a.stride_h = (int)p.stride_h; a.stride_w = (int)p.stride_w;
+  a.dilation_h = (int)p.dilation_h; a.dilation_w = (int)p.dilation_w;
+  a.groups = (int)p.groups; a.cg = (int)desc->c_per_group; a.kg = (int)desc->k_per_group;
+  a.p = (int)desc->p; a.q = (int)desc->q;
+  a.halo_h = plan->halo_h; a.halo_w = plan->halo_w; a.x_plane_ld = plan->x_plane_ld;
+  a.x_stage_floats = plan->x_stage_floats; a.w_stage_floats = plan->w_stage_floats;
+  a.c_chunks = (int)plan->c_chunks; a.k_tiles = (int)plan->k_tiles;
+  a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
+  a.tiles = plan->tiles;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3((unsigned)(plan->tiles < INT32_MAX ? plan->tiles : INT32_MAX));
+  config.blockDim = dim3(kThreads);
+  config.dynamicSmemBytes = plan->smem_bytes;
+  config.stream = stream;
+  return p.stride_w == 1 && p.dilation_w == 1
+             ? cudaLaunchKernelEx(&config, igemm_tf32_kernel<true>, a)
+             : cudaLaunchKernelEx(&config, igemm_tf32_kernel<false>, a);
+}

@@ -1,0 +1,86 @@
+/* IMPLICIT_GEMM's host-side tiling and support decisions (see implicit_gemm_plan.h). */
+#include "conv/implicit_gemm_plan.h"
+
+#include <stdint.h>
+
+#include "conv/error.h"
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d, convgemm_igemm_plan_t* plan) {
+  const convgemm_conv2d_params_t* p = &d->params;
+  /* Sizes are < 2^31 each (validated), so these products fit in 64 bits; the int fields are
+   * clamped and the plan then rejected by convgemm_igemm_supports. */
+  const int64_t halo_h = (int64_t)(CONVGEMM_IGEMM_TILE_P - 1) * p->stride_h +
+                         (p->r - 1) * p->dilation_h + 1;
+  const int64_t halo_w = (int64_t)(CONVGEMM_IGEMM_TILE_Q - 1) * p->stride_w +
+                         (p->s - 1) * p->dilation_w + 1;
+  /* Channel t of an A fragment is read by lanes 4 apart in t: planes 8 banks apart put the
+   * fragment's 32 reads in 32 banks. */
+  const int64_t window = convgemm_sat_mul(halo_h, halo_w); /* saturating: hostile strides */
+  const int64_t plane_ld = window >= INT64_MAX - 64 ? INT64_MAX : ceil_div(window, 32) * 32 + 8;
+  const int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK, plane_ld);
+  const int64_t w_stage =
+      convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_W_LD);
+  const int64_t smem = convgemm_sat_mul(CONVGEMM_IGEMM_STAGES * (int64_t)sizeof(float),
+                                        convgemm_sat_add(x_stage, w_stage));
+  plan->halo_h = (int)(halo_h < INT32_MAX ? halo_h : INT32_MAX);
+  plan->halo_w = (int)(halo_w < INT32_MAX ? halo_w : INT32_MAX);
+  plan->x_plane_ld = (int)(plane_ld < INT32_MAX ? plane_ld : INT32_MAX);
+  plan->x_stage_floats = (int)(x_stage < INT32_MAX ? x_stage : INT32_MAX);
+  plan->w_stage_floats = (int)(w_stage < INT32_MAX ? w_stage : INT32_MAX);
+  plan->smem_bytes = (size_t)smem;
+  plan->c_chunks = ceil_div(d->c_per_group, CONVGEMM_IGEMM_C_CHUNK);
+  plan->k_tiles = ceil_div(d->k_per_group, CONVGEMM_IGEMM_BLOCK_K);
+  plan->p_tiles = ceil_div(d->p, CONVGEMM_IGEMM_TILE_P);
+  plan->q_tiles = ceil_div(d->q, CONVGEMM_IGEMM_TILE_Q);
+  plan->tiles = convgemm_sat_mul(
+      convgemm_sat_mul(p->n * p->groups, plan->k_tiles),
+      convgemm_sat_mul(plan->p_tiles, plan->q_tiles));
+  const int64_t packed = convgemm_sat_mul(
+      convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks),
+      convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K));
+  plan->packed_floats = (size_t)packed;
+  /* Refused past INT32_MAX floats (refusal below), so this does not overflow then. */
+  plan->workspace_bytes = ((size_t)convgemm_sat_mul(packed, (int64_t)sizeof(float)) + 255) /
+                          256 * 256;
+}
+
+/* Why IMPLICIT_GEMM can't run `desc` on `info`, or NULL. */
+static const char* refusal(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info,
+                           const convgemm_igemm_plan_t* plan) {
+  if (!d->tf32_operands)
+    return d->params.math_mode == CONVGEMM_MATH_IEEE
+               ? "IMPLICIT_GEMM computes with TF32 operands; IEEE math needs DIRECT or IM2COL_GEMM"
+               : "IMPLICIT_GEMM computes with TF32 operands; with C/G == 1 DEFAULT math is fp32 "
+                 "(use DIRECT)";
+  if (info->cc_major < 8) return "IMPLICIT_GEMM needs compute capability 8.0 or newer";
+  if (plan->smem_bytes > (size_t)info->max_smem_per_block)
+    return "IMPLICIT_GEMM's shared-memory stages (filter taps R*S and the input window) exceed "
+           "the device's per-block limit";  /* the caller adds the numbers */
+  if (plan->tiles > INT32_MAX || (int64_t)plan->x_stage_floats * 4 > INT32_MAX)
+    return "IMPLICIT_GEMM indexes tiles and windows with 32 bits";
+  if (plan->packed_floats > (size_t)INT32_MAX)
+    return "IMPLICIT_GEMM's packed filter would exceed 2^31-1 floats";
+  return NULL;
+}
+
+convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
+                                          const convgemm_device_info_t* info) {
+  convgemm_igemm_plan_t plan;
+  convgemm_igemm_make_plan(d, &plan);
+  const char* why = refusal(d, info, &plan);
+  if (why == NULL) return CONVGEMM_STATUS_SUCCESS;
+  if (plan.smem_bytes > (size_t)info->max_smem_per_block && d->tf32_operands &&
+      info->cc_major >= 8)
+    return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED, "%s (%zu bytes per block for R*S = %lld; "
+                         "the device allows %d)", why, plan.smem_bytes,
+                         (long long)(d->params.r * d->params.s), info->max_smem_per_block);
+  return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED, "%s", why);
+}
+
+int convgemm_igemm_fits(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info) {
+  convgemm_igemm_plan_t plan;
+  convgemm_igemm_make_plan(d, &plan);
+  return refusal(d, info, &plan) == NULL;
+}
