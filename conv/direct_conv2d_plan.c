@@ -28,12 +28,16 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t smem_for_chunk(const struct convgemm_conv_desc* d, convgemm_direct_tile_t tile,
                               convgemm_direct_tile_shape_t s, int64_t halo_h, int64_t halo_w,
                               int64_t c_chunk) {
+  /* Saturating: a window of 2^31-1 strides overflows 64 bits and must come out as too large. */
+  const int64_t window = convgemm_sat_mul(halo_h, halo_w);
   if (tile == CONVGEMM_DIRECT_DEPTHWISE) /* two stages, the filter padded to 4 floats */
-    return 2 * (ceil_div(d->params.r * d->params.s, 4) * 4 + halo_h * halo_w) *
-           (int64_t)sizeof(float);
-  const int64_t filter = c_chunk * d->params.r * d->params.s * s.w_ld;
-  const int64_t halo = c_chunk * halo_h * halo_w;
-  return (filter + halo) * (int64_t)sizeof(float);
+    return convgemm_sat_mul(
+        2 * (int64_t)sizeof(float),
+        convgemm_sat_add(ceil_div(d->params.r * d->params.s, 4) * 4, window));
+  const int64_t filter =
+      convgemm_sat_mul(convgemm_sat_mul(c_chunk, d->params.r * d->params.s), s.w_ld);
+  const int64_t halo = convgemm_sat_mul(c_chunk, window);
+  return convgemm_sat_mul(convgemm_sat_add(filter, halo), (int64_t)sizeof(float));
 }
 
 void convgemm_direct_make_plan(const struct convgemm_conv_desc* d, int max_smem_per_block,

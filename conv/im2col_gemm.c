@@ -226,14 +226,17 @@ convgemm_status_t convgemm_im2col_gemm_forward(struct convgemm_handle* h,
     cudaGraph_t graph = NULL;
     CONVGEMM_TRY(capture(h, d, &plan, x, w, bias, y, workspace, &graph));
     int updated = 0;
-    if (g->exec != NULL) {
+    /* Only a graph of the same plan (same workspace size, so the same chunks) can be updated;
+     * another size changes the topology and is re-instantiated without a doomed update attempt
+     * (compute-sanitizer reports refused updates as API errors). */
+    if (g->exec != NULL && g->workspace_bytes == workspace_bytes) {
       cudaGraphExecUpdateResultInfo info;
       updated = cudaGraphExecUpdate(g->exec, graph, &info) == cudaSuccess;
-      if (!updated) {
-        cudaGetLastError(); /* the refused update's error is handled by re-instantiating */
-        cudaGraphExecDestroy(g->exec);
-        g->exec = NULL;
-      }
+      if (!updated) cudaGetLastError(); /* handled by re-instantiating below */
+    }
+    if (!updated && g->exec != NULL) {
+      cudaGraphExecDestroy(g->exec);
+      g->exec = NULL;
     }
     cudaError_t e = cudaSuccess;
     if (!updated) e = cudaGraphInstantiate(&g->exec, graph, 0);

@@ -21,6 +21,11 @@ static void plan_rows(const struct convgemm_conv_desc* d, convgemm_im2col_gemm_p
   plan->pq = d->p * d->q;
 }
 
+/* round_up that stays at INT64_MAX instead of overflowing. */
+static int64_t sat_round_up(int64_t x, int64_t m) {
+  return x > INT64_MAX - m ? INT64_MAX : round_up(x, m);
+}
+
 /* Fills the chunk geometry for chunks of up to `pixels` pixels and `buffers` buffers. */
 static void plan_chunks(const struct convgemm_conv_desc* d, int64_t pixels, int buffers,
                         convgemm_im2col_gemm_plan_t* plan) {
@@ -41,13 +46,22 @@ static void plan_chunks(const struct convgemm_conv_desc* d, int64_t pixels, int 
   }
   plan->buffers = buffers;
   plan->gemm_sms = 0;
-  const int64_t filter_bytes = d->params.k * plan->krg_pad * (int64_t)sizeof(float);
-  plan->col_bytes = (size_t)(plan->rows * plan->col_ld * plan->images_per_chunk * (int64_t)sizeof(float));
+  /* Saturating (conv/internal.h): K and the rows may each approach 2^31, and a workspace of
+   * INT64_MAX bytes is simply one no caller has. */
+  const int64_t filter_bytes =
+      convgemm_sat_mul(convgemm_sat_mul(d->params.k, plan->krg_pad), (int64_t)sizeof(float));
+  const int64_t col_bytes = convgemm_sat_mul(
+      convgemm_sat_mul(plan->rows, plan->col_ld),
+      convgemm_sat_mul(plan->images_per_chunk, (int64_t)sizeof(float)));
+  plan->col_bytes = (size_t)col_bytes;
   plan->filter_offset = 0;
-  plan->cublas_offset = (size_t)round_up(filter_bytes, CONVGEMM_IM2COL_ALIGN);
-  plan->col_offset = plan->cublas_offset + (size_t)buffers * CONVGEMM_IM2COL_CUBLAS_WORKSPACE;
-  plan->workspace_bytes =
-      plan->col_offset + (size_t)buffers * (size_t)round_up((int64_t)plan->col_bytes, CONVGEMM_IM2COL_ALIGN);
+  const int64_t cublas_offset = sat_round_up(filter_bytes, CONVGEMM_IM2COL_ALIGN);
+  const int64_t col_offset = convgemm_sat_add(
+      cublas_offset, (int64_t)buffers * CONVGEMM_IM2COL_CUBLAS_WORKSPACE);
+  plan->cublas_offset = (size_t)cublas_offset;
+  plan->col_offset = (size_t)col_offset;
+  plan->workspace_bytes = (size_t)convgemm_sat_add(
+      col_offset, convgemm_sat_mul(buffers, sat_round_up(col_bytes, CONVGEMM_IM2COL_ALIGN)));
 }
 
 /* Pixels per chunk of the preferred plan: the target buffer size, at least the minimum chunk,
@@ -84,6 +98,9 @@ void convgemm_im2col_gemm_make_plan(const struct convgemm_conv_desc* desc,
   const int64_t preferred = preferred_pixels(desc, info, plan);
   const int64_t smallest = min_pixels(plan);
   const int64_t bytes_per_pixel = plan->rows * (int64_t)sizeof(float);
+  /* No workspace has 2^63 bytes; larger claims are treated as that much (the size arithmetic
+   * below is signed). */
+  if (workspace_bytes > (size_t)INT64_MAX) workspace_bytes = (size_t)INT64_MAX;
   for (int buffers = 2; buffers >= 1; --buffers) {
     plan_chunks(desc, smallest, buffers, plan);
     if (plan->workspace_bytes > workspace_bytes) continue;

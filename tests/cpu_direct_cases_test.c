@@ -107,7 +107,7 @@ START_TEST(test_fixed_cases_cover_the_edges) {
 END_TEST
 
 START_TEST(test_random_cases_are_valid_reproducible_and_affordable) {
-  int kinds[4] = {0, 0, 0, 0};
+  int kinds[CONVGEMM_DIRECT_DEPTHWISE + 1] = {0}; /* one count per convgemm_direct_tile_t */
   int grouped = 0, bias = 0;
   for (int i = 0; i < DIRECT_RANDOM_CASES; ++i) {
     direct_case_t a, b;

@@ -5,7 +5,8 @@
 # Every algorithm runs: DIRECT (all tile kinds, depthwise included) and IM2COL_GEMM (graphs,
 # streams, cuBLASLt) through gpu_direct_test, gpu_im2col_gemm_test and gpu_api_test, which
 # also creates and destroys handles repeatedly (leaks show up in memcheck's leak report).
-# Usage: tools/sanitize_device.sh [TOOL ...]   (default: all four); logs in $OUT or ./sanitize_out
+# Usage: [BINS="gpu_direct_test ..."] [SANITIZE_TIMEOUT=s] tools/sanitize_device.sh [TOOL ...]
+#        (default: all four tools over all the binaries below); logs in $OUT or ./sanitize_out
 # Each line of the summary: tool, binary, exit status, compute-sanitizer's ERROR SUMMARY line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ out=${OUT:-sanitize_out}
 mkdir -p "$out/sanitize"
 tools=("$@")
 [[ ${#tools[@]} -eq 0 ]] && tools=(memcheck racecheck initcheck synccheck)
-bins=(gpu_api_test gpu_nonfinite_test gpu_tf32_round_test gpu_direct_test gpu_im2col_gemm_test gpu_threads_test)
+read -r -a bins <<<"${BINS:-gpu_api_test gpu_nonfinite_test gpu_tf32_round_test gpu_direct_test gpu_im2col_gemm_test gpu_threads_test}"
 status=0
 for tool in "${tools[@]}"; do
   extra=()

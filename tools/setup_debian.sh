@@ -2,7 +2,10 @@
 # Installs what building and testing convgemm needs on Debian 12 (the CUDA toolkit itself must
 # already be in /usr/local/cuda). Safe to run again; does nothing when all is there.
 set -euo pipefail
-packages=(bazel-bootstrap bazel-platforms bazel-rules-java check libsubunit-dev)
+# gcc/g++ build the host code (and examples/plain_c); libasan8 and libubsan1 are the sanitizer
+# runtimes of gcc 12 that .bazelrc's asan config links.
+packages=(bazel-bootstrap bazel-platforms bazel-rules-java check libsubunit-dev gcc g++ libasan8
+          libubsan1)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
