@@ -200,14 +200,17 @@ def test_library_errors_propagate(cuda, weight_shape, kwargs, status):
     assert e.message and e.message in str(e)
 
 
-def test_unbuilt_algorithm_reports_not_supported(cuda):
+def test_implicit_gemm_matches_direct_and_refuses_ieee(cuda, restore_flags):
+    # Both compute with TF32 operands in the default mode (at this size cuDNN may run fp32
+    # kernels, so F.conv2d is not the reference here); IMPLICIT_GEMM has no fp32 mode.
     x, w, _, _ = make_case((1, 8, 9, 9), (16, 8, 3, 3), {}, cuda)
-    try:
-        y = convgemm.conv2d(x, w, algorithm="implicit_gemm")
-    except ConvgemmError as e:
-        assert e.status == Status.NOT_SUPPORTED and "IMPLICIT_GEMM" in e.message
-    else:
-        assert torch.allclose(y, F.conv2d(x, w), atol=TOL, rtol=TOL)
+    torch.backends.cudnn.allow_tf32 = True
+    y = convgemm.conv2d(x, w, algorithm="implicit_gemm")
+    assert torch.allclose(y, convgemm.conv2d(x, w, algorithm="direct"), atol=TOL, rtol=TOL)
+    torch.backends.cudnn.allow_tf32 = False
+    with pytest.raises(ConvgemmError) as e:
+        convgemm.conv2d(x, w, algorithm="implicit_gemm")
+    assert e.value.status == Status.NOT_SUPPORTED and "IEEE" in e.value.message
 
 
 def test_auto_algorithm(cuda, restore_flags):
