@@ -91,7 +91,8 @@ typedef enum convgemm_algo {
   CONVGEMM_ALGO_IM2COL_GEMM = 1,   /* on-the-fly im2col into workspace + cuBLASLt GEMMs per group;
                                       needs workspace; repeated calls with the same descriptor
                                       and pointers replay a CUDA graph cached in the handle */
-  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores */
+  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores (TF32 mma.sync); DEFAULT math
+                                      with C/G > 1 only, workspace = the repacked filter */
   CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
 } convgemm_algo_t;
 
