@@ -3,9 +3,10 @@
 # already be in /usr/local/cuda). Safe to run again; does nothing when all is there.
 set -euo pipefail
 # gcc/g++ build the host code (and examples/plain_c); libasan8 and libubsan1 are the sanitizer
-# runtimes of gcc 12 that .bazelrc's asan config links.
+# runtimes of gcc 12 that .bazelrc's asan config links; python3-pytest runs the Python binding's
+# tests (those needing torch or a GPU skip themselves).
 packages=(bazel-bootstrap bazel-platforms bazel-rules-java check libsubunit-dev gcc g++ libasan8
-          libubsan1)
+          libubsan1 python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
