@@ -317,6 +317,7 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
     for (int c = 0; c < a.cg; ++c) {
       for (int r = 0; r < a.r; ++r) {
         const int64_t ih = (int64_t)p * a.stride_h - a.pad_h + (int64_t)r * a.dilation_h;
+#pragma unroll 1  // a fallback: unrolled, its registers spill on sm_80
         for (int s = 0; s < a.s; ++s) {
           const int64_t iw = (int64_t)q * a.stride_w - a.pad_w + (int64_t)s * a.dilation_w;
           float xv = 0.0f;

@@ -2,10 +2,11 @@
  * NaN and Inf inputs propagate as in PyTorch's nn.Conv2d (IEEE arithmetic): an output whose
  * window holds a NaN x or w is NaN; one whose window holds a single +-Inf x is +-Inf with the sign
  * of the weight it meets; every other output is finite and matches the reference. In both math
- * modes: TF32 rounding keeps Inf and must keep NaN a NaN (gemm/tf32_round.cuh promises "NaN and
- * Inf pass through"). The NaNs tried include a signaling one whose payload lies only in the low
- * 13 mantissa bits, the bits TF32 drops. Both DIRECT and IM2COL_GEMM (its minimum workspace,
- * NaN-poisoned; for DEFAULT math the bound widened for its split bias, conv_compare.h).
+ * modes: TF32 rounding keeps Inf and must keep NaN a NaN (gemm/tf32_round.cuh). The NaNs tried
+ * include a signaling one whose payload lies only in the low 13 mantissa bits, the bits TF32
+ * drops. DIRECT and IM2COL_GEMM in both modes (IM2COL_GEMM with its minimum workspace,
+ * NaN-poisoned; for DEFAULT math the bound widened for its split bias, conv_compare.h), and
+ * IMPLICIT_GEMM in DEFAULT math (its only one).
  */
 #include <math.h>
 #include <stdint.h>
@@ -86,7 +87,7 @@ static void run_case(const special_case_t* sc, convgemm_math_mode_t mode, convge
   CK_CUDA(cudaMemset(dy, 0x42, sizeof y)); /* 0x42424242 = 48.56 */
   size_t ws_bytes = 0;
   void* ws = NULL;
-  if (algo == CONVGEMM_ALGO_IM2COL_GEMM) {
+  if (algo != CONVGEMM_ALGO_DIRECT) {
     CK_CONVGEMM(convgemm_get_workspace_size(handle, desc, algo, &ws_bytes, NULL));
     CK_CUDA(cudaMalloc(&ws, ws_bytes));
     CK_CUDA(cudaMemset(ws, 0xFF, ws_bytes));
@@ -155,6 +156,14 @@ START_TEST(test_nonfinite_ieee_math_im2col_gemm) {
 }
 END_TEST
 
+/* IMPLICIT_GEMM computes with TF32 operands only (DEFAULT math). Its tensor cores read the
+ * rounded window, where every NaN has its quiet bit set (gemm/tf32_round.cuh), so a NaN whose
+ * payload lies in the 13 bits TF32 drops still reaches them as a NaN. */
+START_TEST(test_nonfinite_default_math_implicit_gemm) {
+  run_case(&kCases[_i], CONVGEMM_MATH_DEFAULT, CONVGEMM_ALGO_IMPLICIT_GEMM);
+}
+END_TEST
+
 static Suite* nonfinite_suite(void) {
   const int n = (int)(sizeof kCases / sizeof kCases[0]);
   Suite* s = suite_create("gpu_nonfinite");
@@ -168,6 +177,9 @@ static Suite* nonfinite_suite(void) {
   tcase_add_loop_test(gemm, test_nonfinite_ieee_math_im2col_gemm, 0, n);
   tcase_add_loop_test(gemm, test_nonfinite_default_math_im2col_gemm, 0, n);
   suite_add_tcase(s, gemm);
+  TCase* implicit = tcase_create("implicit_gemm");
+  tcase_add_loop_test(implicit, test_nonfinite_default_math_implicit_gemm, 0, n);
+  suite_add_tcase(s, implicit);
   return s;
 }
 
