@@ -18,6 +18,7 @@
 
 #include <cuda_runtime.h>
 
+#include "conv/conv_geometry.cuh"
 #include "conv/direct_conv2d_plan.h"
 #include "gemm/cp_async.cuh"
 #include "gemm/tf32_round.cuh"
@@ -25,14 +26,11 @@
 namespace convgemm {
 namespace {
 
-struct DirectArgs {
+struct DirectArgs : ConvGeometry {
   const float* x;     // (N, C, H, W)
   const float* w;     // (K, C/G, R, S)
   const float* bias;  // (K) or nullptr
   float* y;           // (N, K, P, Q)
-  int n, c, in_h, in_w, k, r, s;  // in_h, in_w: H, W
-  int pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w;
-  int groups, cg, kg, p, q;
   int c_chunk, halo_h, halo_w;
   int k_tiles, p_tiles, q_tiles;
   int64_t tiles;
@@ -69,14 +67,8 @@ __global__ void __launch_bounds__(KG * PG)
   const int x_pixel_step = ROW_STEP * a.stride_h * a.halo_w;  // x_s floats between pixels i, i+1
 
   for (int64_t tile = blockIdx.x; tile < a.tiles; tile += gridDim.x) {
-    // Tile order, fastest first: k tile, q tile, p tile, group, image (k tiles of one pixel
-    // tile run side by side and share the input window in L2).
-    int64_t t = tile;
-    const int kt = (int)(t % a.k_tiles); t /= a.k_tiles;
-    const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
-    const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
-    const int g = (int)(t % a.groups);   t /= a.groups;
-    const int n = (int)t;
+    const TileCoord tc = split_tile(tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+    const int kt = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;
     const int k0 = kt * BLOCK_K;  // within the group
     const int p0 = pt * TILE_P;
     const int q0 = qt * TILE_Q;
@@ -209,12 +201,8 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
 
   // Queues the cp.async loads of `tile`'s filter and window into `stage`.
   auto load_tile = [&](int64_t tile, float* stage) {
-    int64_t t = tile;
-    const int kk = (int)(t % a.k_tiles); t /= a.k_tiles;  // output channel within the group
-    const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
-    const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
-    const int g = (int)(t % a.groups);   t /= a.groups;
-    const int n = (int)t;
+    const TileCoord tc = split_tile(tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+    const int kk = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;  // kk: channel in group
     const float* w_k = a.w + (int64_t)(g * a.kg + kk) * rs;
     for (int e = tid; e < rs; e += CONVGEMM_DIRECT_THREADS)
       cp_async_4_or_zero(stage + e, w_k + e, true);
@@ -274,12 +262,8 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
       }
     }
 
-    int64_t t = tile;
-    const int kk = (int)(t % a.k_tiles); t /= a.k_tiles;
-    const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
-    const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
-    const int g = (int)(t % a.groups);   t /= a.groups;
-    const int n = (int)t;
+    const TileCoord tc = split_tile(tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+    const int kk = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;
     const int k_global = g * a.kg + kk;
     const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
     float* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q;
@@ -376,14 +360,8 @@ extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* d
   using namespace convgemm;
   const convgemm_conv2d_params_t& p = desc->params;
   DirectArgs a;
+  static_cast<ConvGeometry&>(a) = conv_geometry(*desc);
   a.x = x; a.w = w; a.bias = bias; a.y = y;
-  a.n = (int)p.n; a.c = (int)p.c; a.in_h = (int)p.h; a.in_w = (int)p.w;
-  a.k = (int)p.k; a.r = (int)p.r; a.s = (int)p.s;
-  a.pad_h = (int)p.pad_h; a.pad_w = (int)p.pad_w;
-  a.stride_h = (int)p.stride_h; a.stride_w = (int)p.stride_w;
-  a.dilation_h = (int)p.dilation_h; a.dilation_w = (int)p.dilation_w;
-  a.groups = (int)p.groups; a.cg = (int)desc->c_per_group; a.kg = (int)desc->k_per_group;
-  a.p = (int)desc->p; a.q = (int)desc->q;
   a.c_chunk = plan->c_chunk; a.halo_h = plan->halo_h; a.halo_w = plan->halo_w;
   a.k_tiles = (int)plan->k_tiles; a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
   a.tiles = plan->tiles;

@@ -6,6 +6,7 @@
 
 #include <cuda_runtime.h>
 
+#include "conv/conv_geometry.cuh"
 #include "conv/implicit_gemm_plan.h"
 #include "gemm/cp_async.cuh"
 #include "gemm/mma_tf32.cuh"
@@ -27,14 +28,11 @@ static_assert(kWarps % kTileP == 0, "warps split evenly over the tile's rows");
 static_assert(kNFrags == 4 && kMFrags == 4, "the fragment loops below assume 4 x 4");
 static_assert(kChunk == 8, "one k8 step per filter tap");
 
-struct IgemmArgs {
+struct IgemmArgs : ConvGeometry {
   const float* x;       // (N, C, H, W)
   const float* packed;  // (G, k_tiles, c_chunks, R*S, kChunk, kBlockK), TF32
   const float* bias;    // (K) or nullptr
   float* y;             // (N, K, P, Q)
-  int n, c, in_h, in_w, k, r, s;
-  int pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w;
-  int groups, cg, kg, p, q;
   int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats;
   int c_chunks, k_tiles, p_tiles, q_tiles;
   int64_t tiles;
@@ -89,12 +87,8 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
   const int b_base = ft * kWLd + wn * 32 + fg;
 
   // One tile per block (the plan keeps tiles within the grid's 2^31-1 blocks).
-  int64_t t = blockIdx.x;
-  const int kt = (int)(t % a.k_tiles); t /= a.k_tiles;
-  const int qt = (int)(t % a.q_tiles); t /= a.q_tiles;
-  const int pt = (int)(t % a.p_tiles); t /= a.p_tiles;
-  const int g = (int)(t % a.groups);   t /= a.groups;
-  const int n = (int)t;
+  const TileCoord tc = split_tile(blockIdx.x, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+  const int kt = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;
   const int64_t ih0 = (int64_t)pt * kTileP * a.stride_h - a.pad_h;
   const int64_t iw0 = (int64_t)qt * kTileQ * stride_w - a.pad_w;
   const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
@@ -235,14 +229,8 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
+  static_cast<ConvGeometry&>(a) = conv_geometry(*desc);
   a.x = x; a.packed = packed; a.bias = bias; a.y = y;
-  a.n = (int)p.n; a.c = (int)p.c; a.in_h = (int)p.h; a.in_w = (int)p.w;
-  a.k = (int)p.k; a.r = (int)p.r; a.s = (int)p.s;
-  a.pad_h = (int)p.pad_h; a.pad_w = (int)p.pad_w;
-  a.stride_h = (int)p.stride_h; a.stride_w = (int)p.stride_w;
-  a.dilation_h = (int)p.dilation_h; a.dilation_w = (int)p.dilation_w;
-  a.groups = (int)p.groups; a.cg = (int)desc->c_per_group; a.kg = (int)desc->k_per_group;
-  a.p = (int)desc->p; a.q = (int)desc->q;
   a.halo_h = plan->halo_h; a.halo_w = plan->halo_w; a.x_plane_ld = plan->x_plane_ld;
   a.x_stage_floats = plan->x_stage_floats; a.w_stage_floats = plan->w_stage_floats;
   a.c_chunks = (int)plan->c_chunks; a.k_tiles = (int)plan->k_tiles;
