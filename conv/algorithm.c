@@ -93,7 +93,7 @@ convgemm_status_t convgemm_workspace_bytes(const struct convgemm_conv_desc* desc
       return CONVGEMM_STATUS_SUCCESS;
     case CONVGEMM_ALGO_IMPLICIT_GEMM: {
       convgemm_igemm_plan_t plan;
-      convgemm_igemm_make_plan(desc, &plan);
+      convgemm_igemm_make_plan(desc, info, &plan);
       *min_bytes = plan.workspace_bytes; /* the packed filter */
       *preferred_bytes = plan.workspace_bytes;
       return CONVGEMM_STATUS_SUCCESS;

@@ -104,7 +104,7 @@ static convgemm_status_t run(struct convgemm_handle* h, const struct convgemm_co
       return convgemm_im2col_gemm_forward(h, d, x, w, bias, y, workspace, workspace_bytes, stream);
     case CONVGEMM_ALGO_IMPLICIT_GEMM: {
       convgemm_igemm_plan_t plan;
-      convgemm_igemm_make_plan(d, &plan);
+      convgemm_igemm_make_plan(d, &h->info, &plan);
       const cudaError_t e = convgemm_igemm_launch(d, &plan, x, w, bias, y, workspace, stream);
       if (e != cudaSuccess)
         return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR,

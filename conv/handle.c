@@ -36,7 +36,7 @@ static convgemm_status_t create_resources(struct convgemm_handle* h) {
 convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
   if (handle == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "handle is NULL");
   *handle = NULL;
-  convgemm_device_info_t info;
+  convgemm_device_info_t info = {0};
   const cudaError_t e = cudaGetDevice(&info.device);
   if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice");
   CONVGEMM_TRY(read_attribute(&info.cc_major, cudaDevAttrComputeCapabilityMajor, info.device,

@@ -1,12 +1,14 @@
 /*
- * IMPLICIT_GEMM kernels (tiling in implicit_gemm_plan.h): the filter packing and the TF32
- * mma.sync implicit-GEMM convolution. Offsets into x, w and y are 64-bit.
+ * IMPLICIT_GEMM kernels (tiling in implicit_gemm_plan.h): the filter packing, the TF32 mma.sync
+ * implicit-GEMM convolution, and the launch of whichever kernel the plan chose (the wgmma one
+ * lives in implicit_gemm_wgmma.cu). Offsets into x, w and y are 64-bit.
  */
 #include <cstdint>
 
 #include <cuda_runtime.h>
 
 #include "conv/conv_geometry.cuh"
+#include "conv/implicit_gemm_args.cuh"
 #include "conv/implicit_gemm_plan.h"
 #include "gemm/cp_async.cuh"
 #include "gemm/mma_tf32.cuh"
@@ -28,31 +30,27 @@ static_assert(kWarps % kTileP == 0, "warps split evenly over the tile's rows");
 static_assert(kNFrags == 4 && kMFrags == 4, "the fragment loops below assume 4 x 4");
 static_assert(kChunk == 8, "one k8 step per filter tap");
 
-struct IgemmArgs : ConvGeometry {
-  const float* x;       // (N, C, H, W)
-  const float* packed;  // (G, k_tiles, c_chunks, R*S, kChunk, kBlockK), TF32
-  const float* bias;    // (K) or nullptr
-  float* y;             // (N, K, P, Q)
-  int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats;
-  int c_chunks, k_tiles, p_tiles, q_tiles;
-  int64_t tiles;
-};
 
-// packed[g][kt][cc][tap][kk][n] = tf32(w[g*K/G + kt*kBlockK + n][cc*kChunk + kk][tap]), zero
-// past K/G and C/G.
+// packed[g][kt][cc][tap][e] = tf32(w[g*K/G + kt*kBlockK + n][cc*kChunk + kk][tap]), zero past
+// K/G and C/G, where the tap's 1024 floats e are ordered
+//   mma.sync: e = kk * kBlockK + n
+//   wgmma:    e = ((n / 8) * 2 + kk / 4) * 32 + (n % 8) * 4 + kk % 4  (K-major core matrices of 8
+//             channels x 4 k values, the two k halves of a channel group adjacent)
 __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, float* packed,
                                                                 int64_t total, int cg, int kg,
                                                                 int rs, int c_chunks,
-                                                                int k_tiles) {
+                                                                int k_tiles, bool wgmma_order) {
+  constexpr int kTapFloats = kChunk * kBlockK;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (int64_t)gridDim.x * blockDim.x) {
     int64_t t = i;
-    const int n = (int)(t % kBlockK); t /= kBlockK;
-    const int kk = (int)(t % kChunk); t /= kChunk;
+    const int e = (int)(t % kTapFloats); t /= kTapFloats;
     const int tap = (int)(t % rs);     t /= rs;
     const int cc = (int)(t % c_chunks); t /= c_chunks;
     const int kt = (int)(t % k_tiles); t /= k_tiles;
     const int g = (int)t;
+    const int n = wgmma_order ? (e / 64) * 8 + (e / 4) % 8 : e % kBlockK;
+    const int kk = wgmma_order ? ((e / 32) % 2) * 4 + e % 4 : e / kBlockK;
     const int k = kt * kBlockK + n, c = cc * kChunk + kk;
     float v = 0.0f;
     if (k < kg && c < cg) v = tf32_round_rna(w[(((int64_t)g * kg + k) * cg + c) * rs + tap]);
@@ -209,6 +207,7 @@ extern "C" cudaError_t convgemm_igemm_configure(int max_smem_per_block) {
   if (e == cudaSuccess)
     e = cudaFuncSetAttribute(convgemm::igemm_tf32_kernel<false>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+  if (e == cudaSuccess) e = convgemm::igemm_wgmma_configure(max_smem_per_block);
   return e;
 }
 
@@ -224,7 +223,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     const int64_t blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
     igemm_pack_filter_kernel<<<(unsigned)blocks, 256, 0, stream>>>(
         w, packed, total, (int)desc->c_per_group, (int)desc->k_per_group, (int)(p.r * p.s),
-        (int)plan->c_chunks, (int)plan->k_tiles);
+        (int)plan->c_chunks, (int)plan->k_tiles, plan->variant == CONVGEMM_IGEMM_WGMMA);
     const cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
   }
@@ -235,9 +234,11 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.x_stage_floats = plan->x_stage_floats; a.w_stage_floats = plan->w_stage_floats;
   a.c_chunks = (int)plan->c_chunks; a.k_tiles = (int)plan->k_tiles;
   a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
+  a.stages = plan->stages;
   a.tiles = plan->tiles;
+  if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};
-  config.gridDim = dim3((unsigned)(plan->tiles < INT32_MAX ? plan->tiles : INT32_MAX));
+  config.gridDim = dim3((unsigned)plan->blocks);
   config.blockDim = dim3(kThreads);
   config.dynamicSmemBytes = plan->smem_bytes;
   config.stream = stream;

@@ -7,23 +7,33 @@
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d, convgemm_igemm_plan_t* plan) {
+/* The shape-dependent part of a plan for `variant`'s tile with `stages` stages. */
+static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
+                       int stages, convgemm_igemm_plan_t* plan) {
+  const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
+  const int tile_p = wgmma ? CONVGEMM_IGEMM_WG_TILE_P : CONVGEMM_IGEMM_TILE_P;
+  const int tile_q = wgmma ? CONVGEMM_IGEMM_WG_TILE_Q : CONVGEMM_IGEMM_TILE_Q;
+  const int64_t w_ld = wgmma ? CONVGEMM_IGEMM_BLOCK_K : CONVGEMM_IGEMM_W_LD;
   const convgemm_conv2d_params_t* p = &d->params;
   /* Sizes are < 2^31 each (validated), so these products fit in 64 bits; the int fields are
    * clamped and the plan then rejected by convgemm_igemm_supports. */
-  const int64_t halo_h = (int64_t)(CONVGEMM_IGEMM_TILE_P - 1) * p->stride_h +
-                         (p->r - 1) * p->dilation_h + 1;
-  const int64_t halo_w = (int64_t)(CONVGEMM_IGEMM_TILE_Q - 1) * p->stride_w +
-                         (p->s - 1) * p->dilation_w + 1;
-  /* Channel t of an A fragment is read by lanes 4 apart in t: planes 8 banks apart put the
-   * fragment's 32 reads in 32 banks. */
+  const int64_t halo_h = (int64_t)(tile_p - 1) * p->stride_h + (p->r - 1) * p->dilation_h + 1;
+  const int64_t halo_w = (int64_t)(tile_q - 1) * p->stride_w + (p->s - 1) * p->dilation_w + 1;
+  /* MMA_SYNC: channel t of an A fragment is read by lanes 4 apart in t: planes 8 banks apart put
+   * the fragment's 32 reads in 32 banks. WGMMA: x_s holds two planes of 16-byte pixels (4
+   * channels each), whole core matrices of 8 pixels. */
   const int64_t window = convgemm_sat_mul(halo_h, halo_w); /* saturating: hostile strides */
-  const int64_t plane_ld = window >= INT64_MAX - 64 ? INT64_MAX : ceil_div(window, 32) * 32 + 8;
+  const int64_t plane_ld = window >= INT64_MAX - 64 ? INT64_MAX
+                           : wgmma                  ? ceil_div(window, 8) * 8
+                                                    : ceil_div(window, 32) * 32 + 8;
   const int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK, plane_ld);
-  const int64_t w_stage =
-      convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_W_LD);
-  const int64_t smem = convgemm_sat_mul(CONVGEMM_IGEMM_STAGES * (int64_t)sizeof(float),
+  const int64_t w_stage = convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld);
+  const int64_t smem = convgemm_sat_mul(stages * (int64_t)sizeof(float),
                                         convgemm_sat_add(x_stage, w_stage));
+  plan->variant = variant;
+  plan->tile_p = tile_p;
+  plan->tile_q = tile_q;
+  plan->stages = stages;
   plan->halo_h = (int)(halo_h < INT32_MAX ? halo_h : INT32_MAX);
   plan->halo_w = (int)(halo_w < INT32_MAX ? halo_w : INT32_MAX);
   plan->x_plane_ld = (int)(plane_ld < INT32_MAX ? plane_ld : INT32_MAX);
@@ -32,11 +42,11 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d, convgemm_igemm
   plan->smem_bytes = (size_t)smem;
   plan->c_chunks = ceil_div(d->c_per_group, CONVGEMM_IGEMM_C_CHUNK);
   plan->k_tiles = ceil_div(d->k_per_group, CONVGEMM_IGEMM_BLOCK_K);
-  plan->p_tiles = ceil_div(d->p, CONVGEMM_IGEMM_TILE_P);
-  plan->q_tiles = ceil_div(d->q, CONVGEMM_IGEMM_TILE_Q);
-  plan->tiles = convgemm_sat_mul(
-      convgemm_sat_mul(p->n * p->groups, plan->k_tiles),
-      convgemm_sat_mul(plan->p_tiles, plan->q_tiles));
+  plan->p_tiles = ceil_div(d->p, tile_p);
+  plan->q_tiles = ceil_div(d->q, tile_q);
+  plan->tiles = convgemm_sat_mul(convgemm_sat_mul(p->n * p->groups, plan->k_tiles),
+                                 convgemm_sat_mul(plan->p_tiles, plan->q_tiles));
+  plan->blocks = (int)(plan->tiles < INT32_MAX ? plan->tiles : INT32_MAX);
   const int64_t packed = convgemm_sat_mul(
       convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks),
       convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K));
@@ -44,6 +54,27 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d, convgemm_igemm
   /* Refused past INT32_MAX floats (refusal below), so this does not overflow then. */
   plan->workspace_bytes = ((size_t)convgemm_sat_mul(packed, (int64_t)sizeof(float)) + 255) /
                           256 * 256;
+}
+
+void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
+                              const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan) {
+  /* WGMMA's A operand walks 16-byte window pixels: unit stride and dilation along W. Its
+   * descriptors hold offsets below 2^18 bytes. */
+  if (info->cc_major == 9 && info->cc_minor == 0 && !info->no_wgmma &&
+      d->params.stride_w == 1 && d->params.dilation_w == 1) {
+    /* As many stages as fit (one block per SM), at least two. */
+    for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= 2; --stages) {
+      plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, plan);
+      if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
+          (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18)) {
+        const int64_t persistent = (int64_t)info->sm_count * CONVGEMM_IGEMM_WG_BLOCKS_PER_SM;
+        plan->blocks = (int)(plan->tiles < persistent ? plan->tiles : persistent);
+        if (plan->blocks < 1) plan->blocks = 1;
+        return;
+      }
+    }
+  }
+  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, plan);
 }
 
 /* Why IMPLICIT_GEMM can't run `desc` on `info`, or NULL. */
@@ -68,7 +99,7 @@ static const char* refusal(const struct convgemm_conv_desc* d, const convgemm_de
 convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
                                           const convgemm_device_info_t* info) {
   convgemm_igemm_plan_t plan;
-  convgemm_igemm_make_plan(d, &plan);
+  convgemm_igemm_make_plan(d, info, &plan);
   const char* why = refusal(d, info, &plan);
   if (why == NULL) return CONVGEMM_STATUS_SUCCESS;
   if (plan.smem_bytes > (size_t)info->max_smem_per_block && d->tf32_operands &&
@@ -81,6 +112,6 @@ convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
 
 int convgemm_igemm_fits(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info) {
   convgemm_igemm_plan_t plan;
-  convgemm_igemm_make_plan(d, &plan);
+  convgemm_igemm_make_plan(d, info, &plan);
   return refusal(d, info, &plan) == NULL;
 }

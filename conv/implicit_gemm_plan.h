@@ -1,22 +1,31 @@
 /*
- * IMPLICIT_GEMM: the convolution as a GEMM computed on tensor cores without a column matrix
- * (TF32 mma.sync m16n8k8, sm_80 and newer; Hopper runs it too). Host-side tiling and support
- * decisions, CPU-tested.
+ * IMPLICIT_GEMM: the convolution as a GEMM computed on tensor cores without a column matrix.
+ * Two kernels share the algorithm, its numerics (operands rounded to TF32 ties-away, fp32
+ * accumulation) and its packed filter size; the plan picks one per device:
+ *   WGMMA     sm_90 (Hopper): warpgroup MMA (wgmma.m64n128k8, A from registers, B from shared
+ *             memory), persistent blocks, up to 4 cp.async stages (conv/implicit_gemm_wgmma.cu)
+ *   MMA_SYNC  sm_80/86/89 (and sm_90 when asked): warp mma.sync.m16n8k8 (conv/implicit_gemm.cu)
+ * Host-side tiling and support decisions, CPU-tested.
  *
  * GEMM view per group: M = output pixels, N = K/G output channels, reduction over (c, r, s).
- * A 256-thread block computes one image's (TILE_P x TILE_Q) output pixels x BLOCK_K channels of
- * one group. It walks the group's input channels in chunks of C_CHUNK; per chunk it stages in
- * shared memory (two stages: chunk i+1's copies fly while chunk i is computed)
+ * A block computes one image's (tile_p x tile_q) output pixels x BLOCK_K channels of one group
+ * at a time. It walks the group's input channels in chunks of C_CHUNK; per chunk it stages in
+ * shared memory (several stages: later chunks' copies fly while chunk i is computed)
  *   x_s (C_CHUNK, halo_h, halo_w)   the input window with halo and zero padding, rounded to TF32
  *                                   (ties away) in place; channel planes x_plane_ld floats apart
- *   w_s (R*S, C_CHUNK, W_LD)        the chunk's filter taps from the packed filter
+ *   w_s (R*S, C_CHUNK x BLOCK_K)    the chunk's filter taps from the packed filter
  * and per filter tap (r, s) does one k8 step: A = the window shifted by the tap (an index offset,
- * no copy), B = the tap's 8 x BLOCK_K filter slice. 8 warps: warp w owns pixel row w % 2 of the
- * tile (64 pixels, 4 m16 fragments) and channels 32 * (w / 2) .. +31 (4 n8 fragments).
+ * no copy), B = the tap's 8 x BLOCK_K filter slice.
+ *   MMA_SYNC: 2 x 64 pixels, 256 threads; warp w owns pixel row w % 2 (64 pixels, 4 m16
+ *             fragments) and channels 32 * (w / 2) .. +31 (4 n8 fragments); w_s rows W_LD apart.
+ *   WGMMA:    4 x 64 pixels, 2 warpgroups; warpgroup j owns pixel rows 2j and 2j + 1 (one m64
+ *             wgmma each: warp w of the group the 16 columns 16w..16w+15) and all 128 channels;
+ *             w_s per tap is 16 core matrices of 8 channels x (2 x 4 k values), wgmma's K-major
+ *             layout, copied as is from the packed filter.
  *
- * The packed filter lives in the workspace: (G, k_tiles, c_chunks, R*S, C_CHUNK, BLOCK_K) floats,
- * TF32-rounded, zero past K/G and C/G, repacked by a small kernel on every call (295 KB for
- * problem 55), so a changed filter is always picked up.
+ * The packed filter lives in the workspace: (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K) floats,
+ * TF32-rounded, zero past K/G and C/G, in the chosen kernel's order, repacked by a small kernel
+ * on every call (295 KB for problem 55), so a changed filter is always picked up.
  */
 #ifndef CONVGEMM_IMPLICIT_GEMM_PLAN_H_
 #define CONVGEMM_IMPLICIT_GEMM_PLAN_H_
@@ -39,15 +48,30 @@ enum {
   CONVGEMM_IGEMM_W_LD = 136,     /* floats per filter row in shared memory: 128 + 8, so the
                                     4 k rows of a B fragment land 8 banks apart */
   CONVGEMM_IGEMM_STAGES = 2,
-  CONVGEMM_IGEMM_BLOCKS_PER_SM = 2 /* register budget: 128 per thread */
+  CONVGEMM_IGEMM_BLOCKS_PER_SM = 2, /* register budget: 128 per thread */
+  /* WGMMA kernel */
+  CONVGEMM_IGEMM_WG_THREADS = 256,   /* two warpgroups */
+  CONVGEMM_IGEMM_WG_TILE_P = 4,      /* output rows per tile (two per warpgroup) */
+  CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
+  CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
+  CONVGEMM_IGEMM_WG_BLOCKS_PER_SM = 1 /* 128 accumulators per thread */
 };
 
+typedef enum convgemm_igemm_variant {
+  CONVGEMM_IGEMM_MMA_SYNC = 0,
+  CONVGEMM_IGEMM_WGMMA = 1
+} convgemm_igemm_variant_t;
+
 typedef struct convgemm_igemm_plan {
+  convgemm_igemm_variant_t variant;
+  int tile_p, tile_q;      /* output pixels per tile */
+  int stages;              /* shared-memory stages */
+  int blocks;              /* grid size: tiles (MMA_SYNC), or persistent blocks (WGMMA) */
   int halo_h, halo_w;      /* input window per channel: (TILE_P-1)*stride + (R-1)*dilation + 1 */
   int x_plane_ld;          /* floats between channel planes of x_s: >= halo_h*halo_w, = 8 mod 32 */
   int x_stage_floats;      /* C_CHUNK * x_plane_ld */
   int w_stage_floats;      /* R*S * C_CHUNK * W_LD */
-  size_t smem_bytes;       /* STAGES * (x_stage_floats + w_stage_floats) * 4 */
+  size_t smem_bytes;       /* stages * (x_stage_floats + w_stage_floats) * 4 */
   int64_t c_chunks;        /* ceil((C/G) / C_CHUNK) */
   int64_t k_tiles, p_tiles, q_tiles;
   int64_t tiles;           /* N * G * k_tiles * p_tiles * q_tiles */
@@ -55,8 +79,10 @@ typedef struct convgemm_igemm_plan {
   size_t workspace_bytes;  /* packed_floats * 4 rounded up to 256 */
 } convgemm_igemm_plan_t;
 
-/* The plan for `desc` (whether or not it is supported). */
-void convgemm_igemm_make_plan(const struct convgemm_conv_desc* desc, convgemm_igemm_plan_t* plan);
+/* The plan for `desc` on `info`'s device (whether or not it is supported): WGMMA on sm_90
+ * where its stages fit (and info->no_wgmma is 0), else MMA_SYNC. */
+void convgemm_igemm_make_plan(const struct convgemm_conv_desc* desc,
+                              const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan);
 
 /* SUCCESS, or NOT_SUPPORTED with the reason: TF32 operands only (DEFAULT math with C/G > 1;
  * IEEE math and depthwise are fp32), compute capability 8.0 or newer, the two shared-memory
@@ -71,7 +97,8 @@ int convgemm_igemm_fits(const struct convgemm_conv_desc* desc, const convgemm_de
 /* Lets the kernel use the device's shared memory (once per handle, like DIRECT's). */
 cudaError_t convgemm_igemm_configure(int max_smem_per_block);
 
-/* Queues the filter packing and the kernel on `stream`; `workspace` holds workspace_bytes. */
+/* Queues the filter packing and the plan's kernel on `stream`; `workspace` holds
+ * workspace_bytes. */
 cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* desc,
                                   const convgemm_igemm_plan_t* plan, const float* x,
                                   const float* w, const float* bias, float* y, void* workspace,

@@ -39,6 +39,8 @@ typedef struct convgemm_device_info {
   int sm_count;
   int max_smem_per_block;     /* bytes a block may opt in to (cudaDevAttrMaxSharedMemoryPerBlockOptin) */
   int l2_bytes;
+  int no_wgmma;               /* tests only: 1 keeps IMPLICIT_GEMM on its mma.sync kernel on an
+                                 sm_90 device (0, the default, uses wgmma there) */
 } convgemm_device_info_t;
 
 /* IM2COL_GEMM runs chunks alternately on two streams of its own (forked from and joined back

@@ -416,19 +416,51 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&dw, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "C/G == 1"));
-  /* Two stages of (R*S taps x 8 channels x 136 floats + 8 window planes of 424 floats): 5x3
-   * needs 157696 bytes and fits the H100's 232448; 5x5 needs 244736 and does not. */
+  /* MMA_SYNC (sm_80, or sm_90 with no_wgmma): two stages of (R*S taps x 8 channels x 136 floats
+   * + 8 window planes of 424 floats): 5x3 needs 157696 bytes and fits the H100's 232448; 5x5
+   * needs 244736 and does not. */
+  convgemm_device_info_t mma_only = h100;
+  mma_only.no_wgmma = 1;
   const struct convgemm_conv_desc f53 = make_desc(1, 16, 64, 64, 64, 5, 3);
-  CK_CONVGEMM(convgemm_algorithm_supports(&f53, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
+  CK_CONVGEMM(convgemm_algorithm_supports(&f53, &mma_only, CONVGEMM_ALGO_IMPLICIT_GEMM));
   convgemm_igemm_plan_t plan;
-  convgemm_igemm_make_plan(&f53, &plan);
+  convgemm_igemm_make_plan(&f53, &mma_only, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
   ck_assert_uint_eq(plan.smem_bytes, 157696);
+  ck_assert_int_eq(plan.blocks, plan.tiles);
   const struct convgemm_conv_desc f55 = make_desc(1, 16, 64, 64, 64, 5, 5);
-  convgemm_igemm_make_plan(&f55, &plan);
+  convgemm_igemm_make_plan(&f55, &mma_only, &plan);
   ck_assert_uint_eq(plan.smem_bytes, 244736);
-  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &mma_only, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
+  /* WGMMA on the H100: problem 55 takes 4 stages of (9 taps x 1024 floats + 2 planes of 400
+   * 16-byte pixels, the 6 x 66 window) = 198656 bytes, one persistent block per SM. 5x3 fits 2
+   * stages (156672 bytes); 5x5 fits none and falls back to MMA_SYNC, which doesn't fit either. */
+  convgemm_igemm_make_plan(&d, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_int_eq(plan.x_plane_ld, 400);
+  ck_assert_uint_eq(plan.smem_bytes, 198656);
+  ck_assert_int_eq(plan.blocks, 132);
+  ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
+  convgemm_igemm_make_plan(&f53, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.stages, 2);
+  ck_assert_uint_eq(plan.smem_bytes, 156672);
+  convgemm_igemm_make_plan(&f55, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  /* Stride or dilation along W: MMA_SYNC; an A100 never takes WGMMA. */
+  struct convgemm_conv_desc strided = make_desc(8, 64, 64, 64, 64, 3, 3);
+  strided.params.stride_w = 2;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&strided.params, &strided));
+  convgemm_igemm_make_plan(&strided, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
+  const convgemm_device_info_t a100 = fake_device_a100();
+  convgemm_igemm_make_plan(&d, &a100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
   /* The public query says the same through a handle. */
   struct convgemm_handle fake = fake_device_handle(h100);
   convgemm_conv_desc_t desc = NULL;

@@ -17,6 +17,7 @@
 
 #include "conv/convgemm.h"
 #include "conv/direct_conv2d_plan.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 #include "tests/check_main.h"
 #include "tests/direct_case_runner.h"
@@ -35,6 +36,14 @@ static cudaStream_t g_stream;
 static void setup(void) {
   CK_CONVGEMM(convgemm_create(&g_handle));
   CK_CUDA(cudaStreamCreateWithFlags(&g_stream, cudaStreamNonBlocking));
+}
+
+/* The same, with IMPLICIT_GEMM kept on its mma.sync kernel: on an sm_90 device the default
+ * handle runs the wgmma kernel wherever it applies, and the mma.sync one (what sm_80/86/89 run)
+ * must be checked there too. */
+static void setup_mma_sync(void) {
+  setup();
+  g_handle->info.no_wgmma = 1;
 }
 
 static void teardown(void) {
@@ -78,13 +87,45 @@ START_TEST(test_fixed_cases_reach_every_kernel_on_this_device) {
 }
 END_TEST
 
+START_TEST(test_fixed_cases_reach_both_implicit_gemm_kernels) {
+  /* On an sm_90 device some fixed cases must run IMPLICIT_GEMM's wgmma kernel (the default
+   * handle) and some its mma.sync kernel (stride or dilation along W, or the fixture above). */
+  int wgmma = 0, mma_sync = 0;
+  for (int i = 0; i < direct_fixed_case_count(); ++i) {
+    direct_case_t c;
+    direct_fixed_case(i, &c);
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &c.params));
+    if (convgemm_check_algorithm(g_handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==
+        CONVGEMM_STATUS_SUCCESS) {
+      convgemm_igemm_plan_t plan;
+      convgemm_igemm_make_plan(desc, &g_handle->info, &plan);
+      if (plan.variant == CONVGEMM_IGEMM_WGMMA) ++wgmma; else ++mma_sync;
+    }
+    convgemm_conv_desc_destroy(desc);
+  }
+  const int sm90 = g_handle->info.cc_major == 9 && g_handle->info.cc_minor == 0;
+  printf("gpu_direct_test: IMPLICIT_GEMM fixed cases: %d wgmma, %d mma.sync (sm_%d%d)\n", wgmma,
+         mma_sync, g_handle->info.cc_major, g_handle->info.cc_minor);
+  ck_assert_int_gt(mma_sync, 0);
+  if (sm90) ck_assert_int_gt(wgmma, 10);
+  else ck_assert_int_eq(wgmma, 0);
+}
+END_TEST
+
 static Suite* direct_suite(void) {
   Suite* s = suite_create("gpu_direct");
   TCase* fixed = tcase_create("fixed_cases");
   tcase_add_checked_fixture(fixed, setup, teardown);
   tcase_add_test(fixed, test_fixed_cases_reach_every_kernel_on_this_device);
+  tcase_add_test(fixed, test_fixed_cases_reach_both_implicit_gemm_kernels);
   tcase_add_loop_test(fixed, test_fixed_case, 0, direct_fixed_case_count());
   suite_add_tcase(s, fixed);
+
+  TCase* mma_sync = tcase_create("fixed_cases_mma_sync");
+  tcase_add_checked_fixture(mma_sync, setup_mma_sync, teardown);
+  tcase_add_loop_test(mma_sync, test_fixed_case, 0, direct_fixed_case_count());
+  suite_add_tcase(s, mma_sync);
 
   TCase* random = tcase_create("random_cases");
   tcase_add_checked_fixture(random, setup, teardown);

@@ -1,0 +1,34 @@
+/*
+ * The arguments both IMPLICIT_GEMM kernels take (conv/implicit_gemm.cu: mma.sync,
+ * conv/implicit_gemm_wgmma.cu: wgmma), built once from the descriptor and the plan.
+ */
+#ifndef CONVGEMM_CONV_IMPLICIT_GEMM_ARGS_CUH_
+#define CONVGEMM_CONV_IMPLICIT_GEMM_ARGS_CUH_
+
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+#include "conv/conv_geometry.cuh"
+#include "conv/implicit_gemm_plan.h"
+
+namespace convgemm {
+
+struct IgemmArgs : ConvGeometry {
+  const float* x;       // (N, C, H, W)
+  const float* packed;  // (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K), TF32, kernel's order
+  const float* bias;    // (K) or nullptr
+  float* y;             // (N, K, P, Q)
+  int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages;
+  int c_chunks, k_tiles, p_tiles, q_tiles;
+  int64_t tiles;
+};
+
+// The WGMMA kernel's launch (conv/implicit_gemm_wgmma.cu); the packed filter is in a.packed.
+cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* plan,
+                               cudaStream_t stream);
+cudaError_t igemm_wgmma_configure(int max_smem_per_block);
+
+}  // namespace convgemm
+
+#endif  // CONVGEMM_CONV_IMPLICIT_GEMM_ARGS_CUH_
