@@ -62,8 +62,9 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
    * descriptors hold offsets below 2^18 bytes. */
   if (info->cc_major == 9 && info->cc_minor == 0 && !info->no_wgmma &&
       d->params.stride_w == 1 && d->params.dilation_w == 1) {
-    /* As many stages as fit (one block per SM), at least two. */
-    for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= 2; --stages) {
+    /* As many stages as fit (one block per SM), at least three (conv/implicit_gemm_wgmma.cu). */
+    for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
+         --stages) {
       plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, plan);
       if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
           (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18)) {

@@ -3,7 +3,7 @@
  * Two kernels share the algorithm, its numerics (operands rounded to TF32 ties-away, fp32
  * accumulation) and its packed filter size; the plan picks one per device:
  *   WGMMA     sm_90 (Hopper): warpgroup MMA (wgmma.m64n128k8, A from registers, B from shared
- *             memory), persistent blocks, up to 4 cp.async stages (conv/implicit_gemm_wgmma.cu)
+ *             memory), persistent blocks, 3 or 4 cp.async stages (conv/implicit_gemm_wgmma.cu)
  *   MMA_SYNC  sm_80/86/89 (and sm_90 when asked): warp mma.sync.m16n8k8 (conv/implicit_gemm.cu)
  * Host-side tiling and support decisions, CPU-tested.
  *
@@ -54,6 +54,7 @@ enum {
   CONVGEMM_IGEMM_WG_TILE_P = 4,      /* output rows per tile (two per warpgroup) */
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
   CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
+  CONVGEMM_IGEMM_WG_MIN_STAGES = 3,  /* one computed, one rounded, one or more in flight */
   CONVGEMM_IGEMM_WG_BLOCKS_PER_SM = 1 /* 128 accumulators per thread */
 };
 

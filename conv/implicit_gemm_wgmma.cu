@@ -5,7 +5,9 @@
  *
  * A persistent block (256 threads = 2 warpgroups, one block per SM) walks its tiles' (tile,
  * channel chunk) iterations as one stream, so the cp.async copies of the next tile's first chunks
- * fly while this tile's last chunks are computed and its epilogue stores drain. Per stage:
+ * fly while this tile's last chunks are computed and its epilogue stores drain. wgmma is
+ * asynchronous: a chunk's wgmmas run while the same threads round the next chunk's window and
+ * queue later copies (stages: one computed, one being rounded, the rest in flight). Per stage:
  *   x_s (2, plane_ld, 4)   the chunk's input window with halo and zero padding, channel-minor:
  *                          [k half][window pixel (row-major, halo_w per row)][4 channels],
  *                          rounded to TF32 in place. Each window pixel is one 16-byte core-matrix
@@ -49,14 +51,14 @@ constexpr uint32_t kSboW = 256;
 // is the plane (a runtime value).
 constexpr uint32_t kSboX = 128;
 
-// Waits until this thread's copies for the oldest in-flight stage have landed: one commit group
-// per iteration, stages - 1 of them queued ahead.
-__device__ __forceinline__ void wait_oldest_stage(int stages) {
-  switch (stages) {
-    case 2: cp_async_wait_group<0>(); break;
-    case 3: cp_async_wait_group<1>(); break;
-    default: cp_async_wait_group<2>(); break;
-  }
+// Waits until this thread's copies for iteration it have landed: one commit group per
+// iteration, stages - 2 queued ahead of the one being computed (which a stage of its own holds
+// while its wgmmas run), so stages - 3 may stay in flight.
+__device__ __forceinline__ void wait_current_stage(int stages) {
+  if (stages == 3)
+    cp_async_wait_group<0>();
+  else
+    cp_async_wait_group<1>();
 }
 #endif
 
@@ -73,43 +75,57 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
   const int window_rows = 2 * a.halo_h;    // (k half, window row) pairs
   const uint32_t lbo_x = (uint32_t)a.x_plane_ld * 16;
 
-  const int64_t my_tiles = (a.tiles - blockIdx.x + gridDim.x - 1) / gridDim.x;
-  const int64_t iterations = my_tiles * a.c_chunks;  // (tile, chunk) pairs, chunks fastest
+  // Two cursors walk this block's (tile, chunk) iterations, chunks fastest: the copies run
+  // `ahead` iterations before the math. Tiles are blockIdx.x + i gridDim.x (< tiles <= 2^31-1).
+  // Per-tile values are computed once per tile, not per iteration (integer division showed up
+  // as most of the kernel's instructions).
+  struct Cursor {
+    int tile, cc, stage;
+    TileCoord tc;
+  };
+  auto start_tile = [&](Cursor& c) {
+    if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+  };
+  auto advance = [&](Cursor& c) {
+    if (++c.stage == a.stages) c.stage = 0;
+    if (++c.cc == a.c_chunks) {
+      c.cc = 0;
+      c.tile += gridDim.x;
+      start_tile(c);
+    }
+  };
 
-  // Queues iteration it's copies into stage it % stages: per window pixel and k half the 4
-  // channels' values (4-byte copies, zero padding) into one 16-byte row of x_s, by one thread,
+  const int64_t plane_in = (int64_t)a.in_h * a.in_w;
+  // Queues the copies of the loader's iteration into its stage: per window pixel and k half the
+  // 4 channels' values (4-byte copies, zero padding) into one 16-byte row of x_s, by one thread,
   // which later rounds that row itself; the filter in 16-byte copies.
-  auto load_iteration = [&](int64_t it) {
-    const int64_t i = it / a.c_chunks;
-    const int cc = (int)(it - i * a.c_chunks);
-    const TileCoord tc =
-        split_tile(blockIdx.x + i * gridDim.x, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
-    float* const stage = smem + (int)(it % a.stages) * stage_floats;
-    const int64_t ih0 = (int64_t)tc.pt * kTileP * a.stride_h - a.pad_h;
-    const int64_t iw0 = (int64_t)tc.qt * kTileQ - a.pad_w;
-    const int64_t plane_in = (int64_t)a.in_h * a.in_w;
-    const float* x_grp = a.x + ((int64_t)tc.n * a.c + (int64_t)tc.g * a.cg) * plane_in;
+  auto load_iteration = [&](const Cursor& c) {
+    float* const stage = smem + c.stage * stage_floats;
+    const int64_t ih0 = (int64_t)c.tc.pt * kTileP * a.stride_h - a.pad_h;
+    const int64_t iw0 = (int64_t)c.tc.qt * kTileQ - a.pad_w;
+    const float* x_grp = a.x + ((int64_t)c.tc.n * a.c + (int64_t)c.tc.g * a.cg) * plane_in;
     for (int row = warp; row < window_rows; row += kWarps) {
       const int kh = row / a.halo_h, hh = row - kh * a.halo_h;
-      const int c0 = cc * kChunk + 4 * kh;
+      const int c0 = c.cc * kChunk + 4 * kh;
       const int64_t ih = ih0 + hh;
       const bool row_inside = ih >= 0 && ih < a.in_h;
-      const float* src = x_grp + (row_inside ? ih * a.in_w : 0);
+      const float* src = x_grp + (row_inside ? (int64_t)c0 * plane_in + ih * a.in_w + iw0 : 0);
       float* dst = stage + 4 * (kh * a.x_plane_ld + hh * a.halo_w);
       for (int ww = lane; ww < a.halo_w; ww += 32) {
         const int64_t iw = iw0 + ww;
         const bool inside = row_inside && iw >= 0 && iw < a.in_w;
+        const float* px = inside ? src + ww : x_grp;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
           const bool valid = inside && c0 + j < a.cg;
-          cp_async_4_or_zero(dst + 4 * ww + j, valid ? src + (c0 + j) * plane_in + iw : x_grp,
-                             valid);
+          cp_async_4_or_zero(dst + 4 * ww + j, valid ? px + j * plane_in : x_grp, valid);
         }
       }
     }
     float* const w_s = stage + a.x_stage_floats;
-    const float* w_src = a.packed + (((int64_t)tc.g * a.k_tiles + tc.kt) * a.c_chunks + cc) *
-                                        ((int64_t)rs * kTapFloats);
+    const float* w_src =
+        a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
+                       ((int64_t)rs * kTapFloats);
     const int vecs = rs * (kTapFloats / 4);
     for (int v = tid; v < vecs; v += kThreads) cp_async_16(w_s + v * 4, w_src + v * 4);
   };
@@ -129,53 +145,80 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
     }
   };
 
-  // Never written by ordinary instructions while wgmmas fly (ptxas would serialize them): a
-  // tile's first k step overwrites them (scale-d 0).
+  // Zeroed by ordinary instructions only while no wgmma is in flight (at the start and after
+  // each epilogue's wgmma_wait<0>).
   float acc[2][64];
-  for (int s = 0; s < a.stages - 1; ++s) {
-    if (s < iterations) load_iteration(s);
+#pragma unroll
+  for (int m = 0; m < 2; ++m)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) acc[m][i] = 0.0f;
+
+  // Descriptor steps in 16-byte units (the address field's unit; every address stays below
+  // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
+  // one unit, a filter tap 1024 floats = 256.
+  const int x_next_row = a.stride_h * a.halo_w;          // the warpgroup's second output row
+  const int x_tap_row = a.dilation_h * a.halo_w - a.s;   // from tap (r, S) to (r + 1, 0)
+  const int ahead = a.stages - 2;  // iterations whose copies fly while one is computed
+  Cursor ld = {(int)blockIdx.x, 0, 0, TileCoord()};
+  start_tile(ld);
+  for (int s = 0; s < ahead; ++s) {
+    if (ld.tile < a.tiles) {
+      load_iteration(ld);
+      advance(ld);
+    }
     cp_async_commit();
   }
-  for (int64_t it = 0; it < iterations; ++it) {
-    float* const stage = smem + (int)(it % a.stages) * stage_floats;
-    wait_oldest_stage(a.stages);
+  Cursor cp = {(int)blockIdx.x, 0, 0, TileCoord()};
+  start_tile(cp);
+  while (cp.tile < a.tiles) {
+    float* const stage = smem + cp.stage * stage_floats;
+    wait_current_stage(a.stages);
     round_window(stage);
     fence_proxy_async_shared();  // the rounded window and the filter, to wgmma's proxy
     __syncthreads();
-    // The stage iteration it - 1 read is free: every warpgroup waited for its wgmmas before the
-    // barrier above.
-    if (it + a.stages - 1 < iterations) load_iteration(it + a.stages - 1);
+    // Iteration it - 2's stage is free: every warpgroup retired its wgmmas (wgmma_wait<1> at
+    // the end of iteration it - 1) before the barrier above. Iteration it - 1's wgmmas may still
+    // run, reading their own stage, while this thread rounds and queues copies.
+    if (ld.tile < a.tiles) {
+      load_iteration(ld);
+      advance(ld);
+    }
     cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
 
     // Output row 2 wg + m of the tile reads window rows from (2 wg + m) stride_h on.
-    const float* const x_row0 = stage + 4 * (2 * wg * a.stride_h * a.halo_w);
-    const int next_row = 4 * a.stride_h * a.halo_w;
-    const float* const w_s = stage + a.x_stage_floats;
-    int accumulate = it % a.c_chunks != 0;  // 0: the tile's first k step overwrites acc
-    wgmma_fence();
+    const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (2 * wg * x_next_row), lbo_x, kSboX);
+    const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
+    int x_off = 0, s = 0;
 #pragma unroll 1
     for (int tap = 0; tap < rs; ++tap) {
-      const int r = tap / a.s, s = tap - r * a.s;
-      const float* xa = x_row0 + 4 * (r * a.dilation_h * a.halo_w + s);
-      const uint64_t desc_w = wgmma_desc_kmajor(w_s + tap * kTapFloats, kLboW, kSboW);
-      wgmma_m64n128k8_tf32(acc[0], wgmma_desc_kmajor(xa, lbo_x, kSboX), desc_w, accumulate);
-      wgmma_m64n128k8_tf32(acc[1], wgmma_desc_kmajor(xa + next_row, lbo_x, kSboX), desc_w,
-                           accumulate);
-      accumulate = 1;
+      // After the descriptors are written. ptxas adds one more before the second wgmma (info
+      // C7519): a register-ordering fence, not a wait.
+      wgmma_fence();
+      wgmma_m64n128k8_tf32<1>(acc[0], desc_x + x_off, desc_w + tap * (kTapFloats / 4));
+      wgmma_m64n128k8_tf32<1>(acc[1], desc_x + x_off + x_next_row,
+                              desc_w + tap * (kTapFloats / 4));
+      ++x_off;
+      if (++s == a.s) {
+        s = 0;
+        x_off += x_tap_row;
+      }
     }
     wgmma_commit();
+    const bool last_chunk = cp.cc == a.c_chunks - 1;
+    const TileCoord tc = cp.tc;
+    advance(cp);
+    if (!last_chunk) {
+      wgmma_wait<1>();  // iteration it - 1's group: its stage may be refilled next iteration
+      continue;
+    }
     wgmma_wait<0>();
 #pragma unroll
     for (int m = 0; m < 2; ++m)
 #pragma unroll
       for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
 
-    const int64_t tile_i = it / a.c_chunks;
-    if (it - tile_i * a.c_chunks != a.c_chunks - 1) continue;
     // Epilogue: acc[m][4j + 2h + e] is pixel (row 2 wg + m, column 16 wq + fg + 8h), channel
     // 8j + 2 ft + e of the tile.
-    const TileCoord tc =
-        split_tile(blockIdx.x + tile_i * gridDim.x, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
     const int64_t plane = (int64_t)a.p * a.q;
     const int k0 = tc.g * a.kg + tc.kt * kBlockK;  // the tile's first output channel
 #pragma unroll
@@ -197,7 +240,12 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
         }
       }
     }
+#pragma unroll
+    for (int m = 0; m < 2; ++m)
+#pragma unroll
+      for (int i = 0; i < 64; ++i) acc[m][i] = 0.0f;
   }
+  wgmma_wait<0>();  // nothing is in flight here; says so to ptxas, which else waits every iteration
 #else
   (void)a;
 #endif

@@ -68,17 +68,17 @@ __device__ __forceinline__ void wgmma_fence_operand(float& v) {
 #define CONVGEMM_HAS_WGMMA 0
 #endif
 
-// d (+)= A * B for a 64 x 128 x 8 tile; accumulate == 0 overwrites d (scale-d 0).
+// d (+)= A * B for a 64 x 128 x 8 tile; kAccumulate 0 overwrites d (scale-d 0), an immediate:
+// a flag register rewritten between wgmmas would need a wgmma.fence after it.
 // Issued by all 128 threads of the warpgroup with the same descriptors.
+template <int kAccumulate>
 __device__ __forceinline__ void wgmma_m64n128k8_tf32(float (&d)[64], uint64_t desc_a,
-                                                     uint64_t desc_b, int accumulate) {
+                                                     uint64_t desc_b) {
 #if CONVGEMM_HAS_WGMMA
   asm volatile(
-      "{\n\t.reg .pred p;\n\t"
-      "setp.ne.b32 p, %66, 0;\n\t"
       "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "%64, %65, p, 1, 1;\n\t}\n"
+      "%64, %65, %66, 1, 1;\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
         "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
         "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
@@ -87,9 +87,9 @@ __device__ __forceinline__ void wgmma_m64n128k8_tf32(float (&d)[64], uint64_t de
         "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
         "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
         "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+      : "l"(desc_a), "l"(desc_b), "n"(kAccumulate));
 #else
-  (void)d; (void)desc_a; (void)desc_b; (void)accumulate;
+  (void)d; (void)desc_a; (void)desc_b;
   __trap();  // only sm_90a code may call this; callers guard with CONVGEMM_HAS_WGMMA
 #endif
 }

@@ -435,8 +435,8 @@ START_TEST(test_algorithm_support) {
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
   /* WGMMA on the H100: problem 55 takes 4 stages of (9 taps x 1024 floats + 2 planes of 400
-   * 16-byte pixels, the 6 x 66 window) = 198656 bytes, one persistent block per SM. 5x3 fits 2
-   * stages (156672 bytes); 5x5 fits none and falls back to MMA_SYNC, which doesn't fit either. */
+   * 16-byte pixels, the 6 x 66 window) = 198656 bytes, one persistent block per SM. 5x3 would
+   * need 3 stages of 78336 bytes (235008 > 232448) and runs MMA_SYNC; 5x5 fits neither. */
   convgemm_igemm_make_plan(&d, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stages, 4);
@@ -445,9 +445,12 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(plan.blocks, 132);
   ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
   convgemm_igemm_make_plan(&f53, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
+  ck_assert_uint_eq(plan.smem_bytes, 157696);
+  const struct convgemm_conv_desc f33 = make_desc(1, 16, 64, 64, 64, 3, 3);
+  convgemm_igemm_make_plan(&f33, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
-  ck_assert_int_eq(plan.stages, 2);
-  ck_assert_uint_eq(plan.smem_bytes, 156672);
+  ck_assert_int_eq(plan.stages, 4);
   convgemm_igemm_make_plan(&f55, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
   CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),

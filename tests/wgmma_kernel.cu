@@ -34,8 +34,8 @@ __global__ void __launch_bounds__(128) wgmma_product_kernel(const float* a, int 
       convgemm::wgmma_desc_kmajor(a_s + 4 * shift, (64 + kMaxShift) * 16, 128);
   const uint64_t desc_b = convgemm::wgmma_desc_kmajor(b_s, 128, 256);
   convgemm::wgmma_fence();
-  convgemm::wgmma_m64n128k8_tf32(acc, desc_a, desc_b, 0);
-  convgemm::wgmma_m64n128k8_tf32(acc, desc_a, desc_b, 1);
+  convgemm::wgmma_m64n128k8_tf32<0>(acc, desc_a, desc_b);
+  convgemm::wgmma_m64n128k8_tf32<1>(acc, desc_a, desc_b);
   convgemm::wgmma_commit();
   convgemm::wgmma_wait<0>();
   for (int i = 0; i < 64; ++i) convgemm::wgmma_fence_operand(acc[i]);
