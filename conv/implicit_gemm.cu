@@ -219,12 +219,18 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   const convgemm_conv2d_params_t& p = desc->params;
   float* packed = static_cast<float*>(workspace);
   {
+    // Launched with cudaLaunchKernelEx, whose own status is returned: cudaGetLastError after a
+    // <<<>>> launch would also report (and clear) an error the caller left pending.
     const int64_t total = (int64_t)plan->packed_floats;
     const int64_t blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
-    igemm_pack_filter_kernel<<<(unsigned)blocks, 256, 0, stream>>>(
-        w, packed, total, (int)desc->c_per_group, (int)desc->k_per_group, (int)(p.r * p.s),
-        (int)plan->c_chunks, (int)plan->k_tiles, plan->variant == CONVGEMM_IGEMM_WGMMA);
-    const cudaError_t e = cudaGetLastError();
+    cudaLaunchConfig_t pack = {};
+    pack.gridDim = dim3((unsigned)blocks);
+    pack.blockDim = dim3(256);
+    pack.stream = stream;
+    const cudaError_t e = cudaLaunchKernelEx(
+        &pack, igemm_pack_filter_kernel, w, packed, total, (int)desc->c_per_group,
+        (int)desc->k_per_group, (int)(p.r * p.s), (int)plan->c_chunks, (int)plan->k_tiles,
+        plan->variant == CONVGEMM_IGEMM_WGMMA);
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
@@ -235,6 +241,8 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.c_chunks = (int)plan->c_chunks; a.k_tiles = (int)plan->k_tiles;
   a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
   a.stages = plan->stages;
+  a.tma_box_w = plan->tma_box_w;
+  a.tma_shift = plan->tma_shift;
   a.tiles = plan->tiles;
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};

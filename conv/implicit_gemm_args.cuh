@@ -19,7 +19,8 @@ struct IgemmArgs : ConvGeometry {
   const float* packed;  // (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K), TF32, kernel's order
   const float* bias;    // (K) or nullptr
   float* y;             // (N, K, P, Q)
-  int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages;
+  int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages, tma_box_w,
+      tma_shift;
   int c_chunks, k_tiles, p_tiles, q_tiles;
   int64_t tiles;
 };

@@ -26,10 +26,25 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   const int64_t plane_ld = window >= INT64_MAX - 64 ? INT64_MAX
                            : wgmma                  ? ceil_div(window, 8) * 8
                                                     : ceil_div(window, 32) * 32 + 8;
-  const int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK, plane_ld);
+  /* WGMMA's TMA box: (C_CHUNK, halo_h, tma_box_w) floats. Each box dimension
+   * must be at most 256 and at most the tensor's (W, H, C/G: else the load faults), and the
+   * tensor's row stride W * 4 bytes a multiple of 16. */
+  /* The box's first column must sit on a 16-byte boundary (else the load is an illegal
+   * instruction, measured with pad_w = 1): it starts tma_shift columns left of the window. */
+  const int64_t tma_shift = (4 - p->pad_w % 4) % 4;
+  const int64_t box_w = ceil_div(halo_w + tma_shift, 4) * 4;
+  const int tma = wgmma && p->w % 4 == 0 && box_w <= 256 && box_w <= p->w && halo_h <= 256 &&
+                  halo_h <= p->h && d->c_per_group >= CONVGEMM_IGEMM_C_CHUNK &&
+                  window <= CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS &&
+                  p->pad_w < INT32_MAX / 2 && p->pad_h < INT32_MAX / 2; /* int box corners */
+  const int64_t box = tma ? CONVGEMM_IGEMM_C_CHUNK * halo_h * box_w : 0;
+  int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK, plane_ld);
+  if (wgmma && x_stage < INT64_MAX - 64)
+    x_stage = ceil_div(box > x_stage ? box : x_stage, 32) * 32;
   const int64_t w_stage = convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld);
-  const int64_t smem = convgemm_sat_mul(stages * (int64_t)sizeof(float),
-                                        convgemm_sat_add(x_stage, w_stage));
+  const int64_t smem = convgemm_sat_add(
+      convgemm_sat_mul(stages * (int64_t)sizeof(float), convgemm_sat_add(x_stage, w_stage)),
+      wgmma ? CONVGEMM_IGEMM_WG_BARRIER_BYTES : 0);
   plan->variant = variant;
   plan->tile_p = tile_p;
   plan->tile_q = tile_q;
@@ -37,6 +52,9 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->halo_h = (int)(halo_h < INT32_MAX ? halo_h : INT32_MAX);
   plan->halo_w = (int)(halo_w < INT32_MAX ? halo_w : INT32_MAX);
   plan->x_plane_ld = (int)(plane_ld < INT32_MAX ? plane_ld : INT32_MAX);
+  plan->tma = tma;
+  plan->tma_box_w = (int)(box_w < INT32_MAX ? box_w : INT32_MAX);
+  plan->tma_shift = (int)tma_shift;
   plan->x_stage_floats = (int)(x_stage < INT32_MAX ? x_stage : INT32_MAX);
   plan->w_stage_floats = (int)(w_stage < INT32_MAX ? w_stage : INT32_MAX);
   plan->smem_bytes = (size_t)smem;

@@ -2,8 +2,9 @@
  * IMPLICIT_GEMM: the convolution as a GEMM computed on tensor cores without a column matrix.
  * Two kernels share the algorithm, its numerics (operands rounded to TF32 ties-away, fp32
  * accumulation) and its packed filter size; the plan picks one per device:
- *   WGMMA     sm_90 (Hopper): warpgroup MMA (wgmma.m64n128k8, A from registers, B from shared
- *             memory), persistent blocks, 3 or 4 cp.async stages (conv/implicit_gemm_wgmma.cu)
+ *   WGMMA     sm_90 (Hopper): warpgroup MMA (wgmma.m64n128k8, both operands in shared memory),
+ *             persistent blocks, 3 or 4 stages filled by TMA or cp.async
+ *             (conv/implicit_gemm_wgmma.cu)
  *   MMA_SYNC  sm_80/86/89 (and sm_90 when asked): warp mma.sync.m16n8k8 (conv/implicit_gemm.cu)
  * Host-side tiling and support decisions, CPU-tested.
  *
@@ -55,6 +56,10 @@ enum {
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
   CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
   CONVGEMM_IGEMM_WG_MIN_STAGES = 3,  /* one computed, one rounded, one or more in flight */
+  CONVGEMM_IGEMM_WG_BARRIER_BYTES = 64, /* the stages' TMA barriers, after the stages */
+  CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS = 512, /* TMA window (halo_h x halo_w) limit: the in-place
+                                             transpose holds 2 x 512 16-byte rows in 4 registers
+                                             x 256 threads (3x3 stride 1 needs 6 x 66 = 396) */
   CONVGEMM_IGEMM_WG_BLOCKS_PER_SM = 1 /* 128 accumulators per thread */
 };
 
@@ -69,10 +74,21 @@ typedef struct convgemm_igemm_plan {
   int stages;              /* shared-memory stages */
   int blocks;              /* grid size: tiles (MMA_SYNC), or persistent blocks (WGMMA) */
   int halo_h, halo_w;      /* input window per channel: (TILE_P-1)*stride + (R-1)*dilation + 1 */
-  int x_plane_ld;          /* floats between channel planes of x_s: >= halo_h*halo_w, = 8 mod 32 */
-  int x_stage_floats;      /* C_CHUNK * x_plane_ld */
+  int x_plane_ld;          /* MMA_SYNC: floats between channel planes of x_s (>= halo_h*halo_w,
+                              = 8 mod 32); WGMMA: 16-byte pixels per k half (>= halo_h*halo_w) */
+  int tma;                 /* WGMMA: the window arrives by TMA (W a multiple of 4, the box
+                              within 256 and within (W, H, C/G), halo_h x halo_w at most
+                              WG_TMA_MAX_PIXELS) as (C_CHUNK, halo_h, tma_box_w)
+                              floats and is transposed in place; else by 4-byte cp.async,
+                              transposed on the way */
+  int tma_box_w;           /* tma_shift + halo_w rounded up to a multiple of 4 (16 bytes) */
+  int tma_shift;           /* columns the box starts left of the window: (4 - pad_w % 4) % 4,
+                              so its first column is 16-byte aligned */
+  int x_stage_floats;      /* MMA_SYNC: C_CHUNK * x_plane_ld; WGMMA: the larger of that and the
+                              TMA box, rounded up to 32 floats (128 bytes: TMA alignment) */
   int w_stage_floats;      /* R*S * C_CHUNK * W_LD */
-  size_t smem_bytes;       /* stages * (x_stage_floats + w_stage_floats) * 4 */
+  size_t smem_bytes;       /* stages * (x_stage_floats + w_stage_floats) * 4 (+ the WGMMA
+                              barriers) */
   int64_t c_chunks;        /* ceil((C/G) / C_CHUNK) */
   int64_t k_tiles, p_tiles, q_tiles;
   int64_t tiles;           /* N * G * k_tiles * p_tiles * q_tiles */

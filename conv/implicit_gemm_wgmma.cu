@@ -22,11 +22,14 @@
  */
 #include <cstdint>
 
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_runtime.h>
 
 #include "conv/implicit_gemm_args.cuh"
 #include "gemm/cp_async.cuh"
 #include "gemm/tf32_round.cuh"
+#include "gemm/tma.cuh"
 #include "gemm/wgmma_tf32.cuh"
 
 namespace convgemm {
@@ -62,11 +65,20 @@ __device__ __forceinline__ void wait_current_stage(int stages) {
 }
 #endif
 
+// kTma: the window arrives by TMA as (8 channels, halo_h, tma_box_w) floats starting tma_shift
+// columns left of it (16-byte aligned; zero outside the image and past C/G) and the weights by
+// one bulk copy, both counted on the stage's barrier;
+// the threads then transpose the box in place into x_s through registers. Else every thread
+// queues 4-byte cp.async copies straight into x_s's layout.
+template <bool kTma>
 __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
-    igemm_wgmma_kernel(const IgemmArgs a) {
+    igemm_wgmma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
-  extern __shared__ float4 smem_f4[];
+  extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
+  // The stages' barriers follow the stages (kTma only).
+  uint64_t* const full = reinterpret_cast<uint64_t*>(
+      smem + a.stages * (a.x_stage_floats + a.w_stage_floats));
   const int stage_floats = a.x_stage_floats + a.w_stage_floats;
   const int rs = a.r * a.s;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
@@ -74,6 +86,7 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
   const int fg = lane / 4, ft = lane % 4;  // accumulator row / column (gemm/wgmma_tf32.cuh)
   const int window_rows = 2 * a.halo_h;    // (k half, window row) pairs
   const uint32_t lbo_x = (uint32_t)a.x_plane_ld * 16;
+  const int tma_box_bytes = kChunk * a.halo_h * a.tma_box_w * 4;
 
   // Two cursors walk this block's (tile, chunk) iterations, chunks fastest: the copies run
   // `ahead` iterations before the math. Tiles are blockIdx.x + i gridDim.x (< tiles <= 2^31-1).
@@ -101,6 +114,20 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
   // which later rounds that row itself; the filter in 16-byte copies.
   auto load_iteration = [&](const Cursor& c) {
     float* const stage = smem + c.stage * stage_floats;
+    if constexpr (kTma) {
+      if (tid == 0) {
+        const uint32_t w_bytes = (uint32_t)rs * kTapFloats * 4;
+        mbarrier_arrive_expect_tx(&full[c.stage], (uint32_t)tma_box_bytes + w_bytes);
+        tma_load_5d(stage, &x_map, c.tc.qt * kTileQ - a.pad_w - a.tma_shift,
+                    c.tc.pt * kTileP * a.stride_h - a.pad_h, c.cc * kChunk, c.tc.g, c.tc.n,
+                    &full[c.stage]);
+        const float* w_src =
+            a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
+                           ((int64_t)rs * kTapFloats);
+        bulk_copy_to_shared(stage + a.x_stage_floats, w_src, w_bytes, &full[c.stage]);
+      }
+      return;
+    }
     const int64_t ih0 = (int64_t)c.tc.pt * kTileP * a.stride_h - a.pad_h;
     const int64_t iw0 = (int64_t)c.tc.qt * kTileQ - a.pad_w;
     const float* x_grp = a.x + ((int64_t)c.tc.n * a.c + (int64_t)c.tc.g * a.cg) * plane_in;
@@ -145,6 +172,37 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
     }
   };
 
+  // kTma: moves the landed box (8 channels, halo_h, tma_box_w) into x_s's layout, rounding to
+  // TF32: this thread's pixels' 4-channel groups are read into registers, then (after every
+  // thread has read: the two layouts share the memory) written as 16-byte rows.
+  const int window = a.halo_h * a.halo_w;
+  auto transpose_window = [&](float* stage) {
+    // (k half, pixel) rows per thread: the plan keeps 2 x halo_h x halo_w within 4 x 256.
+    constexpr int kMaxUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kThreads;
+    float4 v[kMaxUnits];
+#pragma unroll
+    for (int i = 0; i < kMaxUnits; ++i) {
+      const int u = tid + i * kThreads;
+      if (u < 2 * window) {
+        const int kh = u >= window, pix = u - kh * window;
+        const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
+        const float* src = stage + (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww;
+        const int plane = a.halo_h * a.tma_box_w;
+        v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[plane]),
+                           tf32_round_rna(src[2 * plane]), tf32_round_rna(src[3 * plane]));
+      }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int i = 0; i < kMaxUnits; ++i) {
+      const int u = tid + i * kThreads;
+      if (u < 2 * window) {
+        const int kh = u >= window, pix = u - kh * window;
+        reinterpret_cast<float4*>(stage)[kh * a.x_plane_ld + pix] = v[i];
+      }
+    }
+  };
+
   // Zeroed by ordinary instructions only while no wgmma is in flight (at the start and after
   // each epilogue's wgmma_wait<0>).
   float acc[2][64];
@@ -159,6 +217,14 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
   const int x_next_row = a.stride_h * a.halo_w;          // the warpgroup's second output row
   const int x_tap_row = a.dilation_h * a.halo_w - a.s;   // from tap (r, S) to (r + 1, 0)
   const int ahead = a.stages - 2;  // iterations whose copies fly while one is computed
+  uint32_t phases = 0;             // kTma: bit s = parity of stage s's next barrier phase
+  if constexpr (kTma) {
+    if (tid == 0) {
+      for (int s = 0; s < a.stages; ++s) mbarrier_init(&full[s], 1);
+      fence_mbarrier_init();
+    }
+    __syncthreads();
+  }
   Cursor ld = {(int)blockIdx.x, 0, 0, TileCoord()};
   start_tile(ld);
   for (int s = 0; s < ahead; ++s) {
@@ -166,15 +232,23 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
       load_iteration(ld);
       advance(ld);
     }
-    cp_async_commit();
+    if constexpr (!kTma) cp_async_commit();
   }
   Cursor cp = {(int)blockIdx.x, 0, 0, TileCoord()};
   start_tile(cp);
   while (cp.tile < a.tiles) {
     float* const stage = smem + cp.stage * stage_floats;
-    wait_current_stage(a.stages);
-    round_window(stage);
-    fence_proxy_async_shared();  // the rounded window and the filter, to wgmma's proxy
+    if constexpr (kTma) {
+      mbarrier_wait_parity(&full[cp.stage], (phases >> cp.stage) & 1);
+      phases ^= 1u << cp.stage;
+      transpose_window(stage);
+    } else {
+      wait_current_stage(a.stages);
+      round_window(stage);
+    }
+    // The rounded window (and the filter) to wgmma's proxy; also orders these generic accesses
+    // before the TMA that refills the stage later.
+    fence_proxy_async_shared();
     __syncthreads();
     // Iteration it - 2's stage is free: every warpgroup retired its wgmmas (wgmma_wait<1> at
     // the end of iteration it - 1) before the barrier above. Iteration it - 1's wgmmas may still
@@ -183,7 +257,8 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
       load_iteration(ld);
       advance(ld);
     }
-    cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
+    if constexpr (!kTma) cp_async_commit();  // possibly empty: one group per iteration keeps
+                                             // the waits exact
 
     // Output row 2 wg + m of the tile reads window rows from (2 wg + m) stride_h on.
     const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (2 * wg * x_next_row), lbo_x, kSboX);
@@ -253,11 +328,51 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
 
 }  // namespace
 
-cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
-  return cudaFuncSetAttribute(igemm_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                              max_smem_per_block);
+// cuTensorMapEncodeTiled from the driver (no libcuda link), looked up once; NULL if missing.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault,
+                                         &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();  // the failed lookup's error is ours, not the caller's
+      fn = nullptr;
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  return encode;
 }
 
+// x as a 5-D tensor (W, H, C/G, G, N), innermost first, so a box never crosses into the next
+// group's channels (those read zero, like the image's outside), and the box the kernel loads.
+bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
+  if (encode == nullptr || reinterpret_cast<uintptr_t>(a.x) % 16 != 0) return false;
+  const cuuint64_t dims[5] = {(cuuint64_t)a.in_w, (cuuint64_t)a.in_h, (cuuint64_t)a.cg,
+                              (cuuint64_t)a.groups, (cuuint64_t)a.n};
+  const cuuint64_t plane = (cuuint64_t)a.in_h * a.in_w * 4;
+  const cuuint64_t strides[4] = {(cuuint64_t)a.in_w * 4, plane, plane * a.cg, plane * a.c};
+  const cuuint32_t box[5] = {(cuuint32_t)a.tma_box_w, (cuuint32_t)a.halo_h, kChunk, 1, 1};
+  const cuuint32_t element_strides[5] = {1, 1, 1, 1, 1};
+  return encode(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 5, const_cast<float*>(a.x), dims, strides,
+                box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
+  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_kernel<true>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       max_smem_per_block);
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(igemm_wgmma_kernel<false>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+  return e;
+}
+
+// The TMA kernel where the plan allows it, the tensor map encodes and x is 16-byte aligned;
+// else the cp.async one (same stages, same numbers).
 cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* plan,
                                cudaStream_t stream) {
   cudaLaunchConfig_t config = {};
@@ -265,7 +380,10 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   config.blockDim = dim3(kThreads);
   config.dynamicSmemBytes = plan->smem_bytes;
   config.stream = stream;
-  return cudaLaunchKernelEx(&config, igemm_wgmma_kernel, a);
+  CUtensorMap x_map = {};
+  if (plan->tma && encode_x_map(a, &x_map))
+    return cudaLaunchKernelEx(&config, igemm_wgmma_kernel<true>, a, x_map);
+  return cudaLaunchKernelEx(&config, igemm_wgmma_kernel<false>, a, x_map);
 }
 
 }  // namespace convgemm

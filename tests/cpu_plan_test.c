@@ -434,14 +434,18 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &mma_only, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
-  /* WGMMA on the H100: problem 55 takes 4 stages of (9 taps x 1024 floats + 2 planes of 400
-   * 16-byte pixels, the 6 x 66 window) = 198656 bytes, one persistent block per SM. 5x3 would
-   * need 3 stages of 78336 bytes (235008 > 232448) and runs MMA_SYNC; 5x5 fits neither. */
+  /* WGMMA on the H100: problem 55 takes 4 stages of (9 taps x 1024 floats + its window: the TMA
+   * box of 8 channels x 6 rows x 68 floats, larger than 2 planes of 400 16-byte pixels) + 64
+   * bytes of barriers = 199744 bytes, one persistent block per SM. 5x3 would need 3 stages of
+   * 78336 bytes (235008 > 232448) and runs MMA_SYNC; 5x5 fits neither. */
   convgemm_igemm_make_plan(&d, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stages, 4);
   ck_assert_int_eq(plan.x_plane_ld, 400);
-  ck_assert_uint_eq(plan.smem_bytes, 198656);
+  ck_assert_int_eq(plan.tma, 1);
+  ck_assert_int_eq(plan.tma_box_w, 68);
+  ck_assert_int_eq(plan.x_stage_floats, 3264);
+  ck_assert_uint_eq(plan.smem_bytes, 199744);
   ck_assert_int_eq(plan.blocks, 132);
   ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
   convgemm_igemm_make_plan(&f53, &h100, &plan);

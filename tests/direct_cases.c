@@ -59,6 +59,14 @@ static const case_row_t kRows[] = {
     {"AUTO at its thresholds: K/G=32, C/G*R*S=64",   2, 16,   9,   9,  32,  2,  2, 0, 0, 1, 1, 1,    1,  1, 0},
     {"AUTO below: K/G=31, C/G*R*S=64",               1, 16,   9,   9,  31,  2,  2, 0, 0, 1, 1, 1,    1,  1, 1},
     {"AUTO IM2COL_GEMM without bias, K/G=64",        1, 16,  10,  14,  64,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
+    /* IMPLICIT_GEMM's wgmma kernel with its TMA window (sm_90; W a multiple of 4, the 68-float
+     * box within W, C/G >= 8): padding (negative box corners), partial P and Q tiles, a partial
+     * channel chunk inside a group (the box reads the next group's channels as zeros), K/G
+     * past 128 (two k tiles), R = 1 with the box starting 2 columns early. Stride or dilation
+     * along H widens the window past the TMA limit: the cp.async path runs those. */
+    {"TMA window: pad 1, partial tiles, bias",       2, 16,  19, 132,  40,  3,  3, 1, 1, 1, 1, 1,    1,  1, 1},
+    {"TMA window: groups 2, C/G=12, K/G=136",        1, 24,  10,  72, 272,  3,  3, 0, 1, 1, 1, 1,    1,  2, 0},
+    {"TMA window: 1x3 filter, pad_w 2",              1,  8,  23,  96,  24,  1,  3, 0, 2, 1, 1, 1,    1,  1, 1},
 };
 
 int direct_fixed_case_count(void) { return (int)(sizeof kRows / sizeof kRows[0]); }

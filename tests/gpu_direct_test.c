@@ -89,8 +89,9 @@ END_TEST
 
 START_TEST(test_fixed_cases_reach_both_implicit_gemm_kernels) {
   /* On an sm_90 device some fixed cases must run IMPLICIT_GEMM's wgmma kernel (the default
-   * handle) and some its mma.sync kernel (stride or dilation along W, or the fixture above). */
-  int wgmma = 0, mma_sync = 0;
+   * handle), with the window loaded by TMA (W a multiple of 4) and by cp.async, and some its
+   * mma.sync kernel (stride or dilation along W, or the fixture above). */
+  int wgmma = 0, wgmma_tma = 0, mma_sync = 0;
   for (int i = 0; i < direct_fixed_case_count(); ++i) {
     direct_case_t c;
     direct_fixed_case(i, &c);
@@ -100,16 +101,26 @@ START_TEST(test_fixed_cases_reach_both_implicit_gemm_kernels) {
         CONVGEMM_STATUS_SUCCESS) {
       convgemm_igemm_plan_t plan;
       convgemm_igemm_make_plan(desc, &g_handle->info, &plan);
-      if (plan.variant == CONVGEMM_IGEMM_WGMMA) ++wgmma; else ++mma_sync;
+      if (plan.variant == CONVGEMM_IGEMM_WGMMA) {
+        ++wgmma;
+        wgmma_tma += plan.tma;
+      } else {
+        ++mma_sync;
+      }
     }
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g_handle->info.cc_major == 9 && g_handle->info.cc_minor == 0;
-  printf("gpu_direct_test: IMPLICIT_GEMM fixed cases: %d wgmma, %d mma.sync (sm_%d%d)\n", wgmma,
-         mma_sync, g_handle->info.cc_major, g_handle->info.cc_minor);
+  printf("gpu_direct_test: IMPLICIT_GEMM fixed cases: %d wgmma (%d of them TMA), %d mma.sync "
+         "(sm_%d%d)\n", wgmma, wgmma_tma, mma_sync, g_handle->info.cc_major,
+         g_handle->info.cc_minor);
   ck_assert_int_gt(mma_sync, 0);
-  if (sm90) ck_assert_int_gt(wgmma, 10);
-  else ck_assert_int_eq(wgmma, 0);
+  if (sm90) {
+    ck_assert_int_ge(wgmma_tma, 3);
+    ck_assert_int_gt(wgmma - wgmma_tma, 5);
+  } else {
+    ck_assert_int_eq(wgmma, 0);
+  }
 }
 END_TEST
 
