@@ -17,6 +17,13 @@ static convgemm_status_t check_tensor_pointer(const char* name, const void* ptr,
   const cudaError_t e = cudaPointerGetAttributes(&attr, ptr);
   if (e != cudaSuccess) {
     cudaGetLastError(); /* clear the error this query just set; it is reported below */
+    /* Only cudaErrorInvalidValue is about the pointer. Anything else is the runtime or the
+     * context failing (no driver, or a sticky fault of earlier work: every call now returns
+     * it), which the caller must see as such, not as a bad argument. */
+    if (e != cudaErrorInvalidValue)
+      return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR,
+                           "querying the attributes of %s (%p) failed: %s (%s)", name, ptr,
+                           cudaGetErrorName(e), cudaGetErrorString(e));
     return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER, "%s (%p) is not a CUDA pointer: %s", name,
                          ptr, cudaGetErrorString(e));
   }
@@ -44,8 +51,8 @@ static convgemm_status_t check_stream(cudaStream_t stream, int device) {
   const cudaError_t e = cudaStreamGetDevice(stream, &stream_device);
   if (e != cudaSuccess) {
     cudaGetLastError();
-    return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "the stream is not usable: %s",
-                         cudaGetErrorString(e));
+    return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "the stream is not usable: %s (%s)",
+                         cudaGetErrorName(e), cudaGetErrorString(e));
   }
   if (stream_device != device)
     return convgemm_fail(CONVGEMM_STATUS_WRONG_DEVICE,

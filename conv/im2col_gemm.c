@@ -151,7 +151,21 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
  * launch. The handle keeps a few graphs, one per descriptor (least recently used replaced); a
  * call with the same descriptor but other pointers re-captures and updates that graph's
  * executable in place (same shapes, so the same kernels and topology), re-instantiating only if
- * the update is refused. */
+ * the update is refused.
+ *
+ * The graph is only an optimization, and a capture can fail for reasons outside this call.
+ * Synchronizing a device or context while any of its streams is capturing is invalid and
+ * invalidates the capture, whichever thread does it and whatever the capture mode (ThreadLocal
+ * only keeps other threads' unsafe calls from being refused): another thread's
+ * cudaDeviceSynchronize, synchronous cudaMemcpy, legacy-stream free or cublasLtDestroy (which
+ * synchronizes the device) can break ours. Seen with 8 threads, each with its own handle: a
+ * capture failing with cudaErrorStreamCaptureInvalidated in round 297 of 300, most likely as
+ * threads that had finished destroyed their handles. So a capture, update or instantiation that
+ * fails costs only the graph: the capture is ended (the handle's streams leave capture mode), the
+ * partial graph and the slot are dropped (a later call captures again), the runtime error our
+ * own failed call left is cleared, and this call enqueues the same launches directly (same
+ * kernels and numbers, more host time). A real error (a sticky fault of earlier work, a bad
+ * argument, cuBLASLt refusing the shape) fails the direct enqueue too and is reported there. */
 
 static int same_params(const convgemm_conv2d_params_t* a, const convgemm_conv2d_params_t* b) {
   return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w && a->k == b->k &&
@@ -169,26 +183,73 @@ static int same_pointers(const convgemm_im2col_graph_t* g, const void* x, const 
          g->workspace_bytes == workspace_bytes;
 }
 
-/* Captures the call into *graph_out (origin: the handle's first stream). */
-static convgemm_status_t capture(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
-                                 const convgemm_im2col_gemm_plan_t* plan, const float* x,
-                                 const float* w, const float* bias, float* y, void* workspace,
-                                 cudaGraph_t* graph_out) {
+static void drop_graph(convgemm_im2col_graph_t* g) {
+  if (g->exec != NULL) cudaGraphExecDestroy(g->exec);
+  g->exec = NULL;
+}
+
+/* Captures the call (origin: the handle's first stream) into a graph, or returns NULL. The
+ * capture is ended on every path after it began. */
+static cudaGraph_t capture(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
+                           const convgemm_im2col_gemm_plan_t* plan, const float* x,
+                           const float* w, const float* bias, float* y, void* workspace) {
   cudaStream_t origin = h->streams[0];
-  CUDA_TRY(cudaStreamBeginCapture(origin, cudaStreamCaptureModeThreadLocal),
-           "beginning graph capture");
+  if (cudaStreamBeginCapture(origin, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+    cudaGetLastError(); /* our own failed call; a sticky error stays and the fallback sees it */
+    return NULL;
+  }
   /* The origin is also the first chunk stream; forking and joining through it is legal. */
   const convgemm_status_t status = convgemm_im2col_gemm_enqueue(
       h, d, plan, x, w, bias, y, workspace, origin, CONVGEMM_IM2COL_STAGES_ALL);
   cudaGraph_t graph = NULL;
   const cudaError_t e = cudaStreamEndCapture(origin, &graph);
-  if (status != CONVGEMM_STATUS_SUCCESS) {
+  /* A CUDA_ERROR status and a failed end are runtime calls of ours that failed: clear the error
+   * they left, or the next `kernel<<<>>>; cudaGetLastError()` of this thread would report it. */
+  if (e != cudaSuccess || status == CONVGEMM_STATUS_CUDA_ERROR) cudaGetLastError();
+  if (e != cudaSuccess || status != CONVGEMM_STATUS_SUCCESS) {
     if (graph != NULL) cudaGraphDestroy(graph);
-    return status;
+    return NULL;
   }
-  CUDA_TRY(e, "ending graph capture");
-  *graph_out = graph;
-  return CONVGEMM_STATUS_SUCCESS;
+  return graph;
+}
+
+/* Brings slot g up to date for this call (capture, then update or instantiate); 0 if that
+ * failed, the slot then empty. */
+static int refresh_graph(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
+                         const convgemm_im2col_gemm_plan_t* plan, convgemm_im2col_graph_t* g,
+                         const float* x, const float* w, const float* bias, float* y,
+                         void* workspace, size_t workspace_bytes) {
+  cudaGraph_t graph = capture(h, d, plan, x, w, bias, y, workspace);
+  if (graph == NULL) {
+    drop_graph(g);
+    return 0;
+  }
+  int updated = 0;
+  /* Only a graph of the same plan (same workspace size, so the same chunks) can be updated;
+   * another size changes the topology and is re-instantiated without a doomed update attempt
+   * (compute-sanitizer reports refused updates as API errors). */
+  if (g->exec != NULL && g->workspace_bytes == workspace_bytes) {
+    cudaGraphExecUpdateResultInfo info;
+    updated = cudaGraphExecUpdate(g->exec, graph, &info) == cudaSuccess;
+    if (!updated) cudaGetLastError(); /* handled by re-instantiating below */
+  }
+  if (!updated) {
+    drop_graph(g);
+    if (cudaGraphInstantiate(&g->exec, graph, 0) != cudaSuccess) {
+      cudaGetLastError(); /* our own failed call; the call falls back to direct launches */
+      g->exec = NULL;
+    }
+  }
+  cudaGraphDestroy(graph);
+  if (g->exec == NULL) return 0;
+  g->params = d->params;
+  g->x = x;
+  g->w = w;
+  g->bias = bias;
+  g->y = y;
+  g->workspace = workspace;
+  g->workspace_bytes = workspace_bytes;
+  return 1;
 }
 
 convgemm_status_t convgemm_im2col_gemm_forward(struct convgemm_handle* h,
@@ -218,41 +279,11 @@ convgemm_status_t convgemm_im2col_gemm_forward(struct convgemm_handle* h,
       g = slot;
     }
   }
-  if (!found && g->exec != NULL) {
-    cudaGraphExecDestroy(g->exec);
-    g->exec = NULL;
-  }
-  if (g->exec == NULL || !same_pointers(g, x, w, bias, y, workspace, workspace_bytes)) {
-    cudaGraph_t graph = NULL;
-    CONVGEMM_TRY(capture(h, d, &plan, x, w, bias, y, workspace, &graph));
-    int updated = 0;
-    /* Only a graph of the same plan (same workspace size, so the same chunks) can be updated;
-     * another size changes the topology and is re-instantiated without a doomed update attempt
-     * (compute-sanitizer reports refused updates as API errors). */
-    if (g->exec != NULL && g->workspace_bytes == workspace_bytes) {
-      cudaGraphExecUpdateResultInfo info;
-      updated = cudaGraphExecUpdate(g->exec, graph, &info) == cudaSuccess;
-      if (!updated) cudaGetLastError(); /* handled by re-instantiating below */
-    }
-    if (!updated && g->exec != NULL) {
-      cudaGraphExecDestroy(g->exec);
-      g->exec = NULL;
-    }
-    cudaError_t e = cudaSuccess;
-    if (!updated) e = cudaGraphInstantiate(&g->exec, graph, 0);
-    cudaGraphDestroy(graph);
-    if (e != cudaSuccess) {
-      g->exec = NULL;
-      return launch_fail(e, "instantiating the graph");
-    }
-    g->params = d->params;
-    g->x = x;
-    g->w = w;
-    g->bias = bias;
-    g->y = y;
-    g->workspace = workspace;
-    g->workspace_bytes = workspace_bytes;
-  }
+  if (!found) drop_graph(g);
+  if ((g->exec == NULL || !same_pointers(g, x, w, bias, y, workspace, workspace_bytes)) &&
+      !refresh_graph(h, d, &plan, g, x, w, bias, y, workspace, workspace_bytes))
+    return convgemm_im2col_gemm_enqueue(h, d, &plan, x, w, bias, y, workspace, stream,
+                                        CONVGEMM_IM2COL_STAGES_ALL);
   g->last_use = ++h->im2col_clock;
   CUDA_TRY(cudaGraphLaunch(g->exec, stream), "graph launch");
   return CONVGEMM_STATUS_SUCCESS;
