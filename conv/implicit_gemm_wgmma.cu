@@ -174,33 +174,38 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
 
   // kTma: moves the landed box (8 channels, halo_h, tma_box_w) into x_s's layout, rounding to
   // TF32: this thread's pixels' 4-channel groups are read into registers, then (after every
-  // thread has read: the two layouts share the memory) written as 16-byte rows.
-  const int window = a.halo_h * a.halo_w;
-  auto transpose_window = [&](float* stage) {
-    // (k half, pixel) rows per thread: the plan keeps 2 x halo_h x halo_w within 4 x 256.
-    constexpr int kMaxUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kThreads;
-    float4 v[kMaxUnits];
+  // thread has read: the two layouts share the memory) written as 16-byte rows. Unit i of this
+  // thread is (k half, window pixel) tid + 256 i; its offsets are the same every iteration, so
+  // they are computed once (the divisions cost as much as the copies).
+  constexpr int kMaxUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kThreads;
+  const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
+  int unit_src[kMaxUnits], unit_dst[kMaxUnits];  // floats into the box; float4s into x_s
+  if constexpr (kTma) {
+    const int window = a.halo_h * a.halo_w;
 #pragma unroll
     for (int i = 0; i < kMaxUnits; ++i) {
       const int u = tid + i * kThreads;
-      if (u < 2 * window) {
-        const int kh = u >= window, pix = u - kh * window;
-        const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
-        const float* src = stage + (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww;
-        const int plane = a.halo_h * a.tma_box_w;
-        v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[plane]),
-                           tf32_round_rna(src[2 * plane]), tf32_round_rna(src[3 * plane]));
+      const int kh = u >= window, pix = u - kh * window;
+      const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
+      unit_src[i] = (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww;
+      unit_dst[i] = u < 2 * window ? kh * a.x_plane_ld + pix : -1;
+    }
+  }
+  auto transpose_window = [&](float* stage) {
+    float4 v[kMaxUnits];
+#pragma unroll
+    for (int i = 0; i < kMaxUnits; ++i) {
+      if (unit_dst[i] >= 0) {
+        const float* src = stage + unit_src[i];
+        v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
+                           tf32_round_rna(src[2 * box_plane]),
+                           tf32_round_rna(src[3 * box_plane]));
       }
     }
     __syncthreads();
 #pragma unroll
-    for (int i = 0; i < kMaxUnits; ++i) {
-      const int u = tid + i * kThreads;
-      if (u < 2 * window) {
-        const int kh = u >= window, pix = u - kh * window;
-        reinterpret_cast<float4*>(stage)[kh * a.x_plane_ld + pix] = v[i];
-      }
-    }
+    for (int i = 0; i < kMaxUnits; ++i)
+      if (unit_dst[i] >= 0) reinterpret_cast<float4*>(stage)[unit_dst[i]] = v[i];
   };
 
   // Zeroed by ordinary instructions only while no wgmma is in flight (at the start and after
