@@ -51,15 +51,20 @@ enum {
   CONVGEMM_IGEMM_STAGES = 2,
   CONVGEMM_IGEMM_BLOCKS_PER_SM = 2, /* register budget: 128 per thread */
   /* WGMMA kernel */
-  CONVGEMM_IGEMM_WG_THREADS = 256,   /* two warpgroups */
+  CONVGEMM_IGEMM_WG_THREADS = 256,   /* CP_ASYNC kernel: two warpgroups, two rows each */
+  CONVGEMM_IGEMM_WG_TMA_THREADS = 256, /* TMA kernel: two compute warpgroups, two rows each */
   CONVGEMM_IGEMM_WG_TILE_P = 4,      /* output rows per tile (two per warpgroup) */
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
   CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
   CONVGEMM_IGEMM_WG_MIN_STAGES = 3,  /* one computed, one rounded, one or more in flight */
-  CONVGEMM_IGEMM_WG_BARRIER_BYTES = 64, /* the stages' TMA barriers, after the stages */
-  CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS = 512, /* TMA window (halo_h x halo_w) limit: the in-place
-                                             transpose holds 2 x 512 16-byte rows in 4 registers
-                                             x 256 threads (3x3 stride 1 needs 6 x 66 = 396) */
+  CONVGEMM_IGEMM_WG_BARRIER_BYTES = 128, /* the stages' barriers (3 x MAX_STAGES x 8 bytes),
+                                           after the stages */
+  CONVGEMM_IGEMM_WG_PRODUCER_THREADS = 128, /* TMA kernel: the warpgroup that loads and
+                                               transposes */
+  CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS = 448, /* TMA window (halo_h x halo_w) limit: the in-place
+                                             transpose holds 2 x 448 16-byte rows in 7
+                                             registers x 128 producer threads (3x3 stride 1
+                                             needs 6 x 66 = 396) */
   CONVGEMM_IGEMM_WG_BLOCKS_PER_SM = 1 /* 128 accumulators per thread */
 };
 

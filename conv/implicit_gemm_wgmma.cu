@@ -3,22 +3,30 @@
  * memory), tiling in implicit_gemm_plan.h; stride_w = dilation_w = 1 only. Offsets into x, w and
  * y are 64-bit.
  *
- * A persistent block (256 threads = 2 warpgroups, one block per SM) walks its tiles' (tile,
- * channel chunk) iterations as one stream, so the cp.async copies of the next tile's first chunks
- * fly while this tile's last chunks are computed and its epilogue stores drain. wgmma is
- * asynchronous: a chunk's wgmmas run while the same threads round the next chunk's window and
- * queue later copies (stages: one computed, one being rounded, the rest in flight). Per stage:
+ * A persistent block (one per SM) walks its tiles' (tile, channel chunk) iterations as one
+ * stream through a ring of stages, so the next tile's first chunks load while this tile's last
+ * chunks are computed and its epilogue stores drain. Two warpgroups compute: per tap each issues
+ * two wgmma.m64n128k8 (its two output rows) reading 64 x 8 of x_s and 8 x 128 of w_s;
+ * accumulators: 2 x 64 floats per thread (warpgroup j: pixel rows 2j, 2j + 1 of the tile, all 128
+ * output channels). wgmma is asynchronous: a chunk's wgmmas run while the next chunk is prepared.
+ * Per stage:
  *   x_s (2, plane_ld, 4)   the chunk's input window with halo and zero padding, channel-minor:
  *                          [k half][window pixel (row-major, halo_w per row)][4 channels],
- *                          rounded to TF32 in place. Each window pixel is one 16-byte core-matrix
- *                          row, so the A operand of a tap (64 consecutive output pixels of a row)
- *                          is the window shifted by the tap: a descriptor 16 (r halo_w + s) bytes
+ *                          rounded to TF32. Each window pixel is one 16-byte core-matrix row, so
+ *                          the A operand of a tap (64 consecutive output pixels of a row) is the
+ *                          window shifted by the tap: a descriptor 16 (r halo_w + s) bytes
  *                          further, no copy. k halves plane_ld pixels apart (LBO).
  *   w_s (R*S, 1024)        per tap 16 channel groups x 2 k halves of 8 x 16-byte core matrices
  *                          (the packed filter's wgmma order, copied as is)
- * Per tap each warpgroup issues two wgmma.m64n128k8 (its two output rows) reading 64 x 8 of x_s
- * and 8 x 128 of w_s; accumulators: 2 x 64 floats per thread (warpgroup j: pixel rows 2j, 2j + 1
- * of the tile, all 128 output channels).
+ * Two kernels fill the stages:
+ *   TMA       (plan->tma) warp-specialized: 2 producer warps beside the 2 compute warpgroups.
+ *             One producer thread loads the window as one TMA box (8 channels, halo_h,
+ *             tma_box_w; zero fill outside the image and past C/G) and the filter by one bulk
+ *             copy, counted on the stage's `full` barrier; the producers transpose the box in
+ *             place into x_s (rounding) and arrive on `ready`; the compute warpgroups release
+ *             the stage on `empty` once their wgmmas reading it retired.
+ *   CP_ASYNC  (anything else) all 256 threads queue 4-byte cp.async copies straight into x_s's
+ *             layout, round their own copies, and meet at a block barrier per chunk.
  */
 #include <cstdint>
 
@@ -35,17 +43,20 @@
 namespace convgemm {
 namespace {
 
-constexpr int kThreads = CONVGEMM_IGEMM_WG_THREADS;
+constexpr int kComputeThreads = CONVGEMM_IGEMM_WG_THREADS;            // CP_ASYNC: 2 warpgroups
+constexpr int kTmaComputeThreads = CONVGEMM_IGEMM_WG_TMA_THREADS;     // TMA: 2 warpgroups
+constexpr int kProducerThreads = CONVGEMM_IGEMM_WG_PRODUCER_THREADS;  // TMA kernel only
 constexpr int kTileP = CONVGEMM_IGEMM_WG_TILE_P;
 constexpr int kTileQ = CONVGEMM_IGEMM_WG_TILE_Q;
 constexpr int kBlockK = CONVGEMM_IGEMM_BLOCK_K;
 constexpr int kChunk = CONVGEMM_IGEMM_C_CHUNK;
-static_assert(kThreads == 256 && kTileP == 4 && kTileQ == 64 && kBlockK == 128 && kChunk == 8,
+static_assert(kComputeThreads == 256 && kTileP == 4 && kTileQ == 64 && kBlockK == 128 &&
+                  kChunk == 8,
               "the warpgroup split below assumes 2 warpgroups x 2 rows x 64 columns x 128 ch");
 
-#if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile an empty kernel
-constexpr int kWarps = kThreads / 32;
+#if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile empty kernels
 constexpr int kTapFloats = kChunk * kBlockK;
+constexpr int kTmaRows = kTileP / (kTmaComputeThreads / 128);  // output rows per warpgroup
 // w_s's core matrices (8 rows x 16 bytes): the two k halves of an 8-channel group 128 bytes
 // apart (LBO, the K direction), channel groups 256 bytes apart (SBO, the N direction).
 constexpr uint32_t kLboW = 128;
@@ -53,6 +64,129 @@ constexpr uint32_t kSboW = 256;
 // x_s's: 8 consecutive window pixels are 128 contiguous bytes, the next 8 follow (SBO); the LBO
 // is the plane (a runtime value).
 constexpr uint32_t kSboX = 128;
+
+// A walk over this block's (tile, chunk) iterations, chunks fastest; tiles are blockIdx.x +
+// i gridDim.x (< tiles <= 2^31-1). Per-tile values are computed once per tile (integer division
+// per iteration showed up as most of the kernel's instructions).
+struct Cursor {
+  int tile, cc, stage;
+  TileCoord tc;
+};
+
+__device__ __forceinline__ Cursor cursor_start(const IgemmArgs& a) {
+  Cursor c = {(int)blockIdx.x, 0, 0, TileCoord()};
+  if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+  return c;
+}
+
+__device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
+  if (++c.stage == a.stages) c.stage = 0;
+  if (++c.cc == a.c_chunks) {
+    c.cc = 0;
+    c.tile += gridDim.x;
+    if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+  }
+}
+
+// The chunk's packed filter taps (R*S x 1024 floats, contiguous).
+__device__ __forceinline__ const float* chunk_filter(const IgemmArgs& a, const Cursor& c) {
+  return a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
+                        ((int64_t)a.r * a.s * kTapFloats);
+}
+
+// Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its kRows output rows
+// kRows wg .. kRows wg + kRows - 1 of the tile), committed as one group.
+template <int kRows>
+__device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const IgemmArgs& a,
+                                            const float* stage, int wg) {
+  // Descriptor steps in 16-byte units (the address field's unit; every address stays below
+  // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
+  // one unit, a filter tap 1024 floats = 256.
+  const int x_next_row = a.stride_h * a.halo_w;         // one output row further
+  const int x_tap_row = a.dilation_h * a.halo_w - a.s;  // from tap (r, S) to (r + 1, 0)
+  // Output row kRows wg + m of the tile reads window rows from (kRows wg + m) stride_h on.
+  const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (kRows * wg * x_next_row),
+                                            (uint32_t)a.x_plane_ld * 16, kSboX);
+  const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
+  const int rs = a.r * a.s;
+  int x_off = 0, s = 0;
+#pragma unroll 1
+  for (int tap = 0; tap < rs; ++tap) {
+    // After the descriptors are written. ptxas adds one more before a second wgmma (info
+    // C7519): a register-ordering fence, not a wait.
+    wgmma_fence();
+#pragma unroll
+    for (int m = 0; m < kRows; ++m)
+      wgmma_m64n128k8_tf32<1>(acc[m], desc_x + x_off + m * x_next_row,
+                              desc_w + tap * (kTapFloats / 4));
+    ++x_off;
+    if (++s == a.s) {
+      s = 0;
+      x_off += x_tap_row;
+    }
+  }
+  wgmma_commit();
+}
+
+// Accumulator layout of compute thread `tid`: acc[m][4j + 2h + e] is pixel (row kRows wg + m,
+// column 16 wq + fg + 8h), channel 8j + 2 ft + e of the tile.
+//
+// Starts tile tc's accumulators at its bias (0 without one, and past K/G), with no wgmma in
+// flight: the epilogue then only stores (bias loads there kept 32 more registers live).
+template <int kRows>
+__device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const IgemmArgs& a,
+                                               const TileCoord& tc, int tid) {
+  wgmma_wait<0>();  // already true at every call; ptxas must see it (else C7515)
+  const int ft = tid % 4;
+  const int k0 = tc.g * a.kg + tc.kt * kBlockK;  // the tile's first output channel
+#pragma unroll
+  for (int j = 0; j < 16; ++j) {
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const int kk = 8 * j + 2 * ft + e;
+      const float b =
+          a.bias != nullptr && tc.kt * kBlockK + kk < a.kg ? a.bias[k0 + kk] : 0.0f;
+#pragma unroll
+      for (int m = 0; m < kRows; ++m) {
+        acc[m][4 * j + e] = b;
+        acc[m][4 * j + 2 + e] = b;
+      }
+    }
+  }
+}
+
+// Stores tile tc's accumulators (no wgmma in flight).
+template <int kRows>
+__device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmArgs& a,
+                                           const TileCoord& tc, int tid) {
+  const int warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
+#pragma unroll
+  for (int m = 0; m < kRows; ++m)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+  const int64_t plane = (int64_t)a.p * a.q;
+  const int k0 = tc.g * a.kg + tc.kt * kBlockK;  // the tile's first output channel
+  const int q0 = tc.qt * kTileQ + 16 * wq + fg;
+  const bool q_in = q0 < a.q, q8_in = q0 + 8 < a.q;
+#pragma unroll
+  for (int m = 0; m < kRows; ++m) {
+    const int p = tc.pt * kTileP + kRows * wg + m;
+    if (p >= a.p) continue;
+    float* y_k = a.y + ((int64_t)tc.n * a.k + k0 + 2 * ft) * plane + (int64_t)p * a.q + q0;
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        if (tc.kt * kBlockK + 8 * j + 2 * ft + e < a.kg) {
+          if (q_in) y_k[0] = acc[m][4 * j + e];
+          if (q8_in) y_k[8] = acc[m][4 * j + 2 + e];
+        }
+        y_k += e == 0 ? plane : 7 * plane;  // channel + 1, then the next 8-channel group
+      }
+    }
+  }
+}
 
 // Waits until this thread's copies for iteration it have landed: one commit group per
 // iteration, stages - 2 queued ahead of the one being computed (which a stage of its own holds
@@ -65,69 +199,23 @@ __device__ __forceinline__ void wait_current_stage(int stages) {
 }
 #endif
 
-// kTma: the window arrives by TMA as (8 channels, halo_h, tma_box_w) floats starting tma_shift
-// columns left of it (16-byte aligned; zero outside the image and past C/G) and the weights by
-// one bulk copy, both counted on the stage's barrier;
-// the threads then transpose the box in place into x_s through registers. Else every thread
-// queues 4-byte cp.async copies straight into x_s's layout.
-template <bool kTma>
-__global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
-    igemm_wgmma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
+// CP_ASYNC: 256 threads, all of them copying, rounding and computing.
+__global__ void __launch_bounds__(kComputeThreads, 1)
+    igemm_wgmma_cp_async_kernel(const IgemmArgs a) {
 #if CONVGEMM_HAS_WGMMA
+  constexpr int kWarps = kComputeThreads / 32;
   extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
-  // The stages' barriers follow the stages (kTma only).
-  uint64_t* const full = reinterpret_cast<uint64_t*>(
-      smem + a.stages * (a.x_stage_floats + a.w_stage_floats));
   const int stage_floats = a.x_stage_floats + a.w_stage_floats;
-  const int rs = a.r * a.s;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int wg = warp / 4, wq = warp % 4;  // warpgroup: pixel rows 2wg, 2wg + 1; warp: columns
-  const int fg = lane / 4, ft = lane % 4;  // accumulator row / column (gemm/wgmma_tf32.cuh)
-  const int window_rows = 2 * a.halo_h;    // (k half, window row) pairs
-  const uint32_t lbo_x = (uint32_t)a.x_plane_ld * 16;
-  const int tma_box_bytes = kChunk * a.halo_h * a.tma_box_w * 4;
-
-  // Two cursors walk this block's (tile, chunk) iterations, chunks fastest: the copies run
-  // `ahead` iterations before the math. Tiles are blockIdx.x + i gridDim.x (< tiles <= 2^31-1).
-  // Per-tile values are computed once per tile, not per iteration (integer division showed up
-  // as most of the kernel's instructions).
-  struct Cursor {
-    int tile, cc, stage;
-    TileCoord tc;
-  };
-  auto start_tile = [&](Cursor& c) {
-    if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
-  };
-  auto advance = [&](Cursor& c) {
-    if (++c.stage == a.stages) c.stage = 0;
-    if (++c.cc == a.c_chunks) {
-      c.cc = 0;
-      c.tile += gridDim.x;
-      start_tile(c);
-    }
-  };
-
+  const int window_rows = 2 * a.halo_h;  // (k half, window row) pairs
   const int64_t plane_in = (int64_t)a.in_h * a.in_w;
+
   // Queues the copies of the loader's iteration into its stage: per window pixel and k half the
   // 4 channels' values (4-byte copies, zero padding) into one 16-byte row of x_s, by one thread,
   // which later rounds that row itself; the filter in 16-byte copies.
   auto load_iteration = [&](const Cursor& c) {
     float* const stage = smem + c.stage * stage_floats;
-    if constexpr (kTma) {
-      if (tid == 0) {
-        const uint32_t w_bytes = (uint32_t)rs * kTapFloats * 4;
-        mbarrier_arrive_expect_tx(&full[c.stage], (uint32_t)tma_box_bytes + w_bytes);
-        tma_load_5d(stage, &x_map, c.tc.qt * kTileQ - a.pad_w - a.tma_shift,
-                    c.tc.pt * kTileP * a.stride_h - a.pad_h, c.cc * kChunk, c.tc.g, c.tc.n,
-                    &full[c.stage]);
-        const float* w_src =
-            a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
-                           ((int64_t)rs * kTapFloats);
-        bulk_copy_to_shared(stage + a.x_stage_floats, w_src, w_bytes, &full[c.stage]);
-      }
-      return;
-    }
     const int64_t ih0 = (int64_t)c.tc.pt * kTileP * a.stride_h - a.pad_h;
     const int64_t iw0 = (int64_t)c.tc.qt * kTileQ - a.pad_w;
     const float* x_grp = a.x + ((int64_t)c.tc.n * a.c + (int64_t)c.tc.g * a.cg) * plane_in;
@@ -150,11 +238,9 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
       }
     }
     float* const w_s = stage + a.x_stage_floats;
-    const float* w_src =
-        a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
-                       ((int64_t)rs * kTapFloats);
-    const int vecs = rs * (kTapFloats / 4);
-    for (int v = tid; v < vecs; v += kThreads) cp_async_16(w_s + v * 4, w_src + v * 4);
+    const float* w_src = chunk_filter(a, c);
+    const int vecs = a.r * a.s * (kTapFloats / 4);
+    for (int v = tid; v < vecs; v += kComputeThreads) cp_async_16(w_s + v * 4, w_src + v * 4);
   };
   // Rounds this thread's own window rows of a landed stage to TF32 (16 bytes at a time).
   auto round_window = [&](float* stage) {
@@ -172,162 +258,194 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_WG_BLOCKS_PER_SM)
     }
   };
 
-  // kTma: moves the landed box (8 channels, halo_h, tma_box_w) into x_s's layout, rounding to
-  // TF32: this thread's pixels' 4-channel groups are read into registers, then (after every
-  // thread has read: the two layouts share the memory) written as 16-byte rows. Unit i of this
-  // thread is (k half, window pixel) tid + 256 i; its offsets are the same every iteration, so
-  // they are computed once (the divisions cost as much as the copies).
-  constexpr int kMaxUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kThreads;
-  const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
-  int unit_src[kMaxUnits], unit_dst[kMaxUnits];  // floats into the box; float4s into x_s
-  if constexpr (kTma) {
-    const int window = a.halo_h * a.halo_w;
-#pragma unroll
-    for (int i = 0; i < kMaxUnits; ++i) {
-      const int u = tid + i * kThreads;
-      const int kh = u >= window, pix = u - kh * window;
-      const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
-      unit_src[i] = (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww;
-      unit_dst[i] = u < 2 * window ? kh * a.x_plane_ld + pix : -1;
-    }
-  }
-  auto transpose_window = [&](float* stage) {
-    float4 v[kMaxUnits];
-#pragma unroll
-    for (int i = 0; i < kMaxUnits; ++i) {
-      if (unit_dst[i] >= 0) {
-        const float* src = stage + unit_src[i];
-        v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
-                           tf32_round_rna(src[2 * box_plane]),
-                           tf32_round_rna(src[3 * box_plane]));
-      }
-    }
-    __syncthreads();
-#pragma unroll
-    for (int i = 0; i < kMaxUnits; ++i)
-      if (unit_dst[i] >= 0) reinterpret_cast<float4*>(stage)[unit_dst[i]] = v[i];
-  };
-
-  // Zeroed by ordinary instructions only while no wgmma is in flight (at the start and after
-  // each epilogue's wgmma_wait<0>).
+  // Written by ordinary instructions only while no wgmma is in flight: here and right after an
+  // epilogue's wgmma_wait<0> (ptxas serializes every wgmma if it can't see that: C7515).
   float acc[2][64];
-#pragma unroll
-  for (int m = 0; m < 2; ++m)
-#pragma unroll
-    for (int i = 0; i < 64; ++i) acc[m][i] = 0.0f;
-
-  // Descriptor steps in 16-byte units (the address field's unit; every address stays below
-  // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
-  // one unit, a filter tap 1024 floats = 256.
-  const int x_next_row = a.stride_h * a.halo_w;          // the warpgroup's second output row
-  const int x_tap_row = a.dilation_h * a.halo_w - a.s;   // from tap (r, S) to (r + 1, 0)
+  if (blockIdx.x < a.tiles) start_tile_acc<2>(acc, a, cursor_start(a).tc, tid);
   const int ahead = a.stages - 2;  // iterations whose copies fly while one is computed
-  uint32_t phases = 0;             // kTma: bit s = parity of stage s's next barrier phase
-  if constexpr (kTma) {
-    if (tid == 0) {
-      for (int s = 0; s < a.stages; ++s) mbarrier_init(&full[s], 1);
-      fence_mbarrier_init();
-    }
-    __syncthreads();
-  }
-  Cursor ld = {(int)blockIdx.x, 0, 0, TileCoord()};
-  start_tile(ld);
+  Cursor ld = cursor_start(a);
   for (int s = 0; s < ahead; ++s) {
     if (ld.tile < a.tiles) {
       load_iteration(ld);
-      advance(ld);
+      cursor_advance(ld, a);
     }
-    if constexpr (!kTma) cp_async_commit();
+    cp_async_commit();
   }
-  Cursor cp = {(int)blockIdx.x, 0, 0, TileCoord()};
-  start_tile(cp);
+  Cursor cp = cursor_start(a);
   while (cp.tile < a.tiles) {
     float* const stage = smem + cp.stage * stage_floats;
-    if constexpr (kTma) {
-      mbarrier_wait_parity(&full[cp.stage], (phases >> cp.stage) & 1);
-      phases ^= 1u << cp.stage;
-      transpose_window(stage);
-    } else {
-      wait_current_stage(a.stages);
-      round_window(stage);
-    }
-    // The rounded window (and the filter) to wgmma's proxy; also orders these generic accesses
-    // before the TMA that refills the stage later.
-    fence_proxy_async_shared();
+    wait_current_stage(a.stages);
+    round_window(stage);
+    fence_proxy_async_shared();  // the rounded window and the filter, to wgmma's proxy
     __syncthreads();
     // Iteration it - 2's stage is free: every warpgroup retired its wgmmas (wgmma_wait<1> at
     // the end of iteration it - 1) before the barrier above. Iteration it - 1's wgmmas may still
     // run, reading their own stage, while this thread rounds and queues copies.
     if (ld.tile < a.tiles) {
       load_iteration(ld);
-      advance(ld);
+      cursor_advance(ld, a);
     }
-    if constexpr (!kTma) cp_async_commit();  // possibly empty: one group per iteration keeps
-                                             // the waits exact
-
-    // Output row 2 wg + m of the tile reads window rows from (2 wg + m) stride_h on.
-    const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (2 * wg * x_next_row), lbo_x, kSboX);
-    const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
-    int x_off = 0, s = 0;
-#pragma unroll 1
-    for (int tap = 0; tap < rs; ++tap) {
-      // After the descriptors are written. ptxas adds one more before the second wgmma (info
-      // C7519): a register-ordering fence, not a wait.
-      wgmma_fence();
-      wgmma_m64n128k8_tf32<1>(acc[0], desc_x + x_off, desc_w + tap * (kTapFloats / 4));
-      wgmma_m64n128k8_tf32<1>(acc[1], desc_x + x_off + x_next_row,
-                              desc_w + tap * (kTapFloats / 4));
-      ++x_off;
-      if (++s == a.s) {
-        s = 0;
-        x_off += x_tap_row;
-      }
-    }
-    wgmma_commit();
+    cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
+    issue_chunk<2>(acc, a, stage, warp / 4);
     const bool last_chunk = cp.cc == a.c_chunks - 1;
     const TileCoord tc = cp.tc;
-    advance(cp);
+    cursor_advance(cp, a);
     if (!last_chunk) {
       wgmma_wait<1>();  // iteration it - 1's group: its stage may be refilled next iteration
       continue;
     }
     wgmma_wait<0>();
-#pragma unroll
-    for (int m = 0; m < 2; ++m)
-#pragma unroll
-      for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
-
-    // Epilogue: acc[m][4j + 2h + e] is pixel (row 2 wg + m, column 16 wq + fg + 8h), channel
-    // 8j + 2 ft + e of the tile.
-    const int64_t plane = (int64_t)a.p * a.q;
-    const int k0 = tc.g * a.kg + tc.kt * kBlockK;  // the tile's first output channel
-#pragma unroll
-    for (int m = 0; m < 2; ++m) {
-      const int p = tc.pt * kTileP + 2 * wg + m;
-      const int q0 = tc.qt * kTileQ + 16 * wq + fg;
-      if (p >= a.p) continue;
-      float* const y_px = a.y + ((int64_t)tc.n * a.k + k0) * plane + (int64_t)p * a.q + q0;
-#pragma unroll
-      for (int j = 0; j < 16; ++j) {
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int kk = 8 * j + 2 * ft + e;
-          if (tc.kt * kBlockK + kk >= a.kg) continue;
-          const float b = a.bias != nullptr ? a.bias[k0 + kk] : 0.0f;
-          float* const y_k = y_px + kk * plane;
-          if (q0 < a.q) y_k[0] = acc[m][4 * j + e] + b;
-          if (q0 + 8 < a.q) y_k[8] = acc[m][4 * j + 2 + e] + b;
-        }
-      }
-    }
-#pragma unroll
-    for (int m = 0; m < 2; ++m)
-#pragma unroll
-      for (int i = 0; i < 64; ++i) acc[m][i] = 0.0f;
+    store_tile<2>(acc, a, tc, tid);
+    if (cp.tile < a.tiles) start_tile_acc<2>(acc, a, cp.tc, tid);
   }
   wgmma_wait<0>();  // nothing is in flight here; says so to ptxas, which else waits every iteration
 #else
   (void)a;
+#endif
+}
+
+// TMA: 2 compute warpgroups (two output rows of the tile each: 128 accumulators per thread) and
+// a producer warpgroup (2); barriers per stage: full (TMA bytes), ready (the producers
+// transposed the window), empty (every compute thread's wgmmas reading the stage retired).
+// 384 threads: 168 registers each (the bias is loaded into the accumulators at a tile's start, not in the epilogue,
+// which fits that budget without spills).
+__global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
+    igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
+#if CONVGEMM_HAS_WGMMA
+  extern __shared__ __align__(128) float4 smem_f4[];
+  float* const smem = reinterpret_cast<float*>(smem_f4);
+  const int stage_floats = a.x_stage_floats + a.w_stage_floats;
+  uint64_t* const full = reinterpret_cast<uint64_t*>(smem + a.stages * stage_floats);
+  uint64_t* const ready = full + CONVGEMM_IGEMM_WG_MAX_STAGES;
+  uint64_t* const empty = ready + CONVGEMM_IGEMM_WG_MAX_STAGES;
+  const int tid = threadIdx.x;
+  if (tid == 0) {
+    for (int s = 0; s < a.stages; ++s) {
+      mbarrier_init(&full[s], 1);
+      mbarrier_init(&ready[s], kProducerThreads);
+      mbarrier_init(&empty[s], kTmaComputeThreads);
+    }
+    fence_mbarrier_init();
+  }
+  __syncthreads();  // the only block-wide barrier: the roles never wait for each other's count
+
+  // The role from a value ptxas can see is warp-uniform (a branch on tid alone counts as
+  // divergent and serializes the wgmmas behind it: C7520).
+  const int warpgroup = __shfl_sync(0xffffffffu, tid / 128, 0);
+  if (warpgroup == kTmaComputeThreads / 128) {
+    // Producers. Unit i of producer thread pt is (k half, window pixel) pt + 128 i; its offsets
+    // are the same every iteration, so they are computed once.
+    constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
+    static_assert(kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS, "");
+    const int pt = tid - kTmaComputeThreads;
+    const int window = a.halo_h * a.halo_w;
+    const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
+    const uint32_t box_bytes = (uint32_t)(kChunk * box_plane * 4);
+    const uint32_t w_bytes = (uint32_t)(a.r * a.s * kTapFloats * 4);
+    int unit_src[kUnits];  // floats into the box (-1: no unit)
+#pragma unroll
+    for (int i = 0; i < kUnits; ++i) {
+      const int u = pt + i * kProducerThreads;
+      const int kh = u >= window, pix = u - kh * window;
+      const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
+      unit_src[i] = u < 2 * window ? (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww
+                                   : -1;
+    }
+    const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
+    // Barrier phases as parity bits per stage (bit s flips at each use of stage s): use n of a
+    // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
+    uint32_t empty_parity = 0, full_parity = 0;
+    uint32_t used = 0;  // bit s: stage s has been filled before (its refill waits for `empty`)
+    auto issue = [&](const Cursor& c) {
+      if (pt != 0) return;
+      if (used >> c.stage & 1) {
+        mbarrier_wait_parity(&empty[c.stage], empty_parity >> c.stage & 1);
+        empty_parity ^= 1u << c.stage;
+      }
+      used |= 1u << c.stage;
+      float* const stage = smem + c.stage * stage_floats;
+      mbarrier_arrive_expect_tx(&full[c.stage], box_bytes + w_bytes);
+      tma_load_5d(stage, &x_map, c.tc.qt * kTileQ - a.pad_w - a.tma_shift,
+                  c.tc.pt * kTileP * a.stride_h - a.pad_h, c.cc * kChunk, c.tc.g, c.tc.n,
+                  &full[c.stage]);
+      bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, c), w_bytes,
+                          &full[c.stage]);
+    };
+    // Loads run stages - 2 iterations ahead of the transpose: refilling the stage of iteration
+    // it + 2 waits for iteration it - 2's release, which the compute warpgroups gave while the
+    // producers transposed it - 1 (with stages - 1 ahead, the refill would wait for the release
+    // of it - 1, which needs the transpose of it first: measured 3.09 against 2.8 ms).
+    Cursor ld = cursor_start(a);
+    for (int i = 0; i < a.stages - 2 && ld.tile < a.tiles; ++i) {
+      issue(ld);
+      cursor_advance(ld, a);
+    }
+    Cursor tr = cursor_start(a);
+    while (tr.tile < a.tiles) {
+      float* const stage = smem + tr.stage * stage_floats;
+      mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
+      full_parity ^= 1u << tr.stage;
+      // The box into x_s's layout, rounded to TF32: all reads, then (the layouts share the
+      // memory) all writes.
+      float4 v[kUnits];
+#pragma unroll
+      for (int i = 0; i < kUnits; ++i) {
+        if (unit_src[i] >= 0) {
+          const float* src = stage + unit_src[i];
+          v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
+                             tf32_round_rna(src[2 * box_plane]),
+                             tf32_round_rna(src[3 * box_plane]));
+        }
+      }
+      named_barrier_sync(1, kProducerThreads);
+#pragma unroll
+      for (int i = 0; i < kUnits; ++i) {
+        const int u = pt + i * kProducerThreads;
+        if (unit_src[i] >= 0) reinterpret_cast<float4*>(stage)[u + (u >= window) * x_gap] = v[i];
+      }
+      fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
+      mbarrier_arrive(&ready[tr.stage]);
+      cursor_advance(tr, a);
+      if (ld.tile < a.tiles) {
+        issue(ld);
+        cursor_advance(ld, a);
+      }
+    }
+    return;
+  }
+
+  // Compute warpgroups.
+  float acc[kTmaRows][64];  // written by ordinary instructions only with no wgmma in flight
+  if (blockIdx.x < a.tiles) start_tile_acc<kTmaRows>(acc, a, cursor_start(a).tc, tid);
+  int pending = -1;  // the stage whose wgmmas are in flight and not yet released
+  uint32_t ready_parity = 0;
+  Cursor cp = cursor_start(a);
+  while (cp.tile < a.tiles) {
+    float* const stage = smem + cp.stage * stage_floats;
+    mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
+    ready_parity ^= 1u << cp.stage;
+    issue_chunk<kTmaRows>(acc, a, stage, warpgroup);
+    const bool last_chunk = cp.cc == a.c_chunks - 1;
+    const TileCoord tc = cp.tc;
+    const int this_stage = cp.stage;
+    cursor_advance(cp, a);
+    if (!last_chunk) {
+      wgmma_wait<1>();  // the previous chunk's group retired: its stage may be refilled
+      if (pending >= 0) mbarrier_arrive(&empty[pending]);
+      pending = this_stage;
+      continue;
+    }
+    wgmma_wait<0>();
+    if (pending >= 0) mbarrier_arrive(&empty[pending]);
+    mbarrier_arrive(&empty[this_stage]);
+    pending = -1;
+    store_tile<kTmaRows>(acc, a, tc, tid);
+    if (cp.tile < a.tiles) start_tile_acc<kTmaRows>(acc, a, cp.tc, tid);
+  }
+  wgmma_wait<0>();  // nothing is in flight here; says so to ptxas
+#else
+  (void)a;
+  (void)x_map;
 #endif
 }
 
@@ -367,11 +485,11 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 }
 
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
-  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_kernel<true>,
+  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(igemm_wgmma_kernel<false>,
+    e = cudaFuncSetAttribute(igemm_wgmma_cp_async_kernel,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
   return e;
 }
@@ -382,13 +500,15 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
                                cudaStream_t stream) {
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)plan->blocks);
-  config.blockDim = dim3(kThreads);
   config.dynamicSmemBytes = plan->smem_bytes;
   config.stream = stream;
   CUtensorMap x_map = {};
-  if (plan->tma && encode_x_map(a, &x_map))
-    return cudaLaunchKernelEx(&config, igemm_wgmma_kernel<true>, a, x_map);
-  return cudaLaunchKernelEx(&config, igemm_wgmma_kernel<false>, a, x_map);
+  if (plan->tma && encode_x_map(a, &x_map)) {
+    config.blockDim = dim3(kTmaComputeThreads + kProducerThreads);
+    return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel, a, x_map);
+  }
+  config.blockDim = dim3(kComputeThreads);
+  return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);
 }
 
 }  // namespace convgemm

@@ -40,6 +40,12 @@ __device__ __forceinline__ void mbarrier_arrive_expect_tx(uint64_t* bar, uint32_
                : "memory");
 }
 
+// One arrival (of the count the barrier was initialized with); release semantics: this
+// thread's earlier shared-memory writes are visible to threads that then see the phase complete.
+__device__ __forceinline__ void mbarrier_arrive(uint64_t* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_address(bar)) : "memory");
+}
+
 // Returns once the phase with this parity has completed.
 __device__ __forceinline__ void mbarrier_wait_parity(uint64_t* bar, uint32_t parity) {
   asm volatile(
@@ -72,6 +78,12 @@ __device__ __forceinline__ void bulk_copy_to_shared(void* smem, const void* gmem
           "r"(smem_address(smem)),
       "l"(gmem), "r"(bytes), "r"(smem_address(bar))
       : "memory");
+}
+
+// A barrier among `threads` threads (a multiple of 32) of the block, by id (0 is
+// __syncthreads's): lets one role of a warp-specialized kernel meet without the others.
+__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 }  // namespace convgemm

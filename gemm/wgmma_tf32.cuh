@@ -68,6 +68,7 @@ __device__ __forceinline__ void wgmma_fence_operand(float& v) {
 #define CONVGEMM_HAS_WGMMA 0
 #endif
 
+
 // d (+)= A * B for a 64 x 128 x 8 tile; kAccumulate 0 overwrites d (scale-d 0), an immediate:
 // a flag register rewritten between wgmmas would need a wgmma.fence after it.
 // Issued by all 128 threads of the warpgroup with the same descriptors.
