@@ -243,6 +243,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.stages = plan->stages;
   a.tma_box_w = plan->tma_box_w;
   a.tma_shift = plan->tma_shift;
+  a.stage_rows = plan->stage_rows;
   a.tiles = plan->tiles;
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};

@@ -20,7 +20,7 @@ struct IgemmArgs : ConvGeometry {
   const float* bias;    // (K) or nullptr
   float* y;             // (N, K, P, Q)
   int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages, tma_box_w,
-      tma_shift;
+      tma_shift, stage_rows;
   int c_chunks, k_tiles, p_tiles, q_tiles;
   int64_t tiles;
 };

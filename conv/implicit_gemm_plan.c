@@ -9,7 +9,7 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* The shape-dependent part of a plan for `variant`'s tile with `stages` stages. */
 static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
-                       int stages, convgemm_igemm_plan_t* plan) {
+                       int stages, int stage_rows, convgemm_igemm_plan_t* plan) {
   const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
   const int tile_p = wgmma ? CONVGEMM_IGEMM_WG_TILE_P : CONVGEMM_IGEMM_TILE_P;
   const int tile_q = wgmma ? CONVGEMM_IGEMM_WG_TILE_Q : CONVGEMM_IGEMM_TILE_Q;
@@ -17,7 +17,8 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   const convgemm_conv2d_params_t* p = &d->params;
   /* Sizes are < 2^31 each (validated), so these products fit in 64 bits; the int fields are
    * clamped and the plan then rejected by convgemm_igemm_supports. */
-  const int64_t halo_h = (int64_t)(tile_p - 1) * p->stride_h + (p->r - 1) * p->dilation_h + 1;
+  const int64_t halo_h =
+      (int64_t)(tile_p - 1) * p->stride_h + (int64_t)(stage_rows - 1) * p->dilation_h + 1;
   const int64_t halo_w = (int64_t)(tile_q - 1) * p->stride_w + (p->s - 1) * p->dilation_w + 1;
   /* MMA_SYNC: channel t of an A fragment is read by lanes 4 apart in t: planes 8 banks apart put
    * the fragment's 32 reads in 32 banks. WGMMA: x_s holds two planes of 16-byte pixels (4
@@ -41,11 +42,12 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK, plane_ld);
   if (wgmma && x_stage < INT64_MAX - 64)
     x_stage = ceil_div(box > x_stage ? box : x_stage, 32) * 32;
-  const int64_t w_stage = convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld);
+  const int64_t w_stage = convgemm_sat_mul(stage_rows * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld);
   const int64_t smem = convgemm_sat_add(
       convgemm_sat_mul(stages * (int64_t)sizeof(float), convgemm_sat_add(x_stage, w_stage)),
       wgmma ? CONVGEMM_IGEMM_WG_BARRIER_BYTES : 0);
   plan->variant = variant;
+  plan->stage_rows = stage_rows;
   plan->tile_p = tile_p;
   plan->tile_q = tile_q;
   plan->stages = stages;
@@ -80,20 +82,24 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
    * descriptors hold offsets below 2^18 bytes. */
   if (info->cc_major == 9 && info->cc_minor == 0 && !info->no_wgmma &&
       d->params.stride_w == 1 && d->params.dilation_w == 1) {
-    /* As many stages as fit (one block per SM), at least three (conv/implicit_gemm_wgmma.cu). */
-    for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
-         --stages) {
-      plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, plan);
-      if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
-          (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18)) {
-        const int64_t persistent = (int64_t)info->sm_count * CONVGEMM_IGEMM_WG_BLOCKS_PER_SM;
-        plan->blocks = (int)(plan->tiles < persistent ? plan->tiles : persistent);
-        if (plan->blocks < 1) plan->blocks = 1;
-        return;
+    /* As many stages as fit (one block per SM), at least three (conv/implicit_gemm_wgmma.cu),
+     * each with all R filter rows; else (large R*S) one filter row per stage. */
+    for (int split = 0; split < 2; ++split) {
+      const int stage_rows = split ? 1 : (int)d->params.r;
+      for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
+           --stages) {
+        plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, plan);
+        if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
+            (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18)) {
+          const int64_t persistent = (int64_t)info->sm_count * CONVGEMM_IGEMM_WG_BLOCKS_PER_SM;
+          plan->blocks = (int)(plan->tiles < persistent ? plan->tiles : persistent);
+          if (plan->blocks < 1) plan->blocks = 1;
+          return;
+        }
       }
     }
   }
-  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, plan);
+  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, plan);
 }
 
 /* Why IMPLICIT_GEMM can't run `desc` on `info`, or NULL. */

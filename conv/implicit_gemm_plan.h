@@ -77,8 +77,11 @@ typedef struct convgemm_igemm_plan {
   convgemm_igemm_variant_t variant;
   int tile_p, tile_q;      /* output pixels per tile */
   int stages;              /* shared-memory stages */
+  int stage_rows;          /* filter rows per stage: R, or 1 (WGMMA with TMA, when R*S taps
+                              don't fit: the chunk's rows are separate iterations) */
   int blocks;              /* grid size: tiles (MMA_SYNC), or persistent blocks (WGMMA) */
-  int halo_h, halo_w;      /* input window per channel: (TILE_P-1)*stride + (R-1)*dilation + 1 */
+  int halo_h, halo_w;      /* input window per channel and stage: (tile_p-1)*stride +
+                              (stage_rows (H) or S (W) - 1)*dilation + 1 */
   int x_plane_ld;          /* MMA_SYNC: floats between channel planes of x_s (>= halo_h*halo_w,
                               = 8 mod 32); WGMMA: 16-byte pixels per k half (>= halo_h*halo_w) */
   int tma;                 /* WGMMA: the window arrives by TMA (W a multiple of 4, the box
@@ -91,7 +94,7 @@ typedef struct convgemm_igemm_plan {
                               so its first column is 16-byte aligned */
   int x_stage_floats;      /* MMA_SYNC: C_CHUNK * x_plane_ld; WGMMA: the larger of that and the
                               TMA box, rounded up to 32 floats (128 bytes: TMA alignment) */
-  int w_stage_floats;      /* R*S * C_CHUNK * W_LD */
+  int w_stage_floats;      /* stage_rows*S * C_CHUNK * W_LD (BLOCK_K for WGMMA) */
   size_t smem_bytes;       /* stages * (x_stage_floats + w_stage_floats) * 4 (+ the WGMMA
                               barriers) */
   int64_t c_chunks;        /* ceil((C/G) / C_CHUNK) */

@@ -69,18 +69,21 @@ constexpr uint32_t kSboX = 128;
 // i gridDim.x (< tiles <= 2^31-1). Per-tile values are computed once per tile (integer division
 // per iteration showed up as most of the kernel's instructions).
 struct Cursor {
-  int tile, cc, stage;
+  int tile, cc, r0, stage;  // r0: the stage's first filter row (0 unless stage_rows < R)
   TileCoord tc;
 };
 
 __device__ __forceinline__ Cursor cursor_start(const IgemmArgs& a) {
-  Cursor c = {(int)blockIdx.x, 0, 0, TileCoord()};
+  Cursor c = {(int)blockIdx.x, 0, 0, 0, TileCoord()};
   if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
   return c;
 }
 
 __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
   if (++c.stage == a.stages) c.stage = 0;
+  c.r0 += a.stage_rows;
+  if (c.r0 < a.r) return;
+  c.r0 = 0;
   if (++c.cc == a.c_chunks) {
     c.cc = 0;
     c.tile += gridDim.x;
@@ -88,10 +91,17 @@ __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
   }
 }
 
-// The chunk's packed filter taps (R*S x 1024 floats, contiguous).
+// The iteration's packed filter taps (stage_rows*S x 1024 floats, contiguous: rows r0 ..
+// r0 + stage_rows - 1 of the chunk's R*S taps).
 __device__ __forceinline__ const float* chunk_filter(const IgemmArgs& a, const Cursor& c) {
   return a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
-                        ((int64_t)a.r * a.s * kTapFloats);
+                        ((int64_t)a.r * a.s * kTapFloats) +
+         (int64_t)c.r0 * a.s * kTapFloats;
+}
+
+// The last iteration of a tile.
+__device__ __forceinline__ bool last_of_tile(const IgemmArgs& a, const Cursor& c) {
+  return c.cc == a.c_chunks - 1 && c.r0 + a.stage_rows == a.r;
 }
 
 // Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its kRows output rows
@@ -108,7 +118,7 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
   const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (kRows * wg * x_next_row),
                                             (uint32_t)a.x_plane_ld * 16, kSboX);
   const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
-  const int rs = a.r * a.s;
+  const int rs = a.stage_rows * a.s;
   int x_off = 0, s = 0;
 #pragma unroll 1
   for (int tap = 0; tap < rs; ++tap) {
@@ -216,7 +226,8 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
   // which later rounds that row itself; the filter in 16-byte copies.
   auto load_iteration = [&](const Cursor& c) {
     float* const stage = smem + c.stage * stage_floats;
-    const int64_t ih0 = (int64_t)c.tc.pt * kTileP * a.stride_h - a.pad_h;
+    const int64_t ih0 =
+        (int64_t)c.tc.pt * kTileP * a.stride_h - a.pad_h + (int64_t)c.r0 * a.dilation_h;
     const int64_t iw0 = (int64_t)c.tc.qt * kTileQ - a.pad_w;
     const float* x_grp = a.x + ((int64_t)c.tc.n * a.c + (int64_t)c.tc.g * a.cg) * plane_in;
     for (int row = warp; row < window_rows; row += kWarps) {
@@ -239,7 +250,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
     }
     float* const w_s = stage + a.x_stage_floats;
     const float* w_src = chunk_filter(a, c);
-    const int vecs = a.r * a.s * (kTapFloats / 4);
+    const int vecs = a.stage_rows * a.s * (kTapFloats / 4);
     for (int v = tid; v < vecs; v += kComputeThreads) cp_async_16(w_s + v * 4, w_src + v * 4);
   };
   // Rounds this thread's own window rows of a landed stage to TF32 (16 bytes at a time).
@@ -287,7 +298,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
     }
     cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
     issue_chunk<2>(acc, a, stage, warp / 4);
-    const bool last_chunk = cp.cc == a.c_chunks - 1;
+    const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     cursor_advance(cp, a);
     if (!last_chunk) {
@@ -341,7 +352,7 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
     const int window = a.halo_h * a.halo_w;
     const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
     const uint32_t box_bytes = (uint32_t)(kChunk * box_plane * 4);
-    const uint32_t w_bytes = (uint32_t)(a.r * a.s * kTapFloats * 4);
+    const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4);
     int unit_src[kUnits];  // floats into the box (-1: no unit)
 #pragma unroll
     for (int i = 0; i < kUnits; ++i) {
@@ -366,7 +377,8 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
       float* const stage = smem + c.stage * stage_floats;
       mbarrier_arrive_expect_tx(&full[c.stage], box_bytes + w_bytes);
       tma_load_5d(stage, &x_map, c.tc.qt * kTileQ - a.pad_w - a.tma_shift,
-                  c.tc.pt * kTileP * a.stride_h - a.pad_h, c.cc * kChunk, c.tc.g, c.tc.n,
+                  c.tc.pt * kTileP * a.stride_h - a.pad_h + c.r0 * a.dilation_h, c.cc * kChunk,
+                  c.tc.g, c.tc.n,
                   &full[c.stage]);
       bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, c), w_bytes,
                           &full[c.stage]);
@@ -425,7 +437,7 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
     ready_parity ^= 1u << cp.stage;
     issue_chunk<kTmaRows>(acc, a, stage, warpgroup);
-    const bool last_chunk = cp.cc == a.c_chunks - 1;
+    const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
     cursor_advance(cp, a);

@@ -437,7 +437,8 @@ START_TEST(test_algorithm_support) {
   /* WGMMA on the H100: problem 55 takes 4 stages of (9 taps x 1024 floats + its window: the TMA
    * box of 8 channels x 6 rows x 68 floats, larger than 2 planes of 400 16-byte pixels) + 128
    * bytes of barriers = 199808 bytes, one persistent block per SM. 5x3 would need 3 stages of
-   * 78336 bytes (235008 > 232448) and runs MMA_SYNC; 5x5 fits neither. */
+   * 78336 bytes (235008 > 232448) with all 5 filter rows, so its stages hold one filter row
+   * each; so do 5x5 and KernelBench 56 (5x7), which then fit 4 stages. */
   convgemm_igemm_make_plan(&d, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stages, 4);
@@ -448,17 +449,26 @@ START_TEST(test_algorithm_support) {
   ck_assert_uint_eq(plan.smem_bytes, 199808);
   ck_assert_int_eq(plan.blocks, 132);
   ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
+  ck_assert_int_eq(plan.stage_rows, 3);
   convgemm_igemm_make_plan(&f53, &h100, &plan);
-  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
-  ck_assert_uint_eq(plan.smem_bytes, 157696);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.stage_rows, 1);
+  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_int_eq(plan.halo_h, 4);
   const struct convgemm_conv_desc f33 = make_desc(1, 16, 64, 64, 64, 3, 3);
   convgemm_igemm_make_plan(&f33, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stages, 4);
   convgemm_igemm_make_plan(&f55, &h100, &plan);
-  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
-  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
-                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.stage_rows, 1);
+  CK_CONVGEMM(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
+  const struct convgemm_conv_desc k56 = make_desc(8, 64, 512, 256, 128, 5, 7);
+  convgemm_igemm_make_plan(&k56, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.stage_rows, 1);
+  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_int_eq(plan.tma, 1);
   /* Stride or dilation along W: MMA_SYNC; an A100 never takes WGMMA. */
   struct convgemm_conv_desc strided = make_desc(8, 64, 64, 64, 64, 3, 3);
   strided.params.stride_w = 2;
