@@ -78,10 +78,9 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
 
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
                               const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan) {
-  /* WGMMA's A operand walks 16-byte window pixels: unit stride and dilation along W. Its
-   * descriptors hold offsets below 2^18 bytes. */
-  if (info->cc_major == 9 && info->cc_minor == 0 && !info->no_wgmma &&
-      d->params.stride_w == 1 && d->params.dilation_w == 1) {
+  /* WGMMA's A operand walks 16-byte window pixels: unit stride along W (dilation only moves the
+   * taps). Its descriptors hold offsets below 2^18 bytes. */
+  if (info->cc_major == 9 && info->cc_minor == 0 && !info->no_wgmma && d->params.stride_w == 1) {
     /* As many stages as fit (one block per SM), at least three (conv/implicit_gemm_wgmma.cu),
      * each with all R filter rows; else (large R*S) one filter row per stage. */
     for (int split = 0; split < 2; ++split) {

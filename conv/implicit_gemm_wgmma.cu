@@ -1,7 +1,7 @@
 /*
  * IMPLICIT_GEMM on Hopper: TF32 warpgroup MMA (wgmma.m64n128k8, sm_90a, both operands in shared
- * memory), tiling in implicit_gemm_plan.h; stride_w = dilation_w = 1 only. Offsets into x, w and
- * y are 64-bit.
+ * memory), tiling in implicit_gemm_plan.h; stride_w = 1 only (a tile row's 64 output pixels are
+ * consecutive window pixels; dilation only moves the taps). Offsets into x, w and y are 64-bit.
  *
  * A persistent block (one per SM) walks its tiles' (tile, channel chunk) iterations as one
  * stream through a ring of stages, so the next tile's first chunks load while this tile's last
@@ -14,8 +14,8 @@
  *                          [k half][window pixel (row-major, halo_w per row)][4 channels],
  *                          rounded to TF32. Each window pixel is one 16-byte core-matrix row, so
  *                          the A operand of a tap (64 consecutive output pixels of a row) is the
- *                          window shifted by the tap: a descriptor 16 (r halo_w + s) bytes
- *                          further, no copy. k halves plane_ld pixels apart (LBO).
+ *                          window shifted by the tap: a descriptor 16 (r dil_h halo_w + s dil_w)
+ *                          bytes further, no copy. k halves plane_ld pixels apart (LBO).
  *   w_s (R*S, 1024)        per tap 16 channel groups x 2 k halves of 8 x 16-byte core matrices
  *                          (the packed filter's wgmma order, copied as is)
  * Two kernels fill the stages:
@@ -113,7 +113,7 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
   // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
   // one unit, a filter tap 1024 floats = 256.
   const int x_next_row = a.stride_h * a.halo_w;         // one output row further
-  const int x_tap_row = a.dilation_h * a.halo_w - a.s;  // from tap (r, S) to (r + 1, 0)
+  const int x_tap_row = a.dilation_h * a.halo_w - a.s * a.dilation_w;  // tap (r, S) to (r + 1, 0)
   // Output row kRows wg + m of the tile reads window rows from (kRows wg + m) stride_h on.
   const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (kRows * wg * x_next_row),
                                             (uint32_t)a.x_plane_ld * 16, kSboX);
@@ -129,7 +129,7 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
     for (int m = 0; m < kRows; ++m)
       wgmma_m64n128k8_tf32<1>(acc[m], desc_x + x_off + m * x_next_row,
                               desc_w + tap * (kTapFloats / 4));
-    ++x_off;
+    x_off += a.dilation_w;
     if (++s == a.s) {
       s = 0;
       x_off += x_tap_row;
