@@ -101,6 +101,10 @@ static const sanitize_case_t kCases[] = {
     {"IMPLICIT_GEMM groups 3, mma.sync",      1,  9,  9,  67, 24, 3, 3, 2, 1, 2,  1, 2, 1, 3, 0, I, kDefault, kAnyTile, 1, WS_PREFERRED},
     /* Stride 2 along W too: the mma.sync kernel on every device. */
     {"IMPLICIT_GEMM groups 3, stride 2",      1,  9,  9,  67, 24, 3, 3, 1, 1, 2,  2, 1, 1, 3, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED},
+    /* The wgmma kernel's TMA path (W >= the 72-float box, C/G >= 8): padding, bias, channels
+     * 8 + 4; and a 5x7 filter in one-filter-row stages. */
+    {"IMPLICIT_GEMM TMA window, bias",        1, 12,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED},
+    {"IMPLICIT_GEMM TMA 5x7, row stages",     1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
     {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED},
@@ -329,9 +333,10 @@ START_TEST(test_auto_cases_reach_every_algorithm) {
 END_TEST
 
 /* On an sm_90 device the IMPLICIT_GEMM cases reach both kernels (wgmma by default, mma.sync when
- * asked); elsewhere the plan has only mma.sync. */
+ * asked), the wgmma kernel's TMA path and its one-filter-row stages; elsewhere the plan has only
+ * mma.sync. */
 START_TEST(test_implicit_cases_reach_both_kernels) {
-  int seen[2] = {0, 0};
+  int seen[2] = {0, 0}, tma = 0, row_stages = 0;
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM) continue;
     convgemm_conv2d_params_t p;
@@ -343,9 +348,13 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
     convgemm_igemm_plan_t plan;
     convgemm_igemm_make_plan(desc, &info, &plan);
     ++seen[plan.variant == CONVGEMM_IGEMM_WGMMA];
+    tma += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma;
+    row_stages += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.stage_rows < p.r;
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
+  ck_assert_msg(!sm90 || (tma >= 2 && row_stages >= 1), "sm_90: %d TMA cases, %d row-stage cases",
+                tma, row_stages);
   ck_assert_msg(seen[0] > 0 && (seen[1] > 0) == sm90,
                 "cc %d.%d: mma.sync %d cases, wgmma %d cases", g.handle->info.cc_major,
                 g.handle->info.cc_minor, seen[0], seen[1]);
