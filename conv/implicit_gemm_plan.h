@@ -77,8 +77,8 @@ typedef struct convgemm_igemm_plan {
   convgemm_igemm_variant_t variant;
   int tile_p, tile_q;      /* output pixels per tile */
   int stages;              /* shared-memory stages */
-  int stage_rows;          /* filter rows per stage: R, or 1 (WGMMA with TMA, when R*S taps
-                              don't fit: the chunk's rows are separate iterations) */
+  int stage_rows;          /* filter rows per stage: R, or 1 (WGMMA, when all R*S taps don't
+                              fit 3 stages: the chunk's rows are separate iterations) */
   int blocks;              /* grid size: tiles (MMA_SYNC), or persistent blocks (WGMMA) */
   int halo_h, halo_w;      /* input window per channel and stage: (tile_p-1)*stride +
                               (stage_rows (H) or S (W) - 1)*dilation + 1 */

@@ -19,7 +19,7 @@
  *   w_s (R*S, 1024)        per tap 16 channel groups x 2 k halves of 8 x 16-byte core matrices
  *                          (the packed filter's wgmma order, copied as is)
  * Two kernels fill the stages:
- *   TMA       (plan->tma) warp-specialized: 2 producer warps beside the 2 compute warpgroups.
+ *   TMA       (plan->tma) warp-specialized: a producer warpgroup beside the 2 compute ones.
  *             One producer thread loads the window as one TMA box (8 channels, halo_h,
  *             tma_box_w; zero fill outside the image and past C/G) and the filter by one bulk
  *             copy, counted on the stage's `full` barrier; the producers transpose the box in
