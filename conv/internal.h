@@ -93,12 +93,21 @@ enum {
   CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* TF32 operands: DEFAULT math, C/G > 1 */
   CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32 = 64, /* fp32: IEEE math, or C/G == 1 */
   CONVGEMM_AUTO_GEMM_MIN_REDUCTION = 64,
-  /* Among GEMM-worthy descriptors, IMPLICIT_GEMM instead of IM2COL_GEMM when it runs (TF32
-   * operands, its shared memory fits), R*S > 1, stride 1 and Q >= this (its 64-column pixel
-   * tile is full). Measured on the committed suites (H100): it wins on problem 55 (6.95 against
-   * 8.33 ms), 63 and the 256 x 256 small_channels shapes with K/G >= 32 (8-10%), and loses on
-   * 1x1 filters (1.2-1.3x slower), strided layers and ResNet-50's Q <= 56 layers (up to 30x). */
-  CONVGEMM_AUTO_IGEMM_MIN_Q = 64
+  /* Among GEMM-worthy descriptors, IMPLICIT_GEMM's mma.sync kernel (sm_80/86/89) instead of
+   * IM2COL_GEMM when it runs (TF32 operands, its shared memory fits), R*S > 1, stride 1 and
+   * Q >= this (its 64-column pixel tile is full). Measured (H100, mma.sync): it won on problem
+   * 55 (6.95 against 8.33 ms), 63 and the 256 x 256 small_channels shapes with K/G >= 32, and
+   * lost on 1x1 filters, strided layers and ResNet-50's Q <= 56 layers. */
+  CONVGEMM_AUTO_IGEMM_MIN_Q = 64,
+  /* Its wgmma kernel (sm_90) wins more widely (H100, 2026-11-27 runs): at stride 1 on every
+   * KernelBench shape it runs (1x1 at Q >= 64 too: 86_pw 1.46 against IM2COL_GEMM's 1.89 ms),
+   * at Q 56 with a 3x3 filter (ResNet-50 l1_3x3: 0.124 against 0.196 ms) and down to C/G = K/G
+   * = 8 (small_channels dense_C8 0.071 against DIRECT's 0.081, dense_C16, grouped_G8), so AUTO
+   * takes it, before the rule above, when C/G and K/G reach WGMMA_MIN_CHANNELS and Q reaches
+   * WGMMA_MIN_Q (R*S > 1) or IGEMM_MIN_Q (1x1). Below 8 channels per group DIRECT stays ahead
+   * (grouped_G16, C/G = 4: 0.79 ms, the best). */
+  CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS = 8,
+  CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q = 32
 };
 
 /* "DIRECT", "IM2COL_GEMM", ... */

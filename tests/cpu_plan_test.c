@@ -365,10 +365,15 @@ START_TEST(test_auto_rule) {
                      CONVGEMM_ALGO_IMPLICIT_GEMM);
     ck_assert_int_eq(convgemm_select_algorithm(&gemm_cases[1], &devices[i]),
                      CONVGEMM_ALGO_IM2COL_GEMM);
-    /* ... and so do 1x1 filters, stride 2 and IEEE math at Q >= 64. */
+    /* 1x1 filters: IMPLICIT_GEMM where its wgmma kernel runs (sm_90), else IM2COL_GEMM; stride 2
+     * and IEEE math at Q >= 64: IM2COL_GEMM. */
     const struct convgemm_conv_desc pointwise = make_desc(8, 64, 256, 256, 128, 1, 1);
+    const int sm90 = devices[i].cc_major == 9 && devices[i].cc_minor == 0;
     ck_assert_int_eq(convgemm_select_algorithm(&pointwise, &devices[i]),
-                     CONVGEMM_ALGO_IM2COL_GEMM);
+                     sm90 ? CONVGEMM_ALGO_IMPLICIT_GEMM : CONVGEMM_ALGO_IM2COL_GEMM);
+    convgemm_device_info_t mma_only = devices[i];
+    mma_only.no_wgmma = 1;
+    ck_assert_int_eq(convgemm_select_algorithm(&pointwise, &mma_only), CONVGEMM_ALGO_IM2COL_GEMM);
     struct convgemm_conv_desc strided = make_desc(8, 64, 256, 256, 128, 3, 3);
     strided.params.stride_h = strided.params.stride_w = 2;
     CK_CONVGEMM(convgemm_conv_desc_validate(&strided.params, &strided));
@@ -377,11 +382,26 @@ START_TEST(test_auto_rule) {
     ieee55.params.math_mode = CONVGEMM_MATH_IEEE;
     CK_CONVGEMM(convgemm_conv_desc_validate(&ieee55.params, &ieee55));
     ck_assert_int_eq(convgemm_select_algorithm(&ieee55, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
-    /* Q exactly 64 is enough, 63 is not. */
+    /* mma.sync (no_wgmma): Q exactly 64 is enough, 63 is not. wgmma (sm_90): Q 32 is enough
+     * for 3x3, 31 is not; C/G and K/G 8 are enough, 7 are not. */
     const struct convgemm_conv_desc q64 = make_desc(1, 64, 66, 66, 64, 3, 3);
     const struct convgemm_conv_desc q63 = make_desc(1, 64, 66, 65, 64, 3, 3);
-    ck_assert_int_eq(convgemm_select_algorithm(&q64, &devices[i]), CONVGEMM_ALGO_IMPLICIT_GEMM);
-    ck_assert_int_eq(convgemm_select_algorithm(&q63, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+    convgemm_device_info_t mma = devices[i];
+    mma.no_wgmma = 1;
+    ck_assert_int_eq(convgemm_select_algorithm(&q64, &mma), CONVGEMM_ALGO_IMPLICIT_GEMM);
+    ck_assert_int_eq(convgemm_select_algorithm(&q63, &mma), CONVGEMM_ALGO_IM2COL_GEMM);
+    ck_assert_int_eq(convgemm_select_algorithm(&q63, &devices[i]),
+                     sm90 ? CONVGEMM_ALGO_IMPLICIT_GEMM : CONVGEMM_ALGO_IM2COL_GEMM);
+    const struct convgemm_conv_desc q32 = make_desc(1, 64, 34, 34, 64, 3, 3);
+    const struct convgemm_conv_desc q31 = make_desc(1, 64, 34, 33, 64, 3, 3);
+    ck_assert_int_eq(convgemm_select_algorithm(&q32, &devices[i]),
+                     sm90 ? CONVGEMM_ALGO_IMPLICIT_GEMM : CONVGEMM_ALGO_IM2COL_GEMM);
+    ck_assert_int_eq(convgemm_select_algorithm(&q31, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+    const struct convgemm_conv_desc c8 = make_desc(8, 8, 256, 256, 8, 3, 3);
+    const struct convgemm_conv_desc c7 = make_desc(8, 7, 256, 256, 7, 3, 3);
+    ck_assert_int_eq(convgemm_select_algorithm(&c8, &devices[i]),
+                     sm90 ? CONVGEMM_ALGO_IMPLICIT_GEMM : CONVGEMM_ALGO_DIRECT);
+    ck_assert_int_eq(convgemm_select_algorithm(&c7, &devices[i]), CONVGEMM_ALGO_DIRECT);
     for (int j = 0; j < 4; ++j)
       ck_assert_int_eq(convgemm_select_algorithm(&direct_cases[j], &devices[i]),
                        CONVGEMM_ALGO_DIRECT);

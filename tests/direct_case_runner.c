@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "conv/direct_conv2d_plan.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 #include "tests/conv2d_reference.h"
 #include "tests/conv_compare.h"
@@ -141,9 +142,11 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
                 (long long)diff, diff < 0 ? 0.0 : (double)h->y_first[diff],
                 diff < 0 ? 0.0 : (double)y[diff]);
 
-  /* AUTO follows its rule (conv/internal.h): a GEMM once K/G >= 32 (TF32 operands) or 64
-   * (fp32) and (C/G)*R*S >= 64 (every case here is small enough for IM2COL_GEMM's limits):
-   * IMPLICIT_GEMM where it runs with R*S > 1, stride 1 and Q >= 64, else IM2COL_GEMM; else
+  /* AUTO follows its rule (conv/internal.h): IMPLICIT_GEMM's wgmma kernel where it runs at
+   * stride 1 with TF32 operands, C/G and K/G >= 8 and Q >= 32 (64 for 1x1); else a GEMM once
+   * K/G >= 32 (TF32 operands) or 64 (fp32) and (C/G)*R*S >= 64 (every case here is small enough
+   * for IM2COL_GEMM's limits): IMPLICIT_GEMM where it runs with R*S > 1, stride 1 and Q >= 64,
+   * else IM2COL_GEMM; else
    * DIRECT. The GEMMs need a workspace, so AUTO gets its preferred size, as a caller would
    * allocate it. */
   convgemm_algo_t resolved = CONVGEMM_ALGO_AUTO;
@@ -151,10 +154,19 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
   const int tf32 = conv2d_reference_operands_for(&p) == CONV2D_REFERENCE_TF32;
   const int64_t min_kg = tf32 ? 32 : 64;
   const int gemm_rule = p.k / p.groups >= min_kg && (p.c / p.groups) * p.r * p.s >= 64;
-  const int igemm_rule = gemm_rule && p.r * p.s > 1 && p.stride_h == 1 && p.stride_w == 1 &&
-                         oq >= 64 &&
-                         convgemm_check_algorithm(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==
-                             CONVGEMM_STATUS_SUCCESS;
+  int igemm_runs = 0, igemm_wgmma = 0;
+  if (convgemm_check_algorithm(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==
+      CONVGEMM_STATUS_SUCCESS) {
+    convgemm_igemm_plan_t plan;
+    convgemm_igemm_make_plan(desc, &handle->info, &plan);
+    igemm_runs = 1;
+    igemm_wgmma = plan.variant == CONVGEMM_IGEMM_WGMMA;
+  }
+  const int unit_stride = p.stride_h == 1 && p.stride_w == 1;
+  const int wgmma_rule = igemm_wgmma && unit_stride && tf32 && p.c / p.groups >= 8 &&
+                         p.k / p.groups >= 8 && oq >= (p.r * p.s > 1 ? 32 : 64);
+  const int igemm_rule =
+      wgmma_rule || (gemm_rule && igemm_runs && p.r * p.s > 1 && unit_stride && oq >= 64);
   const convgemm_algo_t want = igemm_rule  ? CONVGEMM_ALGO_IMPLICIT_GEMM
                                : gemm_rule ? CONVGEMM_ALGO_IM2COL_GEMM
                                            : CONVGEMM_ALGO_DIRECT;

@@ -97,6 +97,7 @@ static void* run_job(void* arg) {
   if (convgemm_create(&h) != CONVGEMM_STATUS_SUCCESS ||
       cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess) {
     job->failures = -1;
+    convgemm_destroy(h); /* NULL (nothing) if convgemm_create failed */
     return NULL;
   }
   for (int i = 0; i < kIterations; ++i) {
@@ -114,10 +115,13 @@ static void* run_job(void* arg) {
 }
 
 static void run_concurrently(conv_job_t* a, conv_job_t* b) {
+  /* No assertion while a thread runs: a failed one longjmps (CK_NOFORK) out of the test, whose
+   * stack frame holds *a and *b, and the running thread would write into a dead frame. */
   pthread_t ta, tb;
   ck_assert_int_eq(pthread_create(&ta, NULL, run_job, a), 0);
-  ck_assert_int_eq(pthread_create(&tb, NULL, run_job, b), 0);
+  const int created_b = pthread_create(&tb, NULL, run_job, b);
   ck_assert_int_eq(pthread_join(ta, NULL), 0);
+  ck_assert_int_eq(created_b, 0);
   ck_assert_int_eq(pthread_join(tb, NULL), 0);
   conv_job_t* jobs[2] = {a, b};
   for (int j = 0; j < 2; ++j) {
@@ -493,9 +497,12 @@ static void* worker_main(void* arg) {
 }
 
 START_TEST(test_eight_threads_every_algorithm) {
-  shape_t shapes[kShapes];
+  /* Static, like the workers: if a pthread_create failed, the assertion below longjmps out of
+   * this function (CK_NOFORK) while the threads already started wait at the barrier for good;
+   * what they point to must outlive this frame. */
+  static shape_t shapes[kShapes];
   shapes_init(shapes);
-  pthread_barrier_t barrier;
+  static pthread_barrier_t barrier;
   ck_assert_int_eq(pthread_barrier_init(&barrier, NULL, kWorkers), 0);
   convgemm_handle_t handle;
   cudaStream_t stream;

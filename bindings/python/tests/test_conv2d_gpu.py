@@ -217,6 +217,7 @@ def test_auto_algorithm(cuda, restore_flags):
     torch.backends.cudnn.allow_tf32 = True
     dense = make_case((2, 64, 20, 33), (128, 64, 3, 3), {}, cuda)
     depthwise = make_case((2, 8, 13, 17), (8, 1, 3, 3), dict(groups=8), cuda)
-    # README: AUTO picks IM2COL_GEMM for K/G >= 32 and (C/G)*R*S >= 64 in DEFAULT math.
+    # README: AUTO picks IM2COL_GEMM for K/G >= 32 and (C/G)*R*S >= 64 in DEFAULT math where
+    # IMPLICIT_GEMM does not apply (here Q = 31, below its 32-column minimum).
     assert functional.auto_algorithm(dense[0], dense[1]) == "im2col_gemm"
     assert functional.auto_algorithm(depthwise[0], depthwise[1], groups=8) == "direct"
