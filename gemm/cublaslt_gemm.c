@@ -51,12 +51,16 @@ convgemm_status_t convgemm_gemm_create(convgemm_gemm_t** gemm) {
   return CONVGEMM_STATUS_SUCCESS;
 }
 
+/* Destroys what exists of a plan (a plan that failed half-way has NULL for what was never
+ * created: plan_build starts from a zeroed plan) and marks it unused. */
 static void plan_release(gemm_plan_t* p) {
   if (!p->used) return;
-  cublasLtMatrixLayoutDestroy(p->a);
-  cublasLtMatrixLayoutDestroy(p->b);
-  cublasLtMatrixLayoutDestroy(p->d);
-  cublasLtMatmulDescDestroy(p->op);
+  if (p->a != NULL) cublasLtMatrixLayoutDestroy(p->a);
+  if (p->b != NULL) cublasLtMatrixLayoutDestroy(p->b);
+  if (p->d != NULL) cublasLtMatrixLayoutDestroy(p->d);
+  if (p->op != NULL) cublasLtMatmulDescDestroy(p->op);
+  p->a = p->b = p->d = NULL;
+  p->op = NULL;
   p->used = 0;
 }
 
@@ -69,8 +73,12 @@ void convgemm_gemm_destroy(convgemm_gemm_t* gemm) {
 
 static convgemm_status_t layout(cublasLtMatrixLayout_t* out, int64_t rows, int64_t cols,
                                 int64_t ld, int64_t batch, int64_t stride) {
-  LT_TRY(cublasLtMatrixLayoutCreate(out, CUDA_R_32F, (uint64_t)rows, (uint64_t)cols, ld),
-         "cublasLtMatrixLayoutCreate");
+  const cublasStatus_t created =
+      cublasLtMatrixLayoutCreate(out, CUDA_R_32F, (uint64_t)rows, (uint64_t)cols, ld);
+  if (created != CUBLAS_STATUS_SUCCESS) {
+    *out = NULL; /* nothing for plan_release to destroy */
+    return lt_fail(created, "cublasLtMatrixLayoutCreate");
+  }
   if (batch > 1) {
     const int32_t count = (int32_t)batch;
     LT_TRY(cublasLtMatrixLayoutSetAttribute(*out, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
@@ -88,27 +96,34 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
   memset(p, 0, sizeof *p);
   const cublasComputeType_t compute =
       s->tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F_PEDANTIC;
-  LT_TRY(cublasLtMatmulDescCreate(&p->op, compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
+  const cublasStatus_t created = cublasLtMatmulDescCreate(&p->op, compute, CUDA_R_32F);
+  if (created != CUBLAS_STATUS_SUCCESS) {
+    p->op = NULL;
+    return lt_fail(created, "cublasLtMatmulDescCreate");
+  }
   p->used = 1; /* from here plan_release cleans up what exists */
   convgemm_status_t st = CONVGEMM_STATUS_SUCCESS;
   if (s->sm_count > 0) {
     const cublasStatus_t as = cublasLtMatmulDescSetAttribute(
         p->op, CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &s->sm_count, sizeof s->sm_count);
     if (as != CUBLAS_STATUS_SUCCESS) {
-      cublasLtMatmulDescDestroy(p->op);
-      p->used = 0;
+      plan_release(p);
       return lt_fail(as, "setting the SM count target");
     }
   }
+  /* A layout that failed part-way (its batch attributes) was created: plan_release frees it and
+   * the ones before it (they used to leak). */
   if ((st = layout(&p->a, s->m, s->k, s->lda, s->batch, s->stride_a)) != CONVGEMM_STATUS_SUCCESS ||
       (st = layout(&p->b, s->k, s->n, s->ldb, s->batch, s->stride_b)) != CONVGEMM_STATUS_SUCCESS ||
       (st = layout(&p->d, s->m, s->n, s->ldd, s->batch, s->stride_d)) != CONVGEMM_STATUS_SUCCESS) {
-    cublasLtMatmulDescDestroy(p->op);
-    p->used = 0;
+    plan_release(p);
     return st;
   }
-  cublasLtMatmulPreference_t pref;
+  /* Destroyed only if created: after a failed create `pref` is no handle, and destroying it
+   * passed an uninitialized pointer to cuBLASLt (a host crash on that error path). */
+  cublasLtMatmulPreference_t pref = NULL;
   cublasStatus_t ls = cublasLtMatmulPreferenceCreate(&pref);
+  const int have_pref = ls == CUBLAS_STATUS_SUCCESS;
   if (ls == CUBLAS_STATUS_SUCCESS)
     ls = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                               &workspace_bytes, sizeof workspace_bytes);
@@ -131,7 +146,7 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
   if (ls == CUBLAS_STATUS_SUCCESS)
     ls = cublasLtMatmulAlgoGetHeuristic(g->lt, p->op, p->a, p->b, p->d, p->d, pref, 1, &result,
                                         &found);
-  cublasLtMatmulPreferenceDestroy(pref);
+  if (have_pref) cublasLtMatmulPreferenceDestroy(pref);
   if (ls != CUBLAS_STATUS_SUCCESS || found == 0) {
     plan_release(p);
     if (ls != CUBLAS_STATUS_SUCCESS) return lt_fail(ls, "choosing an algorithm");
