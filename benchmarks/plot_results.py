@@ -6,7 +6,8 @@
 Needs matplotlib (pip install matplotlib); it is not a dependency of the build.
 
 Panels:
-  * one per math mode: per shape, bars of the median ms of direct, im2col_gemm and cudnn (log
+  * one per math mode: per shape, bars of the median ms of direct, im2col_gemm, implicit_gemm
+    and cudnn (log
     scale); a hatched bar is a row that FAILed its check, a missing bar a row that was skipped or
     not run;
   * when the file holds small_channels shapes, one per math mode: median ms against C/G (both axes
@@ -28,8 +29,9 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     sys.exit("plot_results.py needs matplotlib: pip install matplotlib")
 
-BAR_ALGOS = ("direct", "im2col_gemm", "cudnn")
-COLORS = {"direct": "tab:blue", "im2col_gemm": "tab:orange", "cudnn": "tab:gray"}
+BAR_ALGOS = ("direct", "im2col_gemm", "implicit_gemm", "cudnn")
+COLORS = {"direct": "tab:blue", "im2col_gemm": "tab:orange", "implicit_gemm": "tab:green",
+          "cudnn": "tab:gray"}
 
 
 def row_of(shape, algo, math):
@@ -93,7 +95,8 @@ def plot_bars(ax, shapes, math):
     ax.grid(axis="y", which="both", alpha=0.3)
     handles = [Patch(color=COLORS[a], label=a) for a in BAR_ALGOS]
     ax.legend(handles=handles, loc="upper left", fontsize=8, ncol=len(BAR_ALGOS))
-    ax.set_title("%s math: direct / im2col_gemm / cudnn per shape (hatched red: FAILed check)"
+    ax.set_title("%s math: direct / im2col_gemm / implicit_gemm / cudnn per shape (hatched red: "
+                 "FAILed check)"
                  % math)
 
 
@@ -125,7 +128,7 @@ def crossover(points_direct, points_gemm):
 
 def plot_small_channels(ax, series, math):
     styles = {"dense": "-", "grouped": "--"}
-    markers = {"direct": "o", "im2col_gemm": "s", "cudnn": "^"}
+    markers = {"direct": "o", "im2col_gemm": "s", "implicit_gemm": "D", "cudnn": "^"}
     notes = []
     for name, items in series.items():
         if not items:
