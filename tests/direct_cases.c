@@ -67,6 +67,8 @@ static const case_row_t kRows[] = {
     {"TMA window: pad 1, partial tiles, bias",       2, 16,  19, 132,  40,  3,  3, 1, 1, 1, 1, 1,    1,  1, 1},
     {"TMA window: groups 2, C/G=12, K/G=136",        1, 24,  10,  72, 272,  3,  3, 0, 1, 1, 1, 1,    1,  2, 0},
     {"TMA window: 1x3 filter, pad_w 2",              1,  8,  23,  96,  24,  1,  3, 0, 2, 1, 1, 1,    1,  1, 1},
+    /* 594 tiles over 132 persistent blocks: both compute warpgroups take several tiles each. */
+    {"TMA window: 594 tiles, ping-pong",             2,  8, 200, 132,   8,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
 };
 
 int direct_fixed_case_count(void) { return (int)(sizeof kRows / sizeof kRows[0]); }

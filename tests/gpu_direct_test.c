@@ -116,7 +116,7 @@ START_TEST(test_fixed_cases_reach_both_implicit_gemm_kernels) {
          g_handle->info.cc_minor);
   ck_assert_int_gt(mma_sync, 0);
   if (sm90) {
-    ck_assert_int_ge(wgmma_tma, 3);
+    ck_assert_int_ge(wgmma_tma, 4);
     ck_assert_int_gt(wgmma - wgmma_tma, 5);
   } else {
     ck_assert_int_eq(wgmma, 0);
