@@ -22,6 +22,14 @@
  * convgemm_get_last_error() returns a message naming what was expected and what came. Invalid
  * arguments are reported before anything is launched. The library never prints, never exits and
  * never synchronizes the device; forward work is queued on the caller's stream.
+ * CUDA faults: a failed launch or CUDA call is CONVGEMM_STATUS_CUDA_ERROR with the CUDA error's
+ * name in the message. After an error that leaves the context usable (e.g. a launch refused
+ * while the caller captures a graph) the handle keeps working. After a sticky fault (an illegal
+ * address in any kernel of the process, the caller's included) every later CUDA call, and so
+ * every convgemm call, fails with that error: destroy the handle; the process needs a new CUDA
+ * context (tests/gpu_fault_test.c checks both). An error the caller left pending in the
+ * runtime is not reported as convgemm's (convgemm checks only its own calls' return codes);
+ * whether it is still pending afterwards is not promised.
  *
  * Threads: a descriptor is immutable after creation and may be shared by any number of threads.
  * A handle may be used by one thread at a time (give each thread its own handle, as with cuBLAS).
