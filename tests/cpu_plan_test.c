@@ -489,6 +489,16 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(plan.stage_rows, 1);
   ck_assert_int_eq(plan.stages, 4);
   ck_assert_int_eq(plan.tma, 1);
+  /* One filter row per stage takes any R and S up to 16 (3 stages of 16 taps x 4 KB + the
+   * window fit the H100's 227 KB; 17 don't, and MMA_SYNC can't hold 11 x 17 taps either). */
+  const struct convgemm_conv_desc r11s16 = make_desc(1, 16, 64, 256, 64, 11, 16);
+  convgemm_igemm_make_plan(&r11s16, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.stage_rows, 1);
+  ck_assert_int_eq(plan.stages, 3);
+  const struct convgemm_conv_desc r11s17 = make_desc(1, 16, 64, 256, 64, 11, 17);
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&r11s17, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
   /* Stride or dilation along W: MMA_SYNC; an A100 never takes WGMMA. */
   struct convgemm_conv_desc strided = make_desc(8, 64, 64, 64, 64, 3, 3);
   strided.params.stride_w = 2;
