@@ -23,17 +23,15 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info) {
   const convgemm_conv2d_params_t* p = &desc->params;
   const int unit_stride = p->stride_h == 1 && p->stride_w == 1;
+  convgemm_igemm_plan_t igemm; /* its kernel: wgmma or mma.sync */
+  const int igemm_fits = unit_stride && convgemm_igemm_fits(desc, info, &igemm);
   /* IMPLICIT_GEMM's wgmma kernel (sm_90) first: it wins from 8 channels per group on (rule and
    * measurements in conv/internal.h). */
-  if (unit_stride && desc->tf32_operands &&
+  if (igemm_fits && igemm.variant == CONVGEMM_IGEMM_WGMMA && desc->tf32_operands &&
       desc->c_per_group >= CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS &&
       desc->k_per_group >= CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS &&
-      desc->q >= (p->r * p->s > 1 ? CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q : CONVGEMM_AUTO_IGEMM_MIN_Q) &&
-      convgemm_igemm_fits(desc, info)) {
-    convgemm_igemm_plan_t plan;
-    convgemm_igemm_make_plan(desc, info, &plan);
-    if (plan.variant == CONVGEMM_IGEMM_WGMMA) return CONVGEMM_ALGO_IMPLICIT_GEMM;
-  }
+      desc->q >= (p->r * p->s > 1 ? CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q : CONVGEMM_AUTO_IGEMM_MIN_Q))
+    return CONVGEMM_ALGO_IMPLICIT_GEMM;
   /* GEMM pays off once each output channel has enough reduction work and enough channels share
    * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay
    * DIRECT. Thresholds from the small_channels suite (docs/optimization_log.md). */
@@ -43,8 +41,7 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
   if (desc->k_per_group < min_k_per_group || reduction < CONVGEMM_AUTO_GEMM_MIN_REDUCTION)
     return CONVGEMM_ALGO_DIRECT;
   /* IMPLICIT_GEMM's mma.sync kernel: stride 1, R*S > 1 and a full 64-column tile. */
-  if (unit_stride && p->r * p->s > 1 && desc->q >= CONVGEMM_AUTO_IGEMM_MIN_Q &&
-      convgemm_igemm_fits(desc, info))
+  if (igemm_fits && p->r * p->s > 1 && desc->q >= CONVGEMM_AUTO_IGEMM_MIN_Q)
     return CONVGEMM_ALGO_IMPLICIT_GEMM;
   if (convgemm_im2col_gemm_fits(desc)) return CONVGEMM_ALGO_IM2COL_GEMM;
   return CONVGEMM_ALGO_DIRECT;

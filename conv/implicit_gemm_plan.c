@@ -134,8 +134,8 @@ convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
   return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED, "%s", why);
 }
 
-int convgemm_igemm_fits(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info) {
-  convgemm_igemm_plan_t plan;
-  convgemm_igemm_make_plan(d, info, &plan);
-  return refusal(d, info, &plan) == NULL;
+int convgemm_igemm_fits(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info,
+                        convgemm_igemm_plan_t* plan) {
+  convgemm_igemm_make_plan(d, info, plan);
+  return refusal(d, info, plan) == NULL;
 }

@@ -51,8 +51,7 @@ enum {
   CONVGEMM_IGEMM_STAGES = 2,
   CONVGEMM_IGEMM_BLOCKS_PER_SM = 2, /* register budget: 128 per thread */
   /* WGMMA kernel */
-  CONVGEMM_IGEMM_WG_THREADS = 256,   /* CP_ASYNC kernel: two warpgroups, two rows each */
-  CONVGEMM_IGEMM_WG_TMA_THREADS = 256, /* TMA kernel: two compute warpgroups, two rows each */
+  CONVGEMM_IGEMM_WG_THREADS = 256,   /* compute threads: two warpgroups, two rows each */
   CONVGEMM_IGEMM_WG_TILE_P = 4,      /* output rows per tile (two per warpgroup) */
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
   CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
@@ -116,8 +115,9 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* desc,
 convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info);
 
-/* The same test without reporting (for AUTO). */
-int convgemm_igemm_fits(const struct convgemm_conv_desc* desc, const convgemm_device_info_t* info);
+/* The same test without reporting (for AUTO), leaving the plan in *plan. */
+int convgemm_igemm_fits(const struct convgemm_conv_desc* desc, const convgemm_device_info_t* info,
+                        convgemm_igemm_plan_t* plan);
 
 /* Lets the kernel use the device's shared memory (once per handle, like DIRECT's). */
 cudaError_t convgemm_igemm_configure(int max_smem_per_block);

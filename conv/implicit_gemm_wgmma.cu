@@ -43,8 +43,7 @@
 namespace convgemm {
 namespace {
 
-constexpr int kComputeThreads = CONVGEMM_IGEMM_WG_THREADS;            // CP_ASYNC: 2 warpgroups
-constexpr int kTmaComputeThreads = CONVGEMM_IGEMM_WG_TMA_THREADS;     // TMA: 2 warpgroups
+constexpr int kComputeThreads = CONVGEMM_IGEMM_WG_THREADS;            // 2 warpgroups
 constexpr int kProducerThreads = CONVGEMM_IGEMM_WG_PRODUCER_THREADS;  // TMA kernel only
 constexpr int kTileP = CONVGEMM_IGEMM_WG_TILE_P;
 constexpr int kTileQ = CONVGEMM_IGEMM_WG_TILE_Q;
@@ -56,7 +55,7 @@ static_assert(kComputeThreads == 256 && kTileP == 4 && kTileQ == 64 && kBlockK =
 
 #if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile empty kernels
 constexpr int kTapFloats = kChunk * kBlockK;
-constexpr int kTmaRows = kTileP / (kTmaComputeThreads / 128);  // output rows per warpgroup
+constexpr int kRows = kTileP / (kComputeThreads / 128);  // output rows per warpgroup (2)
 // w_s's core matrices (8 rows x 16 bytes): the two k halves of an 8-channel group 128 bytes
 // apart (LBO, the K direction), channel groups 256 bytes apart (SBO, the N direction).
 constexpr uint32_t kLboW = 128;
@@ -106,7 +105,6 @@ __device__ __forceinline__ bool last_of_tile(const IgemmArgs& a, const Cursor& c
 
 // Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its kRows output rows
 // kRows wg .. kRows wg + kRows - 1 of the tile), committed as one group.
-template <int kRows>
 __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const IgemmArgs& a,
                                             const float* stage, int wg) {
   // Descriptor steps in 16-byte units (the address field's unit; every address stays below
@@ -143,7 +141,6 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
 //
 // Starts tile tc's accumulators at its bias (0 without one, and past K/G), with no wgmma in
 // flight: the epilogue then only stores (bias loads there kept 32 more registers live).
-template <int kRows>
 __device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const IgemmArgs& a,
                                                const TileCoord& tc, int tid) {
   wgmma_wait<0>();  // already true at every call; ptxas must see it (else C7515)
@@ -166,7 +163,6 @@ __device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const Ig
 }
 
 // Stores tile tc's accumulators (no wgmma in flight).
-template <int kRows>
 __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmArgs& a,
                                            const TileCoord& tc, int tid) {
   const int warp = tid / 32, lane = tid % 32;
@@ -271,8 +267,8 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 
   // Written by ordinary instructions only while no wgmma is in flight: here and right after an
   // epilogue's wgmma_wait<0> (ptxas serializes every wgmma if it can't see that: C7515).
-  float acc[2][64];
-  if (blockIdx.x < a.tiles) start_tile_acc<2>(acc, a, cursor_start(a).tc, tid);
+  float acc[kRows][64];
+  if (blockIdx.x < a.tiles) start_tile_acc(acc, a, cursor_start(a).tc, tid);
   const int ahead = a.stages - 2;  // iterations whose copies fly while one is computed
   Cursor ld = cursor_start(a);
   for (int s = 0; s < ahead; ++s) {
@@ -297,7 +293,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
       cursor_advance(ld, a);
     }
     cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
-    issue_chunk<2>(acc, a, stage, warp / 4);
+    issue_chunk(acc, a, stage, warp / 4);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     cursor_advance(cp, a);
@@ -306,8 +302,8 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
       continue;
     }
     wgmma_wait<0>();
-    store_tile<2>(acc, a, tc, tid);
-    if (cp.tile < a.tiles) start_tile_acc<2>(acc, a, cp.tc, tid);
+    store_tile(acc, a, tc, tid);
+    if (cp.tile < a.tiles) start_tile_acc(acc, a, cp.tc, tid);
   }
   wgmma_wait<0>();  // nothing is in flight here; says so to ptxas, which else waits every iteration
 #else
@@ -318,9 +314,9 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // TMA: 2 compute warpgroups (two output rows of the tile each: 128 accumulators per thread) and
 // a producer warpgroup (2); barriers per stage: full (TMA bytes), ready (the producers
 // transposed the window), empty (every compute thread's wgmmas reading the stage retired).
-// 384 threads: 168 registers each (the bias is loaded into the accumulators at a tile's start, not in the epilogue,
-// which fits that budget without spills).
-__global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
+// 384 threads: 168 registers each (the bias is loaded into the accumulators at a tile's start,
+// not in the epilogue, which fits that budget without spills).
+__global__ void __launch_bounds__(kComputeThreads + kProducerThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   extern __shared__ __align__(128) float4 smem_f4[];
@@ -334,7 +330,7 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
     for (int s = 0; s < a.stages; ++s) {
       mbarrier_init(&full[s], 1);
       mbarrier_init(&ready[s], kProducerThreads);
-      mbarrier_init(&empty[s], kTmaComputeThreads);
+      mbarrier_init(&empty[s], kComputeThreads);
     }
     fence_mbarrier_init();
   }
@@ -343,12 +339,12 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
   // The role from a value ptxas can see is warp-uniform (a branch on tid alone counts as
   // divergent and serializes the wgmmas behind it: C7520).
   const int warpgroup = __shfl_sync(0xffffffffu, tid / 128, 0);
-  if (warpgroup == kTmaComputeThreads / 128) {
+  if (warpgroup == kComputeThreads / 128) {
     // Producers. Unit i of producer thread pt is (k half, window pixel) pt + 128 i; its offsets
     // are the same every iteration, so they are computed once.
     constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
     static_assert(kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS, "");
-    const int pt = tid - kTmaComputeThreads;
+    const int pt = tid - kComputeThreads;
     const int window = a.halo_h * a.halo_w;
     const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
     const uint32_t box_bytes = (uint32_t)(kChunk * box_plane * 4);
@@ -378,8 +374,7 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
       mbarrier_arrive_expect_tx(&full[c.stage], box_bytes + w_bytes);
       tma_load_5d(stage, &x_map, c.tc.qt * kTileQ - a.pad_w - a.tma_shift,
                   c.tc.pt * kTileP * a.stride_h - a.pad_h + c.r0 * a.dilation_h, c.cc * kChunk,
-                  c.tc.g, c.tc.n,
-                  &full[c.stage]);
+                  c.tc.g, c.tc.n, &full[c.stage]);
       bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, c), w_bytes,
                           &full[c.stage]);
     };
@@ -427,8 +422,8 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
   }
 
   // Compute warpgroups.
-  float acc[kTmaRows][64];  // written by ordinary instructions only with no wgmma in flight
-  if (blockIdx.x < a.tiles) start_tile_acc<kTmaRows>(acc, a, cursor_start(a).tc, tid);
+  float acc[kRows][64];  // written by ordinary instructions only with no wgmma in flight
+  if (blockIdx.x < a.tiles) start_tile_acc(acc, a, cursor_start(a).tc, tid);
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
   uint32_t ready_parity = 0;
   Cursor cp = cursor_start(a);
@@ -436,7 +431,7 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
     float* const stage = smem + cp.stage * stage_floats;
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
     ready_parity ^= 1u << cp.stage;
-    issue_chunk<kTmaRows>(acc, a, stage, warpgroup);
+    issue_chunk(acc, a, stage, warpgroup);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
@@ -451,8 +446,8 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     mbarrier_arrive(&empty[this_stage]);
     pending = -1;
-    store_tile<kTmaRows>(acc, a, tc, tid);
-    if (cp.tile < a.tiles) start_tile_acc<kTmaRows>(acc, a, cp.tc, tid);
+    store_tile(acc, a, tc, tid);
+    if (cp.tile < a.tiles) start_tile_acc(acc, a, cp.tc, tid);
   }
   wgmma_wait<0>();  // nothing is in flight here; says so to ptxas
 #else
@@ -460,8 +455,6 @@ __global__ void __launch_bounds__(kTmaComputeThreads + kProducerThreads, 1)
   (void)x_map;
 #endif
 }
-
-}  // namespace
 
 // cuTensorMapEncodeTiled from the driver (no libcuda link), looked up once; NULL if missing.
 PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
@@ -496,6 +489,8 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
+}  // namespace
+
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
   cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -516,7 +511,7 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   config.stream = stream;
   CUtensorMap x_map = {};
   if (plan->tma && encode_x_map(a, &x_map)) {
-    config.blockDim = dim3(kTmaComputeThreads + kProducerThreads);
+    config.blockDim = dim3(kComputeThreads + kProducerThreads);
     return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel, a, x_map);
   }
   config.blockDim = dim3(kComputeThreads);
