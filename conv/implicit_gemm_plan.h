@@ -58,8 +58,9 @@ enum {
   CONVGEMM_IGEMM_WG_MIN_STAGES = 3,  /* one computed, one rounded, one or more in flight */
   CONVGEMM_IGEMM_WG_BARRIER_BYTES = 128, /* the stages' barriers (3 x MAX_STAGES x 8 bytes),
                                            after the stages */
-  CONVGEMM_IGEMM_WG_PRODUCER_THREADS = 128, /* TMA kernel: the warpgroup that loads and
-                                               transposes */
+  CONVGEMM_IGEMM_WG_PRODUCER_THREADS = 128, /* TMA kernel: the warpgroup that transposes */
+  CONVGEMM_IGEMM_WG_LOADER_THREADS = 128,   /* TMA kernel: the warpgroup whose first thread
+                                               issues the loads */
   CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS = 448, /* TMA window (halo_h x halo_w) limit: the in-place
                                              transpose holds 2 x 448 16-byte rows in 7
                                              registers x 128 producer threads (3x3 stride 1

@@ -45,6 +45,7 @@ namespace {
 
 constexpr int kComputeThreads = CONVGEMM_IGEMM_WG_THREADS;            // 2 warpgroups
 constexpr int kProducerThreads = CONVGEMM_IGEMM_WG_PRODUCER_THREADS;  // TMA kernel only
+constexpr int kLoaderThreads = CONVGEMM_IGEMM_WG_LOADER_THREADS;      // TMA kernel only
 constexpr int kTileP = CONVGEMM_IGEMM_WG_TILE_P;
 constexpr int kTileQ = CONVGEMM_IGEMM_WG_TILE_Q;
 constexpr int kBlockK = CONVGEMM_IGEMM_BLOCK_K;
@@ -55,6 +56,12 @@ static_assert(kComputeThreads == 256 && kTileP == 4 && kTileQ == 64 && kBlockK =
 
 #if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile empty kernels
 constexpr int kTapFloats = kChunk * kBlockK;
+// The TMA kernel's registers per thread of each role after setmaxnreg; the 64K of the block
+// start as 128 per thread (512 threads) and must still cover the sum.
+constexpr int kComputeRegisters = 168, kProducerRegisters = 104, kLoaderRegisters = 56;
+static_assert(kComputeThreads * kComputeRegisters + kProducerThreads * kProducerRegisters +
+                      kLoaderThreads * kLoaderRegisters <= 65536,
+              "the roles' registers exceed the register file");
 constexpr int kRows = kTileP / (kComputeThreads / 128);  // output rows per warpgroup (2)
 // w_s's core matrices (8 rows x 16 bytes): the two k halves of an 8-channel group 128 bytes
 // apart (LBO, the K direction), channel groups 256 bytes apart (SBO, the N direction).
@@ -311,12 +318,16 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 #endif
 }
 
-// TMA: 2 compute warpgroups (two output rows of the tile each: 128 accumulators per thread) and
-// a producer warpgroup (2); barriers per stage: full (TMA bytes), ready (the producers
-// transposed the window), empty (every compute thread's wgmmas reading the stage retired).
-// 384 threads: 168 registers each (the bias is loaded into the accumulators at a tile's start,
+// TMA: 2 compute warpgroups (two output rows of the tile each: 128 accumulators per thread), a
+// producer warpgroup (2) that transposes, and a loader warpgroup (3) of which one thread issues
+// the loads; barriers per stage: full (TMA bytes), ready (the producers transposed the window),
+// empty (every compute thread's wgmmas reading the stage retired). The loader refills a stage as
+// soon as it is released, so no producer ever waits for a release (when the producer thread
+// issuing loads also waited for releases, the other producers waited for it at their barrier:
+// a third of their time, ncu). 512 threads start with 128 registers each; setmaxnreg moves them
+// to the compute warpgroups (168: the bias is loaded into the accumulators at a tile's start,
 // not in the epilogue, which fits that budget without spills).
-__global__ void __launch_bounds__(kComputeThreads + kProducerThreads, 1)
+__global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   extern __shared__ __align__(128) float4 smem_f4[];
@@ -339,16 +350,41 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads, 1)
   // The role from a value ptxas can see is warp-uniform (a branch on tid alone counts as
   // divergent and serializes the wgmmas behind it: C7520).
   const int warpgroup = __shfl_sync(0xffffffffu, tid / 128, 0);
+  if (warpgroup == (kComputeThreads + kProducerThreads) / 128) {
+    // Loader: thread 0 of the warpgroup; the other warps leave once their registers are given.
+    setmaxnreg_dec<kLoaderRegisters>();
+    if (tid != kComputeThreads + kProducerThreads) return;
+    const uint32_t box_bytes = (uint32_t)(kChunk * a.halo_h * a.tma_box_w * 4);
+    const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4);
+    // Barrier phases as parity bits per stage (bit s flips at each use of stage s): use n of a
+    // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
+    uint32_t empty_parity = 0;
+    uint32_t used = 0;  // bit s: stage s has been filled before (its refill waits for `empty`)
+    for (Cursor ld = cursor_start(a); ld.tile < a.tiles; cursor_advance(ld, a)) {
+      if (used >> ld.stage & 1) {
+        mbarrier_wait_parity(&empty[ld.stage], empty_parity >> ld.stage & 1);
+        empty_parity ^= 1u << ld.stage;
+      }
+      used |= 1u << ld.stage;
+      float* const stage = smem + ld.stage * stage_floats;
+      mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + w_bytes);
+      tma_load_5d(stage, &x_map, ld.tc.qt * kTileQ - a.pad_w - a.tma_shift,
+                  ld.tc.pt * kTileP * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
+                  ld.cc * kChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
+      bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
+                          &full[ld.stage]);
+    }
+    return;
+  }
   if (warpgroup == kComputeThreads / 128) {
     // Producers. Unit i of producer thread pt is (k half, window pixel) pt + 128 i; its offsets
     // are the same every iteration, so they are computed once.
+    setmaxnreg_dec<kProducerRegisters>();
     constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
     static_assert(kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS, "");
     const int pt = tid - kComputeThreads;
     const int window = a.halo_h * a.halo_w;
     const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
-    const uint32_t box_bytes = (uint32_t)(kChunk * box_plane * 4);
-    const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4);
     int unit_src[kUnits];  // floats into the box (-1: no unit)
 #pragma unroll
     for (int i = 0; i < kUnits; ++i) {
@@ -359,36 +395,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads, 1)
                                    : -1;
     }
     const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
-    // Barrier phases as parity bits per stage (bit s flips at each use of stage s): use n of a
-    // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
-    uint32_t empty_parity = 0, full_parity = 0;
-    uint32_t used = 0;  // bit s: stage s has been filled before (its refill waits for `empty`)
-    auto issue = [&](const Cursor& c) {
-      if (pt != 0) return;
-      if (used >> c.stage & 1) {
-        mbarrier_wait_parity(&empty[c.stage], empty_parity >> c.stage & 1);
-        empty_parity ^= 1u << c.stage;
-      }
-      used |= 1u << c.stage;
-      float* const stage = smem + c.stage * stage_floats;
-      mbarrier_arrive_expect_tx(&full[c.stage], box_bytes + w_bytes);
-      tma_load_5d(stage, &x_map, c.tc.qt * kTileQ - a.pad_w - a.tma_shift,
-                  c.tc.pt * kTileP * a.stride_h - a.pad_h + c.r0 * a.dilation_h, c.cc * kChunk,
-                  c.tc.g, c.tc.n, &full[c.stage]);
-      bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, c), w_bytes,
-                          &full[c.stage]);
-    };
-    // Loads run stages - 2 iterations ahead of the transpose: refilling the stage of iteration
-    // it + 2 waits for iteration it - 2's release, which the compute warpgroups gave while the
-    // producers transposed it - 1 (with stages - 1 ahead, the refill would wait for the release
-    // of it - 1, which needs the transpose of it first: measured 3.09 against 2.8 ms).
-    Cursor ld = cursor_start(a);
-    for (int i = 0; i < a.stages - 2 && ld.tile < a.tiles; ++i) {
-      issue(ld);
-      cursor_advance(ld, a);
-    }
-    Cursor tr = cursor_start(a);
-    while (tr.tile < a.tiles) {
+    uint32_t full_parity = 0;
+    for (Cursor tr = cursor_start(a); tr.tile < a.tiles; cursor_advance(tr, a)) {
       float* const stage = smem + tr.stage * stage_floats;
       mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
       full_parity ^= 1u << tr.stage;
@@ -412,16 +420,12 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads, 1)
       }
       fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
       mbarrier_arrive(&ready[tr.stage]);
-      cursor_advance(tr, a);
-      if (ld.tile < a.tiles) {
-        issue(ld);
-        cursor_advance(ld, a);
-      }
     }
     return;
   }
 
   // Compute warpgroups.
+  setmaxnreg_inc<kComputeRegisters>();
   float acc[kRows][64];  // written by ordinary instructions only with no wgmma in flight
   if (blockIdx.x < a.tiles) start_tile_acc(acc, a, cursor_start(a).tc, tid);
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
@@ -511,7 +515,7 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   config.stream = stream;
   CUtensorMap x_map = {};
   if (plan->tma && encode_x_map(a, &x_map)) {
-    config.blockDim = dim3(kComputeThreads + kProducerThreads);
+    config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
     return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel, a, x_map);
   }
   config.blockDim = dim3(kComputeThreads);
