@@ -13,23 +13,20 @@
 
 namespace convgemm {
 
-// x rounded to TF32 (10 mantissa bits) to nearest, ties away from zero; low 13 bits zero.
-// Inf passes through and values past TF32's range round to Inf, as cvt.rna does. A NaN comes
-// back as a NaN with its quiet bit (mantissa bit 22) set: cvt.rna clears the low 13 bits, which
-// turns a NaN whose payload lies only there (0x7F800001) into Inf (measured on an H200), and a
-// tensor core reading the raw fp32 bits as TF32 would do the same; with bit 22 set every TF32
-// consumer sees a NaN.
-// Branch-free (a select, not a branch around the conversion): the shared-memory rounding passes
-// round whole rows per warp, where a branch per element costs more than the conversion.
+// x rounded to TF32 (10 mantissa bits) to nearest, ties away from zero; low 13 bits zero. This is
+// cvt.rna.tf32.f32's result for every finite and infinite x: adding half the weight of the 13
+// dropped bits to the sign-magnitude bits and truncating rounds the magnitude half away from
+// zero, a carry out of the mantissa bumps the exponent (from the largest binade onto Inf), and
+// Inf stays Inf. ptxas has no single instruction for cvt.rna.tf32 on sm_90 and emits a 4-
+// instruction sequence; with the NaN handling below that was 7 per value, this is 4 (the
+// in-kernel rounding of the window is a large part of IMPLICIT_GEMM's producer work). A NaN comes
+// back as a NaN (exponent all ones, quiet bit set; the add may have carried into the sign, which a
+// NaN does not care about): cvt.rna turns a NaN whose payload lies only in the dropped bits
+// (0x7F800001) into Inf (measured on an H200), and a tensor core reading the raw fp32 bits as TF32
+// would do the same; with bit 22 set every TF32 consumer sees a NaN.
 __device__ __forceinline__ float tf32_round_rna(float x) {
-  uint32_t bits;
-  asm("{\n\t.reg .pred is_nan;\n\t"
-      "cvt.rna.tf32.f32 %0, %1;\n\t"
-      "setp.nan.f32 is_nan, %1, %1;\n\t"
-      "selp.b32 %0, %2, %0, is_nan;\n\t}"
-      : "=r"(bits)
-      : "f"(x), "r"(__float_as_uint(x) | 0x00400000u));
-  return __uint_as_float(bits);
+  const uint32_t nan_bits = x != x ? 0x7FC00000u : 0u;
+  return __uint_as_float(((__float_as_uint(x) + 0x1000u) & 0xFFFFE000u) | nan_bits);
 }
 
 }  // namespace convgemm
