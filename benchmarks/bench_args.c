@@ -30,12 +30,21 @@ const char* bench_math_name(convgemm_math_mode_t math) {
   return math == CONVGEMM_MATH_IEEE ? "ieee" : "default";
 }
 
+const char* bench_dtype_name(convgemm_data_type_t type) {
+  switch (type) {
+    case CONVGEMM_DATA_FLOAT32: return "float32";
+    case CONVGEMM_DATA_FLOAT16: return "float16";
+    case CONVGEMM_DATA_BFLOAT16: return "bfloat16";
+  }
+  return "?";
+}
+
 void bench_args_print_help(FILE* out) {
   fputs(
       "Usage: conv_bench [flags]\n"
       "\n"
-      "Benchmarks convgemm's 2-D convolution forward (PyTorch nn.Conv2d semantics, float32 NCHW)\n"
-      "against cuDNN on CUDA device 0, checking every output element against cuDNN first.\n"
+      "Benchmarks convgemm's 2-D convolution forward (PyTorch nn.Conv2d semantics, NCHW) against\n"
+      "cuDNN on CUDA device 0, checking every output element against cuDNN first.\n"
       "Default shape: KernelBench level-1 problem 55 (N=8 C=64 H=512 W=1024 -> K=128, 3x3).\n"
       "\n"
       "Convolution (one shape; not with --suite):\n"
@@ -55,12 +64,19 @@ void bench_args_print_help(FILE* out) {
       "  --only LIST    run only these shapes of the suites (names as --list prints them)\n"
       "  --list         print the shapes (with --suite: the suites') and exit; needs no GPU\n"
       "\n"
+      "Data type:\n"
+      "  --dtype T      float32, float16 or bfloat16: x, w, bias and y all of T (every shape of\n"
+      "                 a suite too); cuDNN runs in the same type (CUDNN_DATA_HALF /\n"
+      "                 CUDNN_DATA_BFLOAT16 with float compute, CUDNN_TENSOR_OP_MATH in every\n"
+      "                 math mode, as PyTorch)                            [float32]\n"
+      "\n"
       "Variants:\n"
       "  --algos LIST   comma list of direct,im2col_gemm,implicit_gemm,auto\n"
       "                 [every algorithm that convgemm_check_algorithm accepts]\n"
       "  --math MODE    default: TF32 allowed (PyTorch's default, CUDNN_DEFAULT_MATH)\n"
       "                 ieee: fp32 (allow_tf32=False, CUDNN_FMA_MATH)\n"
-      "                 both                                             [both]\n"
+      "                 both                            [both; default with a 16-bit --dtype,\n"
+      "                 where convgemm's two modes compute the same numbers]\n"
       "  Each math mode also runs two cuDNN rows: 'cudnn' (the reference:\n"
       "  cudnnGetConvolutionForwardAlgorithm_v7, as PyTorch without cudnn.benchmark) and\n"
       "  'cudnn_find' (cudnnFindConvolutionForwardAlgorithmEx, as cudnn.benchmark=True).\n"
@@ -80,8 +96,9 @@ void bench_args_print_help(FILE* out) {
       "  --help           print this text and exit\n"
       "\n"
       "A flag's value is the next argument or follows '=' (--n=8).\n"
-      "Check: |y - y_cudnn| <= 1e-4 + 1e-4 * |y_cudnn| on every element (torch.allclose), the\n"
-      "output poisoned with NaN before the call.\n"
+      "Check: |y - y_cudnn| <= 1e-4 + 1e-4 * |y_cudnn| on every element (torch.allclose; 1e-2 and\n"
+      "1e-2 for float16 and bfloat16, KernelBench's 16-bit tolerance), the output poisoned with\n"
+      "NaN before the call.\n"
       "Exit status: 0 every convgemm row passed; 1 a convgemm row failed or returned an error;\n"
       "2 bad flags or convolution; 3 no GPU, or a CUDA / cuDNN / convgemm call failed.\n",
       out);
@@ -197,8 +214,8 @@ static void set_defaults(bench_args_t* args) {
 }
 
 /* The flags that take a value, besides the convolution's integers. */
-static const char* const kValueFlags[] = {"algos", "math",  "warmup",   "iters", "json",
-                                          "workspace", "suite", "markdown", "only"};
+static const char* const kValueFlags[] = {"algos",    "math",  "warmup",   "iters", "json",
+                                          "workspace", "suite", "markdown", "only",  "dtype"};
 
 static int is_value_flag(const char* name) {
   for (size_t i = 0; i < sizeof kValueFlags / sizeof kValueFlags[0]; ++i)
@@ -277,7 +294,19 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
       args->shape_given = 1;
     } else if (strcmp(name, "algos") == 0) {
       if (!parse_algos(value, args, err, err_len)) return BENCH_ARGS_ERROR;
+    } else if (strcmp(name, "dtype") == 0) {
+      if (strcmp(value, "float32") == 0) {
+        args->params.data_type = CONVGEMM_DATA_FLOAT32;
+      } else if (strcmp(value, "float16") == 0) {
+        args->params.data_type = CONVGEMM_DATA_FLOAT16;
+      } else if (strcmp(value, "bfloat16") == 0) {
+        args->params.data_type = CONVGEMM_DATA_BFLOAT16;
+      } else {
+        snprintf(err, err_len, "--dtype: expected float32, float16 or bfloat16, got '%s'", value);
+        return BENCH_ARGS_ERROR;
+      }
     } else if (strcmp(name, "math") == 0) {
+      args->math_given = 1;
       if (strcmp(value, "default") == 0) {
         args->maths[0] = CONVGEMM_MATH_DEFAULT;
         args->n_maths = 1;
@@ -354,6 +383,12 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
   if (args->suites != NULL) {
     if (!args->warmup_given) args->warmup = BENCH_SUITE_WARMUP;
     if (!args->iters_given) args->iters = BENCH_SUITE_ITERS;
+  }
+  /* 16-bit data: convgemm's math modes compute the same numbers, so default math alone unless
+   * --math asks for more. */
+  if (args->params.data_type != CONVGEMM_DATA_FLOAT32 && !args->math_given) {
+    args->maths[0] = CONVGEMM_MATH_DEFAULT;
+    args->n_maths = 1;
   }
   return BENCH_ARGS_OK;
 }

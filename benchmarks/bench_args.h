@@ -16,7 +16,8 @@
 #define BENCH_SUITE_ITERS 10
 
 typedef struct bench_args {
-  /* The convolution; math_mode is ignored (each mode in the list below gets its own descriptor). */
+  /* The convolution; math_mode is ignored (each mode in the list below gets its own descriptor).
+   * params.data_type is --dtype's, and applies to every shape of a suite too. */
   convgemm_conv2d_params_t params;
   /* convgemm algorithms to run, in order; algos_given = 0: every one the library accepts. */
   convgemm_algo_t algos[BENCH_MAX_ALGOS];
@@ -35,7 +36,7 @@ typedef struct bench_args {
   int list_only;             /* --list: print the shapes and exit, no GPU needed */
   int measure_ceilings;      /* 0 with --no-ceilings: no copy/GEMM ceilings, no floors */
   int shape_given;           /* a convolution flag (--n ... --bias) was given */
-  int warmup_given, iters_given;
+  int warmup_given, iters_given, math_given;
   /* convgemm workspace: 0 = the preferred size, SIZE_MAX = the minimum, else this many MiB
    * (raised to the minimum when below it). */
   size_t workspace_mib;
@@ -60,5 +61,8 @@ const char* bench_algo_name(convgemm_algo_t algo);
 
 /* "default", "ieee". */
 const char* bench_math_name(convgemm_math_mode_t math);
+
+/* "float32", "float16", "bfloat16" (--dtype's values). */
+const char* bench_dtype_name(convgemm_data_type_t type);
 
 #endif /* CONVGEMM_BENCHMARKS_BENCH_ARGS_H_ */

@@ -125,8 +125,8 @@ typedef struct gemm_ctx {
   cublasLtMatmulDesc_t op;
   cublasLtMatrixLayout_t layout; /* m = n = k: one layout serves A, B and D */
   cublasLtMatmulAlgo_t algo;
-  const float *a, *b;
-  float* d;
+  const void *a, *b;
+  void* d;
   void* workspace;
   cudaStream_t stream;
   cublasStatus_t status;
@@ -183,7 +183,36 @@ static double time_gemm(bench_ceilings_t* c, gemm_ctx_t* g, cublasComputeType_t 
   return ms;
 }
 
-static void measure_gemm(bench_ceilings_t* c, cudaStream_t stream) {
+const char* bench_half_gemm_name(convgemm_data_type_t type) {
+  return type == CONVGEMM_DATA_FLOAT16 ? "FP16" : type == CONVGEMM_DATA_BFLOAT16 ? "BF16" : "";
+}
+
+/* The 16-bit GEMM on a and b refilled with 16-bit values (the float buffers hold them twice
+ * over); CUBLAS_COMPUTE_32F, float scale. */
+static void measure_half_gemm(bench_ceilings_t* c, gemm_ctx_t* g, void* a, void* b, size_t elems,
+                              double flops, convgemm_data_type_t type) {
+  const char* name = bench_half_gemm_name(type);
+  CUDA_CHECK(bench_fill_uniform_typed(a, elems, type, SEED_A, -1.0f, 1.0f, g->stream));
+  CUDA_CHECK(bench_fill_uniform_typed(b, elems, type, SEED_B, -1.0f, 1.0f, g->stream));
+  cublasLtMatrixLayout_t layout = NULL;
+  const cublasStatus_t st = cublasLtMatrixLayoutCreate(
+      &layout, type == CONVGEMM_DATA_FLOAT16 ? CUDA_R_16F : CUDA_R_16BF, (uint64_t)c->gemm_dim,
+      (uint64_t)c->gemm_dim, c->gemm_dim);
+  if (st != CUBLAS_STATUS_SUCCESS) {
+    add_note(c, "%s GEMM rate not measured: cublasLtMatrixLayoutCreate: %s", name,
+             cublasLtGetStatusString(st));
+    return;
+  }
+  cublasLtMatrixLayout_t fp32_layout = g->layout;
+  g->layout = layout;
+  c->half_ms = time_gemm(c, g, CUBLAS_COMPUTE_32F, name);
+  c->half_ok = c->half_ms > 0.0;
+  if (c->half_ok) c->half_tflops = flops / (c->half_ms * 1e-3) * 1e-12;
+  g->layout = fp32_layout;
+  cublasLtMatrixLayoutDestroy(layout);
+}
+
+static void measure_gemm(bench_ceilings_t* c, cudaStream_t stream, convgemm_data_type_t type) {
   const int64_t dim = BENCH_GEMM_DIM;
   const size_t elems = (size_t)dim * (size_t)dim;
   c->gemm_dim = BENCH_GEMM_DIM;
@@ -221,6 +250,7 @@ static void measure_gemm(bench_ceilings_t* c, cudaStream_t stream) {
     c->fp32_ms = time_gemm(c, &g, CUBLAS_COMPUTE_32F, "FP32");
     c->fp32_ok = c->fp32_ms > 0.0;
     if (c->fp32_ok) c->fp32_tflops = flops / (c->fp32_ms * 1e-3) * 1e-12;
+    if (type != CONVGEMM_DATA_FLOAT32) measure_half_gemm(c, &g, a, b, elems, flops, type);
     cublasLtMatrixLayoutDestroy(g.layout);
   }
   cublasLtDestroy(g.lt);
@@ -232,17 +262,20 @@ out:
   bench_device_free(a);
 }
 
-void bench_ceilings_measure(bench_ceilings_t* c, cudaStream_t stream) {
+void bench_ceilings_measure(bench_ceilings_t* c, cudaStream_t stream, convgemm_data_type_t type) {
   memset(c, 0, sizeof *c);
   c->measured = 1;
+  c->half_type = type;
   fprintf(stderr,
           "conv_bench: ceilings: device-to-device copy of %.2f GiB, %.0f ms warm-up + %d timed\n",
           (double)BENCH_COPY_BYTES / (1 << 30), BENCH_CEILING_WARMUP_MS, BENCH_CEILING_ITERS);
   measure_copy(c, stream);
   fprintf(stderr,
-          "conv_bench: ceilings: cuBLASLt %d^3 GEMM, TF32 then FP32, %.0f ms warm-up + %d timed\n",
-          BENCH_GEMM_DIM, BENCH_CEILING_WARMUP_MS, BENCH_CEILING_ITERS);
-  measure_gemm(c, stream);
+          "conv_bench: ceilings: cuBLASLt %d^3 GEMM, TF32 then FP32%s%s, %.0f ms warm-up + %d "
+          "timed\n",
+          BENCH_GEMM_DIM, type != CONVGEMM_DATA_FLOAT32 ? " then " : "",
+          bench_half_gemm_name(type), BENCH_CEILING_WARMUP_MS, BENCH_CEILING_ITERS);
+  measure_gemm(c, stream, type);
   if (c->note[0] != '\0') fprintf(stderr, "conv_bench: ceilings: %s\n", c->note);
 }
 
@@ -251,8 +284,11 @@ double bench_memory_floor_ms(const bench_ceilings_t* c, double compulsory_bytes)
   return compulsory_bytes / (c->copy_gbps * 1e9) * 1e3;
 }
 
-double bench_math_floor_ms(const bench_ceilings_t* c, double flops, convgemm_math_mode_t math) {
+double bench_math_floor_ms(const bench_ceilings_t* c, double flops, convgemm_math_mode_t math,
+                           convgemm_data_type_t type) {
   if (!c->measured) return -1.0;
+  if (type != CONVGEMM_DATA_FLOAT32)
+    return c->half_ok && c->half_type == type ? flops / (c->half_tflops * 1e12) * 1e3 : -1.0;
   if (math == CONVGEMM_MATH_IEEE) return c->fp32_ok ? flops / (c->fp32_tflops * 1e12) * 1e3 : -1.0;
   return c->tf32_ok ? flops / (c->tf32_tflops * 1e12) * 1e3 : -1.0;
 }

@@ -5,10 +5,13 @@
  *   TF32 and FP32 GEMM rate: cuBLASLt D = A*B, m = n = k = BENCH_GEMM_DIM, fp32 in and out,
  *                   CUBLAS_COMPUTE_32F_FAST_TF32 and CUBLAS_COMPUTE_32F, operands uniform in
  *                   [-1, 1), median of BENCH_CEILING_ITERS calls after warm-up calls for
- *                   BENCH_CEILING_WARMUP_MS.
+ *                   BENCH_CEILING_WARMUP_MS;
+ *   16-bit GEMM rate (runs with --dtype float16 or bfloat16 only): the same GEMM with A, B and D
+ *                   in that type, CUBLAS_COMPUTE_32F (fp32 accumulation, as convgemm's).
  * Floors of a convolution: memory = compulsory bytes / copy bandwidth; math = FLOPs / TF32 rate
- * (default math) or FLOPs / FP32 rate (ieee); floor = the larger. A failed measurement leaves its
- * ceiling out (with the reason), never stops the benchmark. */
+ * (float32, default math) or FLOPs / FP32 rate (float32, ieee) or FLOPs / 16-bit rate (16-bit
+ * data, either mode); floor = the larger. A failed measurement leaves its ceiling out (with the
+ * reason), never stops the benchmark. */
 #ifndef CONVGEMM_BENCHMARKS_CEILINGS_H_
 #define CONVGEMM_BENCHMARKS_CEILINGS_H_
 
@@ -35,14 +38,22 @@ typedef struct bench_ceilings {
   int tf32_ok, fp32_ok;
   double tf32_ms, fp32_ms; /* medians */
   double tf32_tflops, fp32_tflops;
+  convgemm_data_type_t half_type; /* the run's 16-bit type, or FLOAT32: not measured */
+  int half_ok;
+  double half_ms, half_tflops;
   char note[512];          /* why a ceiling is missing; "" when all were measured */
 } bench_ceilings_t;
 
-/* Measures on `stream` (device memory: 2 GiB for the copy, then 768 MiB for the GEMMs, freed). */
-void bench_ceilings_measure(bench_ceilings_t* c, cudaStream_t stream);
+/* Measures on `stream` (device memory: 2 GiB for the copy, then 768 MiB for the GEMMs, freed);
+ * the 16-bit GEMM rate too when `type` is float16 or bfloat16. */
+void bench_ceilings_measure(bench_ceilings_t* c, cudaStream_t stream, convgemm_data_type_t type);
 
 /* The floors of a convolution in ms; < 0 where the ceiling is missing. */
 double bench_memory_floor_ms(const bench_ceilings_t* c, double compulsory_bytes);
-double bench_math_floor_ms(const bench_ceilings_t* c, double flops, convgemm_math_mode_t math);
+double bench_math_floor_ms(const bench_ceilings_t* c, double flops, convgemm_math_mode_t math,
+                           convgemm_data_type_t type);
+
+/* "FP16" or "BF16" for a 16-bit type, "" for float32. */
+const char* bench_half_gemm_name(convgemm_data_type_t type);
 
 #endif /* CONVGEMM_BENCHMARKS_CEILINGS_H_ */

@@ -78,10 +78,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static float* alloc_uniform(size_t n, uint64_t seed, float lo, float hi, const char* what,
-                            cudaStream_t stream) {
-  float* p = bench_device_alloc(n * sizeof(float), what);
-  CUDA_CHECK(bench_fill_uniform(p, n, seed, lo, hi, stream));
+/* n elements of `type`, uniform in (lo, hi) (rounded to the type). */
+static void* alloc_uniform(size_t n, convgemm_data_type_t type, uint64_t seed, float lo, float hi,
+                           const char* what, cudaStream_t stream) {
+  void* p = bench_device_alloc(n * (type == CONVGEMM_DATA_FLOAT32 ? 4 : 2), what);
+  CUDA_CHECK(bench_fill_uniform_typed(p, n, type, seed, lo, hi, stream));
   return p;
 }
 
@@ -112,8 +113,10 @@ static void describe_shape(bench_report_t* r, const bench_shape_t* shape,
   r->y_bytes = wk.y_bytes;
   r->memory_floor_ms =
       bench_memory_floor_ms(ceilings, wk.x_bytes + wk.w_bytes + wk.bias_bytes + wk.y_bytes);
-  r->math_floor_ms[0] = bench_math_floor_ms(ceilings, wk.flops, CONVGEMM_MATH_DEFAULT);
-  r->math_floor_ms[1] = bench_math_floor_ms(ceilings, wk.flops, CONVGEMM_MATH_IEEE);
+  r->math_floor_ms[0] =
+      bench_math_floor_ms(ceilings, wk.flops, CONVGEMM_MATH_DEFAULT, shape->params.data_type);
+  r->math_floor_ms[1] =
+      bench_math_floor_ms(ceilings, wk.flops, CONVGEMM_MATH_IEEE, shape->params.data_type);
 }
 
 /* Inputs on the GPU, then every math mode's rows into r. */
@@ -123,14 +126,15 @@ static void run_shape(bench_context_t* ctx, bench_report_t* r) {
   const size_t w_elems = (size_t)(p->k * (p->c / p->groups) * p->r * p->s);
   const size_t y_elems = (size_t)(p->n * p->k * r->p * r->q);
 
-  /* torch.rand for x; nn.Conv2d's init range for w and bias. */
+  /* torch.rand for x; nn.Conv2d's init range for w and bias; all in the shape's data type. */
   const float bound = 1.0f / sqrtf((float)((p->c / p->groups) * p->r * p->s));
+  const convgemm_data_type_t type = p->data_type;
   fprintf(stderr, "conv_bench: filling x (%.3f GB) and w on the GPU\n", r->x_bytes * 1e-9);
-  float* x = alloc_uniform(x_elems, SEED_X, 0.0f, 1.0f, "x", ctx->stream);
-  float* w = alloc_uniform(w_elems, SEED_W, -bound, bound, "w", ctx->stream);
-  float* bias =
-      p->has_bias ? alloc_uniform((size_t)p->k, SEED_BIAS, -bound, bound, "bias", ctx->stream)
-                  : NULL;
+  void* x = alloc_uniform(x_elems, type, SEED_X, 0.0f, 1.0f, "x", ctx->stream);
+  void* w = alloc_uniform(w_elems, type, SEED_W, -bound, bound, "w", ctx->stream);
+  void* bias = p->has_bias ? alloc_uniform((size_t)p->k, type, SEED_BIAS, -bound, bound, "bias",
+                                           ctx->stream)
+                           : NULL;
   CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
 
   /* cuDNN's 4-d descriptors hold int strides: a tensor of 2^31 or more elements (87_pw's y) can't
@@ -226,6 +230,8 @@ int main(int argc, char** argv) {
     }
     flags_shape(&args, shapes);
   }
+  /* --dtype applies to every shape (a suite's shapes are float32 as listed). */
+  for (int i = 0; i < n_shapes; ++i) shapes[i].params.data_type = args.params.data_type;
   for (int i = 0; i < n_shapes; ++i) {
     bench_work_t wk;
     const convgemm_status_t valid = bench_shape_work(&shapes[i].params, &wk);
@@ -256,6 +262,7 @@ int main(int argc, char** argv) {
   bench_run_t* run = &g_run;
   memset(run, 0, sizeof *run);
   bench_system_query(&run->system, have_cudnn ? &cudnn_api : NULL, cudnn_why);
+  run->data_type = args.params.data_type;
   run->warmup = args.warmup;
   run->iters = args.iters;
   run->n_maths = args.n_maths;
@@ -282,7 +289,7 @@ int main(int argc, char** argv) {
   }
 
   if (args.measure_ceilings)
-    bench_ceilings_measure(&run->ceilings, ctx.stream);
+    bench_ceilings_measure(&run->ceilings, ctx.stream, args.params.data_type);
   else
     memset(&run->ceilings, 0, sizeof run->ceilings);
   for (int i = 0; i < n_shapes; ++i) describe_shape(&run->shapes[i], &shapes[i], &run->ceilings);

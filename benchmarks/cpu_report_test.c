@@ -129,6 +129,66 @@ static void test_args(void) {
   EXPECT(parse(&a, 3, only) == BENCH_ARGS_ERROR);
   const char* empty[] = {"conv_bench", "--suite", "a,,b"};
   EXPECT(parse(&a, 3, empty) == BENCH_ARGS_ERROR);
+
+  /* --dtype: float32 by default with both math modes; a 16-bit type alone runs default math
+   * (convgemm's modes compute the same numbers there) unless --math asks for more. */
+  EXPECT(parse(&a, 1, plain) == BENCH_ARGS_OK);
+  EXPECT(a.params.data_type == CONVGEMM_DATA_FLOAT32 && a.n_maths == 2);
+  const char* bf16[] = {"conv_bench", "--dtype", "bfloat16", "--suite", "kernelbench"};
+  EXPECT(parse(&a, 5, bf16) == BENCH_ARGS_OK);
+  EXPECT(a.params.data_type == CONVGEMM_DATA_BFLOAT16 && a.n_maths == 1 &&
+         a.maths[0] == CONVGEMM_MATH_DEFAULT);
+  const char* fp16_both[] = {"conv_bench", "--math", "both", "--dtype=float16"};
+  EXPECT(parse(&a, 4, fp16_both) == BENCH_ARGS_OK);
+  EXPECT(a.params.data_type == CONVGEMM_DATA_FLOAT16 && a.n_maths == 2);
+  const char* fp32[] = {"conv_bench", "--dtype", "float32"};
+  EXPECT(parse(&a, 3, fp32) == BENCH_ARGS_OK);
+  EXPECT(a.params.data_type == CONVGEMM_DATA_FLOAT32 && a.n_maths == 2);
+  const char* bad_dtype[] = {"conv_bench", "--dtype", "half"};
+  EXPECT(parse(&a, 3, bad_dtype) == BENCH_ARGS_ERROR);
+  EXPECT(strcmp(bench_dtype_name(CONVGEMM_DATA_BFLOAT16), "bfloat16") == 0);
+}
+
+/* ---- 16-bit work, floors and report text ---------------------------------------------------- */
+
+static void test_16bit(void) {
+  /* Problem 55 in bfloat16: half the bytes, the same FLOPs; the math floor from the 16-bit GEMM
+   * rate in both math modes; KernelBench's 16-bit tolerance. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+  bench_work_t w32, w16;
+  EXPECT(bench_shape_work(&p, &w32) == CONVGEMM_STATUS_SUCCESS);
+  p.data_type = CONVGEMM_DATA_BFLOAT16;
+  EXPECT(bench_shape_work(&p, &w16) == CONVGEMM_STATUS_SUCCESS);
+  EXPECT(w16.flops == w32.flops && 2.0 * w16.x_bytes == w32.x_bytes &&
+         2.0 * w16.y_bytes == w32.y_bytes && 2.0 * w16.w_bytes == w32.w_bytes);
+  bench_ceilings_t c;
+  memset(&c, 0, sizeof c);
+  c.measured = c.tf32_ok = c.fp32_ok = c.half_ok = 1;
+  c.tf32_tflops = 392.0;
+  c.fp32_tflops = 51.0;
+  c.half_tflops = 784.0;
+  c.half_type = CONVGEMM_DATA_BFLOAT16;
+  const double half_floor = w16.flops / 784e12 * 1e3;
+  EXPECT(fabs(bench_math_floor_ms(&c, w16.flops, CONVGEMM_MATH_DEFAULT, CONVGEMM_DATA_BFLOAT16) -
+              half_floor) < 1e-12);
+  EXPECT(fabs(bench_math_floor_ms(&c, w16.flops, CONVGEMM_MATH_IEEE, CONVGEMM_DATA_BFLOAT16) -
+              half_floor) < 1e-12);
+  /* A 16-bit floor of another type than the one measured is unknown. */
+  EXPECT(bench_math_floor_ms(&c, w16.flops, CONVGEMM_MATH_DEFAULT, CONVGEMM_DATA_FLOAT16) < 0.0);
+  EXPECT(strcmp(bench_math_floor_name(CONVGEMM_DATA_BFLOAT16, CONVGEMM_MATH_IEEE), "BF16") == 0);
+  EXPECT(strcmp(bench_math_floor_name(CONVGEMM_DATA_FLOAT32, CONVGEMM_MATH_IEEE), "FP32") == 0);
+  EXPECT(bench_atol(CONVGEMM_DATA_FLOAT16) == 1e-2f && bench_rtol(CONVGEMM_DATA_BFLOAT16) == 1e-2f);
+  EXPECT(bench_atol(CONVGEMM_DATA_FLOAT32) == 1e-4f && bench_rtol(CONVGEMM_DATA_FLOAT32) == 1e-4f);
+  /* The shape line names the type. */
+  bench_report_t r;
+  memset(&r, 0, sizeof r);
+  r.shape.params = p;
+  r.p = w16.p;
+  r.q = w16.q;
+  char conv[512];
+  bench_format_conv(conv, sizeof conv, &r);
+  EXPECT(strstr(conv, "no bias, bfloat16") != NULL);
 }
 
 /* ---- a made-up run --------------------------------------------------------------------------- */
@@ -242,8 +302,10 @@ static void fake_run(bench_run_t* run) {
     r->y_bytes = wk.y_bytes;
     r->memory_floor_ms =
         bench_memory_floor_ms(c, wk.x_bytes + wk.w_bytes + wk.bias_bytes + wk.y_bytes);
-    r->math_floor_ms[0] = bench_math_floor_ms(c, wk.flops, CONVGEMM_MATH_DEFAULT);
-    r->math_floor_ms[1] = bench_math_floor_ms(c, wk.flops, CONVGEMM_MATH_IEEE);
+    r->math_floor_ms[0] =
+        bench_math_floor_ms(c, wk.flops, CONVGEMM_MATH_DEFAULT, CONVGEMM_DATA_FLOAT32);
+    r->math_floor_ms[1] =
+        bench_math_floor_ms(c, wk.flops, CONVGEMM_MATH_IEEE, CONVGEMM_DATA_FLOAT32);
     fake_math_mode(r, CONVGEMM_MATH_DEFAULT);
     fake_math_mode(r, CONVGEMM_MATH_IEEE);
     r->complete = 1;
@@ -319,6 +381,40 @@ static int json_looks_valid(const char* s) {
   return depth == 0 && !in_string && s[0] == '{';
 }
 
+/* The same run written as a bfloat16 run: the files name the type, its tolerance and its GEMM
+ * ceiling. */
+static void test_16bit_files(bench_run_t* run, const char* dir) {
+  const convgemm_data_type_t saved = run->data_type;
+  const bench_ceilings_t saved_ceilings = run->ceilings;
+  run->data_type = CONVGEMM_DATA_BFLOAT16;
+  run->ceilings.half_type = CONVGEMM_DATA_BFLOAT16;
+  run->ceilings.half_ok = 1;
+  run->ceilings.half_ms = 1.4;
+  run->ceilings.half_tflops = 784.0;
+  char json_path[4096], md_path[4096];
+  snprintf(json_path, sizeof json_path, "%s/cpu_report_test_bf16.json", dir);
+  snprintf(md_path, sizeof md_path, "%s/cpu_report_test_bf16.md", dir);
+  EXPECT(bench_run_write_json(json_path, run) == 0);
+  EXPECT(bench_run_write_markdown(md_path, run) == 0);
+  char* json = slurp(json_path);
+  char* md = slurp(md_path);
+  EXPECT(json != NULL && json_looks_valid(json));
+  if (json != NULL) {
+    EXPECT(strstr(json, "\"data_type\": \"bfloat16\"") != NULL);
+    EXPECT(strstr(json, "\"tolerance\": {\"atol\": 0.01, \"rtol\": 0.01}") != NULL);
+    EXPECT(strstr(json, "\"half_type\": \"bfloat16\"") != NULL);
+    EXPECT(strstr(json, "\"half_tflops\": 784") != NULL);
+  }
+  if (md != NULL) {
+    EXPECT(strstr(md, "2-D convolution forward, bfloat16 NCHW") != NULL);
+    EXPECT(strstr(md, "BF16 784.0 TFLOP/s") != NULL);
+  }
+  free(json);
+  free(md);
+  run->data_type = saved;
+  run->ceilings = saved_ceilings;
+}
+
 static void test_files(const bench_run_t* run, const char* json_path, const char* md_path) {
   EXPECT(bench_run_write_json(json_path, run) == 0);
   EXPECT(bench_run_write_markdown(md_path, run) == 0);
@@ -331,6 +427,8 @@ static void test_files(const bench_run_t* run, const char* json_path, const char
     EXPECT(strstr(json, "\"name\": \"l4_3x3_512-512\"") != NULL);
     EXPECT(strstr(json, "\"tf32_tflops\": 392") != NULL);
     EXPECT(strstr(json, "\"fraction_of_floor\": ") != NULL);
+    EXPECT(strstr(json, "\"data_type\": \"float32\"") != NULL);
+    EXPECT(strstr(json, "\"half_type\": null") != NULL);
   }
   if (md != NULL) {
     EXPECT(strstr(md, "## Summary, default math") != NULL);
@@ -385,6 +483,7 @@ static void test_degraded(bench_run_t* run, const char* dir) {
 int main(int argc, char** argv) {
   test_suites();
   test_args();
+  test_16bit();
   bench_run_t* run = calloc(1, sizeof *run);
   if (run == NULL) return 1;
   fake_run(run);
@@ -409,6 +508,7 @@ int main(int argc, char** argv) {
   }
   test_files(run, json_path, md_path);
   const char* dir = getenv("TEST_TMPDIR");
+  test_16bit_files(run, dir != NULL ? dir : "/tmp");
   test_degraded(run, dir != NULL ? dir : "/tmp");
   free(run->shapes);
   free(run);

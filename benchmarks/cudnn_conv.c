@@ -35,6 +35,15 @@ const char* bench_cudnn_math_type_name(cudnnMathType_t math_type) {
   return "UNKNOWN_MATH";
 }
 
+static cudnnDataType_t cudnn_type(convgemm_data_type_t type) {
+  switch (type) {
+    case CONVGEMM_DATA_FLOAT16: return CUDNN_DATA_HALF;
+    case CONVGEMM_DATA_BFLOAT16: return CUDNN_DATA_BFLOAT16;
+    case CONVGEMM_DATA_FLOAT32: break;
+  }
+  return CUDNN_DATA_FLOAT;
+}
+
 static int to_int(int64_t v, const char* what) {
   if (v < INT_MIN || v > INT_MAX)
     bench_die("%s = %lld does not fit cuDNN's int", what, (long long)v);
@@ -58,6 +67,8 @@ void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api
   const bench_cudnn_api_t* a = api;  /* short name for CUDNN_CHECK */
   c->api = api;
   c->has_bias = params->has_bias != 0;
+  c->data_type = params->data_type;
+  const cudnnDataType_t type = cudnn_type(params->data_type);
   const int n = to_int(params->n, "N"), ch = to_int(params->c, "C");
   const int h = to_int(params->h, "H"), w = to_int(params->w, "W");
   const int k = to_int(params->k, "K"), r = to_int(params->r, "R"), s = to_int(params->s, "S");
@@ -66,18 +77,16 @@ void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api
 
   c->handle = handle;
   CUDNN_CHECK(a, cudnnCreateTensorDescriptor(&c->x_desc));
-  CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->x_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, ch,
-                                            h, w));
+  CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->x_desc, CUDNN_TENSOR_NCHW, type, n, ch, h, w));
   CUDNN_CHECK(a, cudnnCreateFilterDescriptor(&c->w_desc));
-  CUDNN_CHECK(a, cudnnSetFilter4dDescriptor(c->w_desc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, k,
-                                            ch / g, r, s));
+  CUDNN_CHECK(a, cudnnSetFilter4dDescriptor(c->w_desc, type, CUDNN_TENSOR_NCHW, k, ch / g, r, s));
   CUDNN_CHECK(a, cudnnCreateConvolutionDescriptor(&c->conv_desc));
   CUDNN_CHECK(a, cudnnSetConvolution2dDescriptor(
                      c->conv_desc, to_int(params->pad_h, "pad_h"), to_int(params->pad_w, "pad_w"),
                      to_int(params->stride_h, "stride_h"), to_int(params->stride_w, "stride_w"),
                      to_int(params->dilation_h, "dilation_h"),
                      to_int(params->dilation_w, "dilation_w"), CUDNN_CROSS_CORRELATION,
-                     CUDNN_DATA_FLOAT));
+                     CUDNN_DATA_FLOAT)); /* compute type: float for every data type */
   CUDNN_CHECK(a, cudnnSetConvolutionGroupCount(c->conv_desc, g));
 
   int yn, yk, yp, yq;
@@ -87,13 +96,11 @@ void bench_cudnn_conv_create(bench_cudnn_conv_t* c, const bench_cudnn_api_t* api
     bench_die("cuDNN's output shape (%d, %d, %d, %d) differs from convgemm's (%d, %d, %d, %d)",
               yn, yk, yp, yq, n, k, pi, qi);
   CUDNN_CHECK(a, cudnnCreateTensorDescriptor(&c->y_desc));
-  CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->y_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, k,
-                                            pi, qi));
+  CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->y_desc, CUDNN_TENSOR_NCHW, type, n, k, pi, qi));
   c->bias_desc = NULL;
   if (c->has_bias) {
     CUDNN_CHECK(a, cudnnCreateTensorDescriptor(&c->bias_desc));
-    CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->bias_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                              1, k, 1, 1));
+    CUDNN_CHECK(a, cudnnSetTensor4dDescriptor(c->bias_desc, CUDNN_TENSOR_NCHW, type, 1, k, 1, 1));
   }
 }
 
@@ -106,15 +113,20 @@ void bench_cudnn_conv_destroy(bench_cudnn_conv_t* c) {
   CUDNN_CHECK(a, cudnnDestroyTensorDescriptor(c->x_desc));
 }
 
-static cudnnMathType_t base_math_type(convgemm_math_mode_t math) {
+/* PyTorch's: float32 CUDNN_DEFAULT_MATH (TF32 allowed) or CUDNN_FMA_MATH (allow_tf32 = False);
+ * 16-bit data CUDNN_TENSOR_OP_MATH whatever the TF32 setting (so in both math modes). */
+static cudnnMathType_t base_math_type(const bench_cudnn_conv_t* c, convgemm_math_mode_t math) {
+  if (c->data_type != CONVGEMM_DATA_FLOAT32) return CUDNN_TENSOR_OP_MATH;
   return math == CONVGEMM_MATH_IEEE ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
 }
 
-/* PyTorch's rule: a result must have succeeded, and with TF32 off it must be FMA math. */
-static int acceptable(const cudnnConvolutionFwdAlgoPerf_t* perf, convgemm_math_mode_t math,
-                      const char* how) {
+/* PyTorch's rule: a result must have succeeded, and with TF32 off it must be FMA math (float32
+ * data only: 16-bit convolutions take any math type in PyTorch). */
+static int acceptable(const bench_cudnn_conv_t* c, const cudnnConvolutionFwdAlgoPerf_t* perf,
+                      convgemm_math_mode_t math, const char* how) {
   if (perf->status != CUDNN_STATUS_SUCCESS) return 0;
-  if (math == CONVGEMM_MATH_IEEE && perf->mathType != CUDNN_FMA_MATH) {
+  if (c->data_type == CONVGEMM_DATA_FLOAT32 && math == CONVGEMM_MATH_IEEE &&
+      perf->mathType != CUDNN_FMA_MATH) {
     fprintf(stderr, "conv_bench: [ieee] %s: skipping %s with %s (not FMA math)\n", how,
             bench_cudnn_algo_name(perf->algo), bench_cudnn_math_type_name(perf->mathType));
     return 0;
@@ -139,7 +151,7 @@ static int take_first(bench_cudnn_conv_t* c, convgemm_math_mode_t math, const ch
                       const cudnnConvolutionFwdAlgoPerf_t* perf, int count,
                       bench_cudnn_choice_t* choice) {
   for (int i = 0; i < count; ++i) {
-    if (!acceptable(&perf[i], math, how)) continue;
+    if (!acceptable(c, &perf[i], math, how)) continue;
     int ok;
     size_t bytes = workspace_size(c, perf[i].algo, perf[i].mathType, &ok);
     if (!ok) continue;
@@ -173,7 +185,7 @@ void bench_cudnn_choose_heuristic(bench_cudnn_conv_t* c, convgemm_math_mode_t ma
   cudnnConvolutionFwdAlgoPerf_t* perf = calloc((size_t)max_count, sizeof *perf);
   if (perf == NULL) bench_die("out of host memory");
   int returned = 0;
-  CUDNN_CHECK(a, cudnnSetConvolutionMathType(c->conv_desc, base_math_type(math)));
+  CUDNN_CHECK(a, cudnnSetConvolutionMathType(c->conv_desc, base_math_type(c, math)));
   CUDNN_CHECK(a, cudnnGetConvolutionForwardAlgorithm_v7(c->handle, c->x_desc, c->w_desc,
                                                         c->conv_desc, c->y_desc, max_count,
                                                         &returned, perf));
@@ -194,7 +206,7 @@ static void* find_workspace(bench_cudnn_conv_t* c, convgemm_math_mode_t math, si
   size_t want = 0;
   for (int algo = 0; algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++algo) {
     int ok;
-    const size_t sz = workspace_size(c, (cudnnConvolutionFwdAlgo_t)algo, base_math_type(math),
+    const size_t sz = workspace_size(c, (cudnnConvolutionFwdAlgo_t)algo, base_math_type(c, math),
                                      &ok);
     if (ok && sz <= limit && sz > want) want = sz;
   }
@@ -210,15 +222,15 @@ static void* find_workspace(bench_cudnn_conv_t* c, convgemm_math_mode_t math, si
   return NULL;
 }
 
-void bench_cudnn_choose_find(bench_cudnn_conv_t* c, convgemm_math_mode_t math, const float* x,
-                             const float* w, float* y, bench_cudnn_choice_t* choice) {
+void bench_cudnn_choose_find(bench_cudnn_conv_t* c, convgemm_math_mode_t math, const void* x,
+                             const void* w, void* y, bench_cudnn_choice_t* choice) {
   const bench_cudnn_api_t* a = c->api;
   const int max_count = max_algo_count(c);
   cudnnConvolutionFwdAlgoPerf_t* perf = calloc((size_t)max_count, sizeof *perf);
   if (perf == NULL) bench_die("out of host memory");
   size_t ws_bytes = 0;
   void* ws = find_workspace(c, math, &ws_bytes);
-  CUDNN_CHECK(a, cudnnSetConvolutionMathType(c->conv_desc, base_math_type(math)));
+  CUDNN_CHECK(a, cudnnSetConvolutionMathType(c->conv_desc, base_math_type(c, math)));
   int returned = 0;
   CUDNN_CHECK(a, cudnnFindConvolutionForwardAlgorithmEx(c->handle, c->x_desc, x, c->w_desc, w,
                                                         c->conv_desc, c->y_desc, y, max_count,
@@ -238,8 +250,9 @@ void bench_cudnn_choice_release(bench_cudnn_choice_t* choice) {
 }
 
 void bench_cudnn_forward(const bench_cudnn_conv_t* c, const bench_cudnn_choice_t* choice,
-                         const float* x, const float* w, const float* bias, float* y) {
+                         const void* x, const void* w, const void* bias, void* y) {
   const bench_cudnn_api_t* a = c->api;
+  /* Scaling factors are float for float, half and bfloat16 data alike (cuDNN's rule). */
   const float one = 1.0f, zero = 0.0f;
   CUDNN_CHECK(a, cudnnSetConvolutionMathType(c->conv_desc, choice->math_type));
   CUDNN_CHECK(a, cudnnConvolutionForward(c->handle, &one, c->x_desc, x, c->w_desc, w,

@@ -1,5 +1,9 @@
 /* The cuDNN baseline: descriptors for the convolution, the two ways PyTorch picks a cuDNN
- * algorithm, and one forward call (convolution, then cudnnAddTensor for the bias).
+ * algorithm, and one forward call (convolution, then cudnnAddTensor for the bias). Tensors in the
+ * convolution's data type (CUDNN_DATA_FLOAT, CUDNN_DATA_HALF or CUDNN_DATA_BFLOAT16), computed
+ * in float (the convolution descriptor's CUDNN_DATA_FLOAT), as PyTorch describes them; for
+ * 16-bit data PyTorch asks for CUDNN_TENSOR_OP_MATH whatever its TF32 setting, and so does this
+ * in both math modes.
  *   heuristic: cudnnGetConvolutionForwardAlgorithm_v7, the first result whose workspace can be
  *              allocated (PyTorch with torch.backends.cudnn.benchmark = False);
  *   find:      cudnnFindConvolutionForwardAlgorithmEx on the real tensors with the largest
@@ -24,6 +28,7 @@ typedef struct bench_cudnn_conv {
   cudnnFilterDescriptor_t w_desc;
   cudnnConvolutionDescriptor_t conv_desc;
   int has_bias;
+  convgemm_data_type_t data_type;
 } bench_cudnn_conv_t;
 
 typedef struct bench_cudnn_choice {
@@ -49,14 +54,14 @@ void bench_cudnn_choose_heuristic(bench_cudnn_conv_t* c, convgemm_math_mode_t ma
                                   bench_cudnn_choice_t* choice);
 
 /* Runs every algorithm on x, w and y (y is overwritten). */
-void bench_cudnn_choose_find(bench_cudnn_conv_t* c, convgemm_math_mode_t math, const float* x,
-                             const float* w, float* y, bench_cudnn_choice_t* choice);
+void bench_cudnn_choose_find(bench_cudnn_conv_t* c, convgemm_math_mode_t math, const void* x,
+                             const void* w, void* y, bench_cudnn_choice_t* choice);
 
 void bench_cudnn_choice_release(bench_cudnn_choice_t* choice);
 
 /* Queues y = conv(x, w) (+ bias) on the stream; dies on error. */
 void bench_cudnn_forward(const bench_cudnn_conv_t* c, const bench_cudnn_choice_t* choice,
-                         const float* x, const float* w, const float* bias, float* y);
+                         const void* x, const void* w, const void* bias, void* y);
 
 const char* bench_cudnn_algo_name(cudnnConvolutionFwdAlgo_t algo);
 const char* bench_cudnn_math_type_name(cudnnMathType_t math_type);

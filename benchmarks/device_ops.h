@@ -1,6 +1,7 @@
 /* The benchmark's own device kernels: filling inputs on the GPU with a counter-based hash RNG
- * (filling gigabytes from the host is slow) and the element-wise allclose check. Each launcher
- * only queues its kernel on `stream` and returns the launch status (cudaGetLastError). */
+ * (filling gigabytes from the host is slow) and the element-wise allclose check, for float32,
+ * float16 and bfloat16 tensors. Each launcher only queues its kernel on `stream` and returns the
+ * launch status (cudaGetLastError). */
 #ifndef CONVGEMM_BENCHMARKS_DEVICE_OPS_H_
 #define CONVGEMM_BENCHMARKS_DEVICE_OPS_H_
 
@@ -8,6 +9,8 @@
 #include <stdint.h>
 
 #include <cuda_runtime_api.h>
+
+#include "conv/convgemm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,6 +20,10 @@ extern "C" {
  * of (seed, i), so any launch configuration gives the same tensor. */
 cudaError_t bench_fill_uniform(float* p, size_t n, uint64_t seed, float lo, float hi,
                                cudaStream_t stream);
+
+/* The same values rounded to `type` (to nearest even) and stored as that type. */
+cudaError_t bench_fill_uniform_typed(void* p, size_t n, convgemm_data_type_t type, uint64_t seed,
+                                     float lo, float hi, cudaStream_t stream);
 
 /* What bench_compare accumulates. Zero it (cudaMemsetAsync) before each compare. */
 typedef struct bench_compare_result {
@@ -30,6 +37,11 @@ typedef struct bench_compare_result {
 /* torch.allclose(a, b, rtol, atol) over all n elements, b the reference; NaN fails. */
 cudaError_t bench_compare(const float* a, const float* b, size_t n, float atol, float rtol,
                           bench_compare_result_t* result, cudaStream_t stream);
+
+/* The same for two tensors of `type` (values converted to float, exactly, to compare). */
+cudaError_t bench_compare_typed(const void* a, const void* b, size_t n,
+                                convgemm_data_type_t type, float atol, float rtol,
+                                bench_compare_result_t* result, cudaStream_t stream);
 
 #ifdef __cplusplus
 }

@@ -158,6 +158,15 @@ void bench_format_conv(char* buf, size_t len, const bench_report_t* r) {
            (long long)p->pad_w, (long long)p->stride_h, (long long)p->stride_w,
            (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
            p->has_bias ? "bias" : "no bias");
+  if (p->data_type != CONVGEMM_DATA_FLOAT32) {
+    const size_t used = strlen(buf);
+    if (used < len) snprintf(buf + used, len - used, ", %s", bench_dtype_name(p->data_type));
+  }
+}
+
+const char* bench_math_floor_name(convgemm_data_type_t type, convgemm_math_mode_t math) {
+  if (type != CONVGEMM_DATA_FLOAT32) return bench_half_gemm_name(type);
+  return math == CONVGEMM_MATH_IEEE ? "FP32" : "TF32";
 }
 
 void bench_format_ms(char* buf, size_t len, double ms) {
@@ -211,11 +220,24 @@ static void print_ceilings(FILE* out, const bench_ceilings_t* c) {
     fprintf(out, "%.1f TFLOP/s", c->fp32_tflops);
   else
     fprintf(out, "-");
+  if (c->half_type != CONVGEMM_DATA_FLOAT32) {
+    fprintf(out, ", %s ", bench_half_gemm_name(c->half_type));
+    if (c->half_ok)
+      fprintf(out, "%.1f TFLOP/s", c->half_tflops);
+    else
+      fprintf(out, "-");
+  }
   fprintf(out, " (median of %d)\n", BENCH_CEILING_ITERS);
   if (c->note[0] != '\0') fprintf(out, "           %s\n", c->note);
-  fprintf(out, "floors   : memory = compulsory bytes / copy bandwidth; math = GFLOP / TF32 rate "
-               "(default rows) or FP32 rate (ieee rows); floor = the larger; %%floor = floor / "
-               "median\n");
+  if (c->half_type != CONVGEMM_DATA_FLOAT32)
+    fprintf(out, "floors   : memory = compulsory bytes / copy bandwidth; math = GFLOP / %s rate "
+                 "(fp32 accumulation; both math modes); floor = the larger; %%floor = floor / "
+                 "median\n",
+            bench_half_gemm_name(c->half_type));
+  else
+    fprintf(out, "floors   : memory = compulsory bytes / copy bandwidth; math = GFLOP / TF32 rate "
+                 "(default rows) or FP32 rate (ieee rows); floor = the larger; %%floor = floor / "
+                 "median\n");
 }
 
 void bench_run_print_header(FILE* out, const bench_run_t* run) {
@@ -223,7 +245,8 @@ void bench_run_print_header(FILE* out, const bench_run_t* run) {
   char driver[16], runtime[16];
   bench_format_version(driver, sizeof driver, s->driver_version);
   bench_format_version(runtime, sizeof runtime, s->runtime_version);
-  fprintf(out, "convgemm conv_bench: 2-D convolution forward, float32 NCHW, convgemm vs cuDNN\n");
+  fprintf(out, "convgemm conv_bench: 2-D convolution forward, %s NCHW, convgemm vs cuDNN\n",
+          bench_dtype_name(run->data_type));
   fprintf(out, "device   : %s (device %d, sm_%d%d, %d SMs, %.1f GiB, L2 %.1f MiB)\n", s->name,
           s->device, s->cc_major, s->cc_minor, s->sm_count,
           (double)s->total_memory / (1024.0 * 1024.0 * 1024.0),
@@ -250,9 +273,14 @@ void bench_run_print_header(FILE* out, const bench_run_t* run) {
   fprintf(out,
           "check    : every element vs the 'cudnn' row of the same math mode: |y - ref| <= %g + "
           "%g*|ref|, y poisoned with NaN first\n",
-          (double)BENCH_ATOL, (double)BENCH_RTOL);
-  fprintf(out, "math     : default = TF32 allowed (PyTorch's default), ieee = fp32 "
-               "(allow_tf32=False); run:");
+          (double)bench_atol(run->data_type), (double)bench_rtol(run->data_type));
+  if (run->data_type != CONVGEMM_DATA_FLOAT32)
+    fprintf(out, "math     : %s data: fp32 accumulation of exact products in both convgemm modes; "
+                 "cuDNN CUDNN_TENSOR_OP_MATH in both; run:",
+            bench_dtype_name(run->data_type));
+  else
+    fprintf(out, "math     : default = TF32 allowed (PyTorch's default), ieee = fp32 "
+                 "(allow_tf32=False); run:");
   for (int i = 0; i < run->n_maths; ++i) fprintf(out, " %s", bench_math_name(run->maths[i]));
   fprintf(out, "\n");
 }
@@ -278,9 +306,14 @@ void bench_report_print_shape(FILE* out, const bench_report_t* r) {
     bench_format_ms(mem, sizeof mem, r->memory_floor_ms);
     bench_format_ms(tf32, sizeof tf32, r->math_floor_ms[0]);
     bench_format_ms(fp32, sizeof fp32, r->math_floor_ms[1]);
-    fprintf(out, "floors   : memory %s ms; math %s ms (TF32, default rows), %s ms (FP32, ieee "
-                 "rows)\n",
-            mem, tf32, fp32);
+    const convgemm_data_type_t type = sh->params.data_type;
+    if (type != CONVGEMM_DATA_FLOAT32)
+      fprintf(out, "floors   : memory %s ms; math %s ms (%s)\n", mem, tf32,
+              bench_math_floor_name(type, CONVGEMM_MATH_DEFAULT));
+    else
+      fprintf(out, "floors   : memory %s ms; math %s ms (TF32, default rows), %s ms (FP32, ieee "
+                   "rows)\n",
+              mem, tf32, fp32);
   }
 }
 

@@ -58,7 +58,8 @@ typedef struct bench_report {
   double flops;
   double x_bytes, w_bytes, bias_bytes, y_bytes; /* compulsory traffic: read x, w, bias; write y */
   /* Floors from the ceilings, ms; < 0 when unknown. math_floor_ms is indexed by the math mode
-   * (CONVGEMM_MATH_DEFAULT: TF32 rate, CONVGEMM_MATH_IEEE: FP32 rate). */
+   * (float32: CONVGEMM_MATH_DEFAULT the TF32 rate, CONVGEMM_MATH_IEEE the FP32 rate; 16-bit
+   * data: the 16-bit GEMM rate in both). */
   double memory_floor_ms;
   double math_floor_ms[2];
   bench_row_t rows[BENCH_MAX_ROWS];
@@ -72,6 +73,7 @@ typedef struct bench_report {
 /* The whole run. */
 typedef struct bench_run {
   bench_system_t system;
+  convgemm_data_type_t data_type;        /* --dtype: every shape's x, w, bias and y */
   bench_ceilings_t ceilings;
   int warmup, iters;                     /* iters 0: automatic */
   convgemm_math_mode_t maths[2];
@@ -149,7 +151,10 @@ int bench_run_write_markdown(const char* path, const bench_run_t* run);
 
 /* Helpers shared by the writers. */
 void bench_format_version(char* buf, size_t len, int v);  /* 12080 -> "12.8" */
-void bench_format_conv(char* buf, size_t len, const bench_report_t* r); /* x (...) * w -> y */
+void bench_format_conv(char* buf, size_t len, const bench_report_t* r); /* x (...) * w -> y,
+                                                                          16-bit: the type too */
+/* The floor lines' names of the two math floors: "TF32" / "FP32", or "FP16" / "BF16" twice. */
+const char* bench_math_floor_name(convgemm_data_type_t type, convgemm_math_mode_t math);
 /* The table's detail column: cuDNN's algorithm and math, or what AUTO ran; workspace; iters. */
 void bench_row_detail(const bench_row_t* row, char* buf, size_t len);
 /* "%.3f" of ms, or "-" when ms < 0 (not measured); bench_format_row_ms: a row's median, "-" for

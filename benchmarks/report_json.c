@@ -132,6 +132,17 @@ static void put_ceilings(FILE* f, const bench_ceilings_t* c) {
   put_number(f, c->measured && c->fp32_ok ? c->fp32_ms : NAN);
   fputs(", \"fp32_tflops\": ", f);
   put_number(f, c->measured && c->fp32_ok ? c->fp32_tflops : NAN);
+  /* The 16-bit GEMM (A, B, D of the run's type, fp32 accumulation): only in 16-bit runs. */
+  const int half = c->measured && c->half_type != CONVGEMM_DATA_FLOAT32;
+  fputs(", \"half_type\": ", f);
+  if (half)
+    put_string(f, bench_dtype_name(c->half_type));
+  else
+    fputs("null", f);
+  fputs(", \"half_ms\": ", f);
+  put_number(f, half && c->half_ok ? c->half_ms : NAN);
+  fputs(", \"half_tflops\": ", f);
+  put_number(f, half && c->half_ok ? c->half_tflops : NAN);
   fprintf(f, "}, \"iters\": %d, ", BENCH_CEILING_ITERS);
   put_key(f, "note");
   put_string(f, c->note);
@@ -247,8 +258,9 @@ int bench_run_write_json(const char* path, const bench_run_t* run) {
     fprintf(f, "%d", run->iters);
   else
     fputs("\"auto\"", f);
-  fprintf(f, "},\n  \"tolerance\": {\"atol\": %g, \"rtol\": %g},\n", (double)BENCH_ATOL,
-          (double)BENCH_RTOL);
+  fprintf(f, "},\n  \"data_type\": \"%s\",\n", bench_dtype_name(run->data_type));
+  fprintf(f, "  \"tolerance\": {\"atol\": %g, \"rtol\": %g},\n",
+          (double)bench_atol(run->data_type), (double)bench_rtol(run->data_type));
   fputs("  \"maths\": [", f);
   for (int i = 0; i < run->n_maths; ++i) {
     if (i > 0) fputs(", ", f);

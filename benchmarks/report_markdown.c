@@ -43,7 +43,8 @@ static void put_header(FILE* f, const bench_run_t* run) {
   char driver[16], runtime[16];
   bench_format_version(driver, sizeof driver, s->driver_version);
   bench_format_version(runtime, sizeof runtime, s->runtime_version);
-  fprintf(f, "# conv_bench: convgemm vs cuDNN, 2-D convolution forward, float32 NCHW\n\n");
+  fprintf(f, "# conv_bench: convgemm vs cuDNN, 2-D convolution forward, %s NCHW\n\n",
+          bench_dtype_name(run->data_type));
   fputs("- **Command**: `", f);
   put_cell(f, run->command);
   fputs("`\n", f);
@@ -62,9 +63,14 @@ static void put_header(FILE* f, const bench_run_t* run) {
   fputs("- **Math modes**: ", f);
   for (int i = 0; i < run->n_maths; ++i)
     fprintf(f, "%s`%s`", i > 0 ? ", " : "", bench_math_name(run->maths[i]));
-  fputs(" (`default` = TF32 allowed as PyTorch ships, CUDNN_DEFAULT_MATH, CONVGEMM_MATH_DEFAULT; "
-        "`ieee` = fp32, allow_tf32 = False, CUDNN_FMA_MATH, CONVGEMM_MATH_IEEE)\n",
-        f);
+  if (run->data_type != CONVGEMM_DATA_FLOAT32)
+    fprintf(f, " (%s data: convgemm accumulates exact products in fp32 in both modes; cuDNN "
+               "CUDNN_TENSOR_OP_MATH in both, as PyTorch asks for 16-bit convolutions)\n",
+            bench_dtype_name(run->data_type));
+  else
+    fputs(" (`default` = TF32 allowed as PyTorch ships, CUDNN_DEFAULT_MATH, CONVGEMM_MATH_DEFAULT; "
+          "`ieee` = fp32, allow_tf32 = False, CUDNN_FMA_MATH, CONVGEMM_MATH_IEEE)\n",
+          f);
   if (!c->measured) {
     fputs("- **Ceilings**: not measured (`--no-ceilings`); no floors\n", f);
   } else {
@@ -75,17 +81,29 @@ static void put_header(FILE* f, const bench_run_t* run) {
     if (c->tf32_ok) snprintf(tf32, sizeof tf32, "%.1f TFLOP/s", c->tf32_tflops);
     if (c->fp32_ok) snprintf(fp32, sizeof fp32, "%.1f TFLOP/s", c->fp32_tflops);
     fprintf(f, "- **Ceilings** (measured at start, median of %d): copy %s; cuBLASLt %d^3 GEMM "
-               "TF32 %s, FP32 %s\n",
+               "TF32 %s, FP32 %s",
             BENCH_CEILING_ITERS, copy, c->gemm_dim, tf32, fp32);
+    if (c->half_type != CONVGEMM_DATA_FLOAT32) {
+      char half[32] = "-";
+      if (c->half_ok) snprintf(half, sizeof half, "%.1f TFLOP/s", c->half_tflops);
+      fprintf(f, ", %s %s", bench_half_gemm_name(c->half_type), half);
+    }
+    fputs("\n", f);
     if (c->note[0] != '\0') {
       fputs("  (", f);
       put_cell(f, c->note);
       fputs(")\n", f);
     }
-    fputs("- **Floors**: memory = compulsory bytes (read x, w, bias once; write y once) / copy "
-          "bandwidth; math = FLOPs / TF32 rate (default rows) or FP32 rate (ieee rows); floor = "
-          "the larger; % of floor = floor / median\n",
-          f);
+    if (c->half_type != CONVGEMM_DATA_FLOAT32)
+      fprintf(f, "- **Floors**: memory = compulsory bytes (read x, w, bias once; write y once) / "
+                 "copy bandwidth; math = FLOPs / %s rate (every row); floor = the larger; %% of "
+                 "floor = floor / median\n",
+              bench_half_gemm_name(c->half_type));
+    else
+      fputs("- **Floors**: memory = compulsory bytes (read x, w, bias once; write y once) / copy "
+            "bandwidth; math = FLOPs / TF32 rate (default rows) or FP32 rate (ieee rows); floor = "
+            "the larger; % of floor = floor / median\n",
+            f);
   }
   fprintf(f, "- **Timing**: CUDA events, %d MiB memset flushing L2 before every call, %d warm-up, ",
           (int)(BENCH_FLUSH_BYTES >> 20), run->warmup);
@@ -96,7 +114,7 @@ static void put_header(FILE* f, const bench_run_t* run) {
             BENCH_MIN_ITERS, BENCH_MAX_ITERS);
   fprintf(f, "- **Check**: every element against the `cudnn` row of the same math mode, "
              "|y - ref| <= %g + %g·|ref| (torch.allclose), output poisoned with NaN first\n",
-          (double)BENCH_ATOL, (double)BENCH_RTOL);
+          (double)bench_atol(run->data_type), (double)bench_rtol(run->data_type));
   if (run->suites[0] != '\0')
     fprintf(f, "- **Suites**: %s (%d shapes planned, %d run)\n", run->suites, run->n_shapes,
             run->n_started);
@@ -185,9 +203,15 @@ static void put_shape(FILE* f, const bench_report_t* r) {
   bench_format_ms(mem, sizeof mem, r->memory_floor_ms);
   bench_format_ms(tf32, sizeof tf32, r->math_floor_ms[0]);
   bench_format_ms(fp32, sizeof fp32, r->math_floor_ms[1]);
-  fprintf(f, "%s. %.2f GFLOP, compulsory %.3f GB. Floors: memory %s ms, math %s ms (TF32) / %s ms "
-             "(FP32). %.1f s.\n\n",
-          conv, r->flops * 1e-9, bytes * 1e-9, mem, tf32, fp32, r->wall_s);
+  if (sh->params.data_type != CONVGEMM_DATA_FLOAT32)
+    fprintf(f, "%s. %.2f GFLOP, compulsory %.3f GB. Floors: memory %s ms, math %s ms (%s). "
+               "%.1f s.\n\n",
+            conv, r->flops * 1e-9, bytes * 1e-9, mem, tf32,
+            bench_math_floor_name(sh->params.data_type, CONVGEMM_MATH_DEFAULT), r->wall_s);
+  else
+    fprintf(f, "%s. %.2f GFLOP, compulsory %.3f GB. Floors: memory %s ms, math %s ms (TF32) / %s "
+               "ms (FP32). %.1f s.\n\n",
+            conv, r->flops * 1e-9, bytes * 1e-9, mem, tf32, fp32, r->wall_s);
   fputs("| algorithm | math | median ms | mean ms | TFLOP/s | floor ms | % of floor | speedup vs "
         "cudnn | max abs diff | check | detail |\n",
         f);

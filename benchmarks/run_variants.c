@@ -7,7 +7,7 @@
 
 #include "benchmarks/check.h"
 
-/* Every byte 0xff: each float is 0xffffffff, a NaN. */
+/* Every byte 0xff: each float is 0xffffffff, each float16 / bfloat16 0xffff: NaN in all three. */
 #define POISON_BYTE 0xff
 
 /* ---- one call of each kind of variant (bench_call_fn) ---------------------------------------- */
@@ -15,8 +15,8 @@
 typedef struct cudnn_call {
   const bench_cudnn_conv_t* conv;
   const bench_cudnn_choice_t* choice;
-  const float *x, *w, *bias;
-  float* y;
+  const void *x, *w, *bias;
+  void* y;
 } cudnn_call_t;
 
 static void call_cudnn(void* ctx) {
@@ -28,8 +28,8 @@ typedef struct convgemm_call {
   convgemm_handle_t handle;
   convgemm_conv_desc_t desc;
   convgemm_algo_t algo;
-  const float *x, *w, *bias;
-  float* y;
+  const void *x, *w, *bias;
+  void* y;
   void* workspace;
   size_t workspace_bytes;
   cudaStream_t stream;
@@ -66,8 +66,17 @@ static void progress(const bench_session_t* s, convgemm_math_mode_t math, const 
   fprintf(stderr, "conv_bench: %s: %s\n", label, what);
 }
 
-static void poison(const bench_session_t* s, float* y) {
-  CUDA_CHECK(cudaMemsetAsync(y, POISON_BYTE, s->y_elems * sizeof(float), s->stream));
+/* The shape's data type and its element size. */
+static convgemm_data_type_t data_type(const bench_session_t* s) {
+  return s->report->shape.params.data_type;
+}
+
+static size_t elem_bytes(const bench_session_t* s) {
+  return data_type(s) == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
+}
+
+static void poison(const bench_session_t* s, void* y) {
+  CUDA_CHECK(cudaMemsetAsync(y, POISON_BYTE, s->y_elems * elem_bytes(s), s->stream));
 }
 
 /* Waits for the variant's first call; a failed kernel is reported with the variant's name. */
@@ -83,9 +92,9 @@ static void finish_first_call(const bench_session_t* s, convgemm_math_mode_t mat
 }
 
 /* y against ref; without a reference, y against itself, which finds NaN and infinities only. */
-static void check_output(const bench_session_t* s, const float* y, const float* ref,
+static void check_output(const bench_session_t* s, const void* y, const void* ref,
                          bench_check_t* out) {
-  bench_verify(&s->verifier, y, ref != NULL ? ref : y, s->y_elems, out);
+  bench_verify(&s->verifier, y, ref != NULL ? ref : y, s->y_elems, data_type(s), out);
 }
 
 static void describe_failure(const bench_session_t* s, const bench_check_t* c, const char* when,
@@ -95,7 +104,8 @@ static void describe_failure(const bench_session_t* s, const bench_check_t* c, c
   snprintf(buf, len,
            "%s: %llu of %zu elements outside |y - ref| <= %g + %g*|ref|; first y[%lld, %lld, "
            "%lld, %lld] = %.8g, ref %.8g",
-           when, c->n_fail, s->y_elems, (double)BENCH_ATOL, (double)BENCH_RTOL,
+           when, c->n_fail, s->y_elems, (double)bench_atol(data_type(s)),
+           (double)bench_rtol(data_type(s)),
            (long long)(i / (q * p * k)), (long long)(i / (q * p) % k), (long long)(i / q % p),
            (long long)(i % q), (double)c->first_got, (double)c->first_want);
 }
@@ -157,8 +167,8 @@ static void fill_cudnn_row(bench_row_t* row, const char* name, convgemm_math_mod
 }
 
 /* The "cudnn" row: computes the reference into `ref`, times into `y`. Returns its median. */
-static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math, float* ref,
-                                  float* y) {
+static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math, void* ref,
+                                  void* y) {
   char label[96];
   label_of(s, label, sizeof label, math, "cudnn");
   progress(s, math, "cudnn", "choosing the algorithm (cudnnGetConvolutionForwardAlgorithm_v7)");
@@ -187,8 +197,8 @@ static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math,
   return t.median_ms;
 }
 
-static void run_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const float* ref,
-                           float* y, double ref_median_ms) {
+static void run_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const void* ref,
+                           void* y, double ref_median_ms) {
   char label[96];
   label_of(s, label, sizeof label, math, "cudnn_find");
   progress(s, math, "cudnn_find", "cudnnFindConvolutionForwardAlgorithmEx (runs every algorithm)");
@@ -226,8 +236,8 @@ static convgemm_conv_desc_t make_desc(const bench_session_t* s, convgemm_math_mo
 }
 
 static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
-                              convgemm_conv_desc_t desc, convgemm_algo_t algo, const float* ref,
-                              float* y, double ref_median_ms) {
+                              convgemm_conv_desc_t desc, convgemm_algo_t algo, const void* ref,
+                              void* y, double ref_median_ms) {
   const char* name = bench_algo_name(algo);
   const convgemm_status_t supported = convgemm_check_algorithm(s->convgemm, desc, algo);
   if (supported == CONVGEMM_STATUS_NOT_SUPPORTED) {
@@ -292,9 +302,9 @@ static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
 }
 
 void bench_run_math_mode(bench_session_t* s, convgemm_math_mode_t math) {
-  const size_t y_bytes = s->y_elems * sizeof(float);
-  float* y = bench_device_alloc(y_bytes, "candidate y");
-  float* ref = NULL;
+  const size_t y_bytes = s->y_elems * elem_bytes(s);
+  void* y = bench_device_alloc(y_bytes, "candidate y");
+  void* ref = NULL;
   double ref_median_ms = 0.0;
   if (s->cudnn != NULL) {
     ref = bench_device_alloc(y_bytes, "reference y");

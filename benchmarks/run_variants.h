@@ -20,7 +20,7 @@ typedef struct bench_session {
   const bench_args_t* args;   /* algorithms and workspace; the convolution is report->shape */
   convgemm_handle_t convgemm;
   bench_cudnn_conv_t* cudnn;  /* NULL when cuDNN was not found: nothing to check against */
-  const float *x, *w, *bias;  /* bias NULL without --bias */
+  const void *x, *w, *bias;   /* elements of the shape's data type; bias NULL without --bias */
   size_t y_elems;
   cudaStream_t stream;
   bench_timer_t timer;

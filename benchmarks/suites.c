@@ -128,11 +128,11 @@ convgemm_status_t bench_shape_work(const convgemm_conv2d_params_t* params, bench
   work->q = yq;
   work->flops = 2.0 * (double)yn * (double)yk * (double)yp * (double)yq *
                 (double)(p->c / p->groups) * (double)p->r * (double)p->s;
-  work->x_bytes = (double)p->n * (double)p->c * (double)p->h * (double)p->w * sizeof(float);
-  work->w_bytes = (double)p->k * (double)(p->c / p->groups) * (double)p->r * (double)p->s *
-                  sizeof(float);
-  work->bias_bytes = p->has_bias ? (double)p->k * sizeof(float) : 0.0;
-  work->y_bytes = (double)yn * (double)yk * (double)yp * (double)yq * sizeof(float);
+  const double e = p->data_type == CONVGEMM_DATA_FLOAT32 ? 4.0 : 2.0; /* bytes per element */
+  work->x_bytes = (double)p->n * (double)p->c * (double)p->h * (double)p->w * e;
+  work->w_bytes = (double)p->k * (double)(p->c / p->groups) * (double)p->r * (double)p->s * e;
+  work->bias_bytes = p->has_bias ? (double)p->k * e : 0.0;
+  work->y_bytes = (double)yn * (double)yk * (double)yp * (double)yq * e;
   return CONVGEMM_STATUS_SUCCESS;
 }
 

@@ -19,8 +19,20 @@ static int algo_is_known(convgemm_algo_t algo) {
          algo == CONVGEMM_ALGO_IMPLICIT_GEMM || algo == CONVGEMM_ALGO_AUTO;
 }
 
+/* AUTO for 16-bit data: IM2COL_GEMM (tensor-core 16-bit GEMMs) where the GEMM is large enough,
+ * by the TF32 thresholds (conv/internal.h), else DIRECT. IMPLICIT_GEMM does not run 16-bit data
+ * yet. */
+static convgemm_algo_t select_16bit(const struct convgemm_conv_desc* desc) {
+  const int64_t reduction = desc->c_per_group * desc->params.r * desc->params.s;
+  if (desc->k_per_group >= CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 &&
+      reduction >= CONVGEMM_AUTO_GEMM_MIN_REDUCTION && convgemm_im2col_gemm_fits(desc))
+    return CONVGEMM_ALGO_IM2COL_GEMM;
+  return CONVGEMM_ALGO_DIRECT;
+}
+
 convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info) {
+  if (convgemm_desc_is_16bit(desc)) return select_16bit(desc);
   const convgemm_conv2d_params_t* p = &desc->params;
   const int unit_stride = p->stride_h == 1 && p->stride_w == 1;
   convgemm_igemm_plan_t igemm; /* its kernel: wgmma or mma.sync */
@@ -57,6 +69,12 @@ convgemm_status_t convgemm_algorithm_supports(const struct convgemm_conv_desc* d
     case CONVGEMM_ALGO_IM2COL_GEMM:
       return convgemm_im2col_gemm_supports(desc);
     case CONVGEMM_ALGO_IMPLICIT_GEMM:
+      /* Refused here, before its plan (whose kernels are TF32-only) is consulted. */
+      if (convgemm_desc_is_16bit(desc))
+        return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
+                             "IMPLICIT_GEMM does not support %s data yet (its kernels are TF32 "
+                             "only); use DIRECT, IM2COL_GEMM or AUTO",
+                             convgemm_data_type_name(desc->params.data_type));
       return convgemm_igemm_supports(desc, info);
     case CONVGEMM_ALGO_AUTO:
       break;

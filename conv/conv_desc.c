@@ -52,15 +52,18 @@ static convgemm_status_t check_at_least_one(convgemm_status_t status, const char
   return CONVGEMM_STATUS_SUCCESS;
 }
 
-/* a*b*c*d elements of `bytes_per_elem` bytes each, or SIZE_OVERFLOW naming the tensor. */
-static convgemm_status_t tensor_elems(const char* name, int64_t a, int64_t b, int64_t c, int64_t d,
-                                      int64_t* elems) {
+/* a*b*c*d elements of `type` (its element size in bytes each), or SIZE_OVERFLOW naming the
+ * tensor. */
+static convgemm_status_t tensor_elems(const char* name, convgemm_data_type_t type, int64_t a,
+                                      int64_t b, int64_t c, int64_t d, int64_t* elems) {
   int64_t e, bytes;
   if (__builtin_mul_overflow(a, b, &e) || __builtin_mul_overflow(e, c, &e) ||
-      __builtin_mul_overflow(e, d, &e) || __builtin_mul_overflow(e, (int64_t)sizeof(float), &bytes))
+      __builtin_mul_overflow(e, d, &e) ||
+      __builtin_mul_overflow(e, convgemm_data_type_bytes(type), &bytes))
     return convgemm_fail(CONVGEMM_STATUS_SIZE_OVERFLOW,
-                         "%s of %lld x %lld x %lld x %lld float32 elements exceeds 2^63-1 bytes",
-                         name, (long long)a, (long long)b, (long long)c, (long long)d);
+                         "%s of %lld x %lld x %lld x %lld %s elements exceeds 2^63-1 bytes", name,
+                         (long long)a, (long long)b, (long long)c, (long long)d,
+                         convgemm_data_type_name(type));
   *elems = e;
   return CONVGEMM_STATUS_SUCCESS;
 }
@@ -84,9 +87,11 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* p,
                                               struct convgemm_conv_desc* out) {
   if (p == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "params is NULL");
   if (out == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "descriptor is NULL");
-  if (p->data_type != CONVGEMM_DATA_FLOAT32)
+  if (p->data_type != CONVGEMM_DATA_FLOAT32 && p->data_type != CONVGEMM_DATA_FLOAT16 &&
+      p->data_type != CONVGEMM_DATA_BFLOAT16)
     return convgemm_fail(CONVGEMM_STATUS_BAD_ENUM,
-                         "data_type must be CONVGEMM_DATA_FLOAT32 (0), got %d", (int)p->data_type);
+                         "data_type must be CONVGEMM_DATA_FLOAT32 (0), CONVGEMM_DATA_FLOAT16 (1) "
+                         "or CONVGEMM_DATA_BFLOAT16 (2), got %d", (int)p->data_type);
   if (p->math_mode != CONVGEMM_MATH_DEFAULT && p->math_mode != CONVGEMM_MATH_IEEE)
     return convgemm_fail(CONVGEMM_STATUS_BAD_ENUM,
                          "math_mode must be CONVGEMM_MATH_DEFAULT (0) or CONVGEMM_MATH_IEEE (1), "
@@ -123,11 +128,15 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* p,
   CONVGEMM_TRY(output_extent("width", p->w, p->pad_w, p->s, p->stride_w, p->dilation_w, &d.q));
   d.c_per_group = p->c / p->groups;
   d.k_per_group = p->k / p->groups;
-  d.tf32_operands = p->math_mode == CONVGEMM_MATH_DEFAULT && d.c_per_group > 1;
-  CONVGEMM_TRY(tensor_elems("input x (n, c, h, w)", p->n, p->c, p->h, p->w, &d.x_elems));
-  CONVGEMM_TRY(tensor_elems("filter w (k, c/groups, r, s)", p->k, d.c_per_group, p->r, p->s,
-                            &d.w_elems));
-  CONVGEMM_TRY(tensor_elems("output y (n, k, p, q)", p->n, p->k, d.p, d.q, &d.y_elems));
+  d.elem_bytes = convgemm_data_type_bytes(p->data_type);
+  d.tf32_operands = p->data_type == CONVGEMM_DATA_FLOAT32 &&
+                    p->math_mode == CONVGEMM_MATH_DEFAULT && d.c_per_group > 1;
+  CONVGEMM_TRY(tensor_elems("input x (n, c, h, w)", p->data_type, p->n, p->c, p->h, p->w,
+                            &d.x_elems));
+  CONVGEMM_TRY(tensor_elems("filter w (k, c/groups, r, s)", p->data_type, p->k, d.c_per_group,
+                            p->r, p->s, &d.w_elems));
+  CONVGEMM_TRY(tensor_elems("output y (n, k, p, q)", p->data_type, p->n, p->k, d.p, d.q,
+                            &d.y_elems));
   *out = d;
   return CONVGEMM_STATUS_SUCCESS;
 }

@@ -1,7 +1,8 @@
 /*
  * convgemm: 2-D convolution forward on NVIDIA GPUs, lowered to GEMM.
  *
- * Tensors are NCHW and contiguous:
+ * Tensors are NCHW and contiguous, all of the descriptor's data type (float32, float16 or
+ * bfloat16; see convgemm_data_type_t):
  *   x    (N, C, H, W)         input
  *   w    (K, C/G, R, S)       filter, G = groups
  *   bias (K)                  optional
@@ -78,29 +79,47 @@ typedef enum convgemm_status {
   CONVGEMM_STATUS_INTERNAL_ERROR = 17      /* a bug in convgemm; please report it */
 } convgemm_status_t;
 
+/* The type of x, w, bias and y (all four the same). 16-bit data is computed as PyTorch and cuDNN
+ * compute it (CUDNN_DATA_HALF / CUDNN_DATA_BFLOAT16 with float compute): each product of two
+ * 16-bit values is exact in fp32, the products and the bias are accumulated in fp32, and the
+ * result is rounded once, to nearest even, to the 16-bit type when it is stored (so an output's
+ * error is at most half an ulp of the 16-bit type plus the fp32 accumulation error). Runs on
+ * DIRECT and IM2COL_GEMM; IMPLICIT_GEMM is NOT_SUPPORTED for 16-bit data for now. Pointer
+ * alignment is the element size (forward). */
 typedef enum convgemm_data_type {
-  CONVGEMM_DATA_FLOAT32 = 0 /* x, w, bias and y all float32 */
+  CONVGEMM_DATA_FLOAT32 = 0, /* float: 4 bytes */
+  CONVGEMM_DATA_FLOAT16 = 1, /* IEEE binary16 (CUDA's __half, torch.float16): 2 bytes */
+  CONVGEMM_DATA_BFLOAT16 = 2 /* bfloat16 (CUDA's __nv_bfloat16, torch.bfloat16): 2 bytes */
 } convgemm_data_type_t;
 
+/* How float32 data is multiplied. With 16-bit data both modes compute the same numbers (products
+ * exact, fp32 accumulation, one rounding at the store): the math mode changes nothing there. */
 typedef enum convgemm_math_mode {
-  /* Each operand rounded to TF32 (10-bit mantissa) to nearest, ties away from zero, products
-   * accumulated in fp32. This is what cuDNN and PyTorch do by default for float32 convolution
-   * (torch.backends.cudnn.allow_tf32 = True), and matches them within allclose(1e-4, 1e-4).
+  /* float32 data: each operand rounded to TF32 (10-bit mantissa) to nearest, ties away from
+   * zero, products accumulated in fp32. This is what cuDNN and PyTorch do by default for float32
+   * convolution (torch.backends.cudnn.allow_tf32 = True), and matches them within
+   * allclose(1e-4, 1e-4).
    * Exception: with one input channel per group (C/G == 1: depthwise convolutions) DEFAULT math
    * is fp32 like IEEE, because PyTorch computes float32 depthwise convolutions in fp32 whatever
-   * allow_tf32 says (its own kernel; cuDNN's default also picks fp32 kernels there). */
+   * allow_tf32 says (its own kernel; cuDNN's default also picks fp32 kernels there).
+   * 16-bit data: the 16-bit operands as they are (a 16-bit value is exact in TF32 and fp32),
+   * products exact, accumulated in fp32: PyTorch's and cuDNN's default for float16/bfloat16. */
   CONVGEMM_MATH_DEFAULT = 0,
-  /* fp32-accurate: operands used unrounded (cuDNN's FMA math, allow_tf32 = False). */
+  /* float32 data: fp32-accurate, operands used unrounded (cuDNN's FMA math, allow_tf32 = False).
+   * 16-bit data: the same as DEFAULT (fp32 accumulation of exact products; same results). */
   CONVGEMM_MATH_IEEE = 1
 } convgemm_math_mode_t;
 
 typedef enum convgemm_algo {
-  CONVGEMM_ALGO_DIRECT = 0,        /* tiled direct convolution on CUDA cores; any descriptor */
-  CONVGEMM_ALGO_IM2COL_GEMM = 1,   /* on-the-fly im2col into workspace + cuBLASLt GEMMs per group;
-                                      needs workspace; repeated calls with the same descriptor
+  CONVGEMM_ALGO_DIRECT = 0,        /* tiled direct convolution on CUDA cores (fp32 FMA); any
+                                      descriptor, every data type */
+  CONVGEMM_ALGO_IM2COL_GEMM = 1,   /* on-the-fly im2col into workspace + cuBLASLt GEMMs per group
+                                      (16-bit data: 16-bit GEMMs, fp32 accumulation); every data
+                                      type; needs workspace; repeated calls with the same descriptor
                                       and pointers replay a CUDA graph cached in the handle */
-  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores (TF32 mma.sync); DEFAULT math
-                                      with C/G > 1 only, workspace = the repacked filter */
+  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores (TF32 wgmma / mma.sync);
+                                      float32 data in DEFAULT math with C/G > 1 only (16-bit data:
+                                      NOT_SUPPORTED for now), workspace = the repacked filter */
   CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
 } convgemm_algo_t;
 
@@ -160,7 +179,9 @@ convgemm_status_t convgemm_conv2d_params_init(convgemm_conv2d_params_t* params, 
 /* Validates params and creates an immutable descriptor holding a copy. Each problem has its own
  * status: NULL_POINTER, BAD_SIZE, BAD_GROUPS, BAD_PADDING, BAD_STRIDE, BAD_DILATION,
  * FILTER_TOO_LARGE, SIZE_OVERFLOW (a dimension above 2^31-1, or an element or byte count of
- * x, w or y above 2^63-1), BAD_ENUM, ALLOC_FAILED. On failure *desc is set to NULL. */
+ * x, w or y above 2^63-1, bytes counted at the data type's element size), BAD_ENUM (data_type
+ * not one of convgemm_data_type_t's three, or an unknown math_mode), ALLOC_FAILED. On failure
+ * *desc is set to NULL. */
 convgemm_status_t convgemm_conv_desc_create(convgemm_conv_desc_t* desc,
                                             const convgemm_conv2d_params_t* params);
 
@@ -198,7 +219,9 @@ convgemm_status_t convgemm_get_workspace_size(convgemm_handle_t handle, convgemm
 
 /* y = conv2d(x, w) (+ bias), queued on `stream` of the handle's device; returns without waiting.
  * x, w, y (and bias if the descriptor has one) must be device memory of the handle's device,
- * 4-byte aligned, sized as described at the top of this file; bias must be NULL if the
+ * aligned to the data type's element size (4 bytes for float32, 2 for float16 and bfloat16;
+ * BAD_POINTER otherwise, checked before any CUDA call), sized as described at the top of this
+ * file in elements of the descriptor's data type; bias must be NULL if the
  * descriptor has none. y must not overlap x, w or bias. workspace may be NULL when
  * workspace_bytes is 0; otherwise CONVGEMM_WORKSPACE_ALIGNMENT-byte aligned device memory (as
  * cudaMalloc returns) of at least the algorithm's minimum (more, up to the preferred size, makes IM2COL_GEMM faster; any size gives correct

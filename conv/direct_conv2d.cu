@@ -1,5 +1,5 @@
 /*
- * DIRECT: direct 2-D convolution on CUDA cores (fp32 FMA), every configuration.
+ * DIRECT: direct 2-D convolution on CUDA cores (fp32 FMA), every configuration and data type.
  *
  * Tiled kernel (the plan in direct_conv2d_plan.h picks the shape):
  *   block tile  (BLOCK_K = TK*KG output channels) x (TILE_P = TP*PG/32 rows, TILE_Q = 32 columns)
@@ -13,24 +13,33 @@
  * in shared memory, rounding both to TF32 (ties away) in DEFAULT math, then accumulates in the
  * order c, r, s. The generic kernel sums in the same order, so both give identical bits.
  * Offsets into x, w and y are 64-bit (problem 55's y is within 1% of 2^31 bytes).
+ *
+ * Every kernel is a template on the element type T of x, w, bias and y (float, __half,
+ * __nv_bfloat16; gemm/elem_type.cuh): values are converted to float as they are loaded (shared
+ * memory and registers stay fp32, so the plan's sizes are the same for every type), summed in
+ * fp32, the bias added in fp32, and the sum rounded to T once, at the store. With T = float the
+ * conversions are the identity and the code is what it was before the types were added.
  */
 #include <cstdint>
+#include <type_traits>
 
 #include <cuda_runtime.h>
 
 #include "conv/conv_geometry.cuh"
 #include "conv/direct_conv2d_plan.h"
 #include "gemm/cp_async.cuh"
+#include "gemm/elem_type.cuh"
 #include "gemm/tf32_round.cuh"
 
 namespace convgemm {
 namespace {
 
+template <typename T>
 struct DirectArgs : ConvGeometry {
-  const float* x;     // (N, C, H, W)
-  const float* w;     // (K, C/G, R, S)
-  const float* bias;  // (K) or nullptr
-  float* y;           // (N, K, P, Q)
+  const T* x;     // (N, C, H, W)
+  const T* w;     // (K, C/G, R, S)
+  const T* bias;  // (K) or nullptr
+  T* y;           // (N, K, P, Q)
   int c_chunk, halo_h, halo_w;
   int k_tiles, p_tiles, q_tiles;
   int64_t tiles;
@@ -41,9 +50,9 @@ __device__ __forceinline__ float operand(float v, bool round_tf32) {
   return round_tf32 ? tf32_round_rna(v) : v;
 }
 
-template <int TK, int KG, int TP, int PG>
+template <typename T, int TK, int KG, int TP, int PG>
 __global__ void __launch_bounds__(KG * PG)
-    direct_conv2d_tiled_kernel(const DirectArgs a) {
+    direct_conv2d_tiled_kernel(const DirectArgs<T> a) {
   constexpr int THREADS = KG * PG;
   constexpr int BLOCK_K = TK * KG;
   constexpr int TILE_Q = CONVGEMM_DIRECT_TILE_Q;
@@ -74,8 +83,8 @@ __global__ void __launch_bounds__(KG * PG)
     const int q0 = qt * TILE_Q;
     const int64_t ih0 = (int64_t)p0 * a.stride_h - a.pad_h;
     const int64_t iw0 = (int64_t)q0 * a.stride_w - a.pad_w;
-    const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
-    const float* w_tile = a.w + ((int64_t)g * a.kg + k0) * a.cg * rs;
+    const T* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+    const T* w_tile = a.w + ((int64_t)g * a.kg + k0) * a.cg * rs;
 
     float acc[TK][TP];
 #pragma unroll
@@ -96,7 +105,8 @@ __global__ void __launch_bounds__(KG * PG)
         const int col = (e / (4 * BLOCK_K)) * 4 + (e & 3);
         if (col < cols) {
           float v = 0.0f;
-          if (k0 + kk < a.kg) v = w_tile[(int64_t)kk * a.cg * rs + (int64_t)c0 * rs + col];
+          if (k0 + kk < a.kg)
+            v = to_float(w_tile[(int64_t)kk * a.cg * rs + (int64_t)c0 * rs + col]);
           w_s[col * W_LD + kk] = operand(v, a.round_tf32);
         }
       }
@@ -109,7 +119,7 @@ __global__ void __launch_bounds__(KG * PG)
         const int64_t iw = iw0 + (rem - hh * a.halo_w);
         float v = 0.0f;
         if (ih >= 0 && ih < a.in_h && iw >= 0 && iw < a.in_w)
-          v = x_grp[(int64_t)(c0 + cc) * a.in_h * a.in_w + ih * a.in_w + iw];
+          v = to_float(x_grp[(int64_t)(c0 + cc) * a.in_h * a.in_w + ih * a.in_w + iw]);
         x_s[e] = operand(v, a.round_tf32);
       }
       __syncthreads();
@@ -151,12 +161,12 @@ __global__ void __launch_bounds__(KG * PG)
       const int k = k0 + t_k * TK + j;
       if (k >= a.kg || q >= a.q) continue;
       const int k_global = g * a.kg + k;
-      const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
-      float* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q + q;
+      const float b = a.bias != nullptr ? to_float(a.bias[k_global]) : 0.0f;
+      T* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q + q;
 #pragma unroll
       for (int i = 0; i < TP; ++i) {
         const int p = p0 + t_row + i * ROW_STEP;
-        if (p < a.p) y_k[(int64_t)p * a.q] = acc[j][i] + b;
+        if (p < a.p) y_k[(int64_t)p * a.q] = from_float<T>(acc[j][i] + b);
       }
     }
   }
@@ -175,9 +185,14 @@ __global__ void __launch_bounds__(KG * PG)
 // issue bound (72% of issue slots), mostly in the window fill's per-element division and 64-bit
 // index math; the fill now walks rows (warp per row, lane per column) and UNIT_STRIDE_W makes the
 // column step a constant, so the 16 shared loads per tap use immediate offsets.
-template <bool UNIT_STRIDE_W>
+// NOTES: cp.async copies 4, 8 or 16 bytes, never 2, so 16-bit data is loaded into registers,
+// converted and stored to the stage instead (the same stages and order; the next tile's loads
+// are issued before this tile's math but the stores wait for them, so only the other resident
+// blocks hide their latency). Not measured yet.
+template <typename T, bool UNIT_STRIDE_W>
 __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BLOCKS_PER_SM)
-    direct_conv2d_depthwise_kernel(const DirectArgs a) {
+    direct_conv2d_depthwise_kernel(const DirectArgs<T> a) {
+  constexpr bool ASYNC = std::is_same<T, float>::value;  // cp.async straight into the stage
   constexpr int TILE_P = CONVGEMM_DIRECT_DW_TILE_P;
   constexpr int TILE_Q = CONVGEMM_DIRECT_DW_TILE_Q;
   constexpr int ROWS = TILE_P / (CONVGEMM_DIRECT_THREADS / 32);  // per thread
@@ -203,23 +218,36 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
   auto load_tile = [&](int64_t tile, float* stage) {
     const TileCoord tc = split_tile(tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
     const int kk = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;  // kk: channel in group
-    const float* w_k = a.w + (int64_t)(g * a.kg + kk) * rs;
-    for (int e = tid; e < rs; e += CONVGEMM_DIRECT_THREADS)
-      cp_async_4_or_zero(stage + e, w_k + e, true);
+    const T* w_k = a.w + (int64_t)(g * a.kg + kk) * rs;
+    for (int e = tid; e < rs; e += CONVGEMM_DIRECT_THREADS) {
+      if constexpr (ASYNC)
+        cp_async_4_or_zero(stage + e, w_k + e, true);
+      else
+        stage[e] = to_float(w_k[e]);
+    }
     // Window corner (64-bit: H + 2*pad_h may exceed 2^31).
     const int64_t ih0 = (int64_t)pt * TILE_P * a.stride_h - a.pad_h;
     const int64_t iw0 = (int64_t)qt * TILE_Q * stride_w - a.pad_w;
-    const float* x_plane = a.x + ((int64_t)n * a.c + g) * a.in_h * a.in_w;  // channel g (C/G 1)
+    const T* x_plane = a.x + ((int64_t)n * a.c + g) * a.in_h * a.in_w;  // channel g (C/G 1)
     float* x_s = stage + rs_pad;
     for (int hh = warp; hh < a.halo_h; hh += CONVGEMM_DIRECT_THREADS / 32) {
       const int64_t ih = ih0 + hh;
       const bool row_inside = ih >= 0 && ih < a.in_h;
-      const float* src = x_plane + (row_inside ? ih : 0) * a.in_w;
+      const T* src = x_plane + (row_inside ? ih : 0) * a.in_w;
       float* dst = x_s + hh * a.halo_w;
-      for (int ww = lane; ww < a.halo_w; ww += 32) {
-        const int64_t iw = iw0 + ww;
-        const bool inside = row_inside && iw >= 0 && iw < a.in_w;
-        cp_async_4_or_zero(dst + ww, inside ? src + iw : x_plane, inside);
+      if constexpr (ASYNC) {
+        for (int ww = lane; ww < a.halo_w; ww += 32) {
+          const int64_t iw = iw0 + ww;
+          const bool inside = row_inside && iw >= 0 && iw < a.in_w;
+          cp_async_4_or_zero(dst + ww, inside ? src + iw : x_plane, inside);
+        }
+      } else {
+#pragma unroll 4  // lets a lane's loads of one row be in flight together
+        for (int ww = lane; ww < a.halo_w; ww += 32) {
+          const int64_t iw = iw0 + ww;
+          const bool inside = row_inside && iw >= 0 && iw < a.in_w;
+          dst[ww] = inside ? to_float(src[iw]) : 0.0f;
+        }
       }
     }
   };
@@ -265,8 +293,8 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
     const TileCoord tc = split_tile(tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
     const int kk = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;
     const int k_global = g * a.kg + kk;
-    const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
-    float* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q;
+    const float b = a.bias != nullptr ? to_float(a.bias[k_global]) : 0.0f;
+    T* y_k = a.y + ((int64_t)n * a.k + k_global) * a.p * a.q;
 #pragma unroll
     for (int i = 0; i < ROWS; ++i) {
       const int p = pt * TILE_P + warp * ROWS + i;
@@ -274,7 +302,7 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
 #pragma unroll
       for (int j = 0; j < COLS; ++j) {
         const int q = qt * TILE_Q + lane + 32 * j;
-        if (q < a.q) y_k[(int64_t)p * a.q + q] = acc[i][j] + b;
+        if (q < a.q) y_k[(int64_t)p * a.q + q] = from_float<T>(acc[i][j] + b);
       }
     }
     __syncthreads();  // this stage is refilled next iteration
@@ -282,10 +310,20 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, CONVGEMM_DIRECT_DW_BL
   cp_async_wait_group<0>();  // no copy may outlive the block (only empty groups remain here)
 }
 
+// Resident blocks per SM the generic kernel's registers must allow; 0 leaves it to ptxas.
+// NOTES: left to itself ptxas (CUDA 13.0, sm_90a) gives the 16-bit instantiations 32 registers
+// and spills 8 bytes; asking for 4 blocks lets them take 33 without spilling. float keeps 0,
+// its code as before.
+template <typename T>
+constexpr int generic_min_blocks() {
+  return std::is_same<T, float>::value ? 0 : 4;
+}
+
 // One thread per output element, for windows too large for shared memory. Same summation
 // order as the tiled kernel.
-__global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
-    direct_conv2d_generic_kernel(const DirectArgs a) {
+template <typename T>
+__global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS, generic_min_blocks<T>())
+    direct_conv2d_generic_kernel(const DirectArgs<T> a) {
   const int64_t total = (int64_t)a.n * a.k * a.p * a.q;
   for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
        idx += (int64_t)gridDim.x * blockDim.x) {
@@ -295,8 +333,8 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
     const int k_global = (int)(t % a.k); t /= a.k;
     const int n = (int)t;
     const int g = k_global / a.kg;
-    const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
-    const float* w_k = a.w + (int64_t)k_global * a.cg * a.r * a.s;
+    const T* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+    const T* w_k = a.w + (int64_t)k_global * a.cg * a.r * a.s;
     float acc = 0.0f;
     for (int c = 0; c < a.cg; ++c) {
       for (int r = 0; r < a.r; ++r) {
@@ -306,20 +344,20 @@ __global__ void __launch_bounds__(CONVGEMM_DIRECT_THREADS)
           const int64_t iw = (int64_t)q * a.stride_w - a.pad_w + (int64_t)s * a.dilation_w;
           float xv = 0.0f;
           if (ih >= 0 && ih < a.in_h && iw >= 0 && iw < a.in_w)
-            xv = x_grp[(int64_t)c * a.in_h * a.in_w + ih * a.in_w + iw];
-          const float wv = w_k[((int64_t)c * a.r + r) * a.s + s];
+            xv = to_float(x_grp[(int64_t)c * a.in_h * a.in_w + ih * a.in_w + iw]);
+          const float wv = to_float(w_k[((int64_t)c * a.r + r) * a.s + s]);
           acc = fmaf(operand(wv, a.round_tf32), operand(xv, a.round_tf32), acc);
         }
       }
     }
-    const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
-    a.y[idx] = acc + b;
+    const float b = a.bias != nullptr ? to_float(a.bias[k_global]) : 0.0f;
+    a.y[idx] = from_float<T>(acc + b);
   }
 }
 
-template <typename Kernel>
+template <typename Kernel, typename T>
 cudaError_t launch(Kernel kernel, int64_t blocks, size_t smem, cudaStream_t stream,
-                   const DirectArgs& args) {
+                   const DirectArgs<T>& args) {
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)(blocks < INT32_MAX ? blocks : INT32_MAX));
   config.blockDim = dim3(CONVGEMM_DIRECT_THREADS);
@@ -328,21 +366,18 @@ cudaError_t launch(Kernel kernel, int64_t blocks, size_t smem, cudaStream_t stre
   return cudaLaunchKernelEx(&config, kernel, args);
 }
 
-}  // namespace
-}  // namespace convgemm
-
-extern "C" cudaError_t convgemm_direct_configure(int max_smem_per_block) {
-  using namespace convgemm;
-  // NOTES: the dynamic shared-memory limit is a per-kernel, per-device setting shared by every
-  // thread of the process; setting it per launch to the launch's size races between threads
-  // (measured: launches failing with cudaErrorLaunchOutOfResources). Raising it once to the
-  // device's maximum, the same value from every caller, is race-free.
+// NOTES: the dynamic shared-memory limit is a per-kernel, per-device setting shared by every
+// thread of the process; setting it per launch to the launch's size races between threads
+// (measured: launches failing with cudaErrorLaunchOutOfResources). Raising it once to the
+// device's maximum, the same value from every caller, is race-free.
+template <typename T>
+cudaError_t configure(int max_smem_per_block) {
   const void* kernels[] = {
-      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<8, 8, 8, 32>),
-      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<4, 4, 8, 64>),
-      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<1, 1, 8, 256>),
-      reinterpret_cast<const void*>(direct_conv2d_depthwise_kernel<true>),
-      reinterpret_cast<const void*>(direct_conv2d_depthwise_kernel<false>),
+      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<T, 8, 8, 8, 32>),
+      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<T, 4, 4, 8, 64>),
+      reinterpret_cast<const void*>(direct_conv2d_tiled_kernel<T, 1, 1, 8, 256>),
+      reinterpret_cast<const void*>(direct_conv2d_depthwise_kernel<T, true>),
+      reinterpret_cast<const void*>(direct_conv2d_depthwise_kernel<T, false>),
   };
   for (const void* k : kernels) {
     const cudaError_t e =
@@ -352,16 +387,16 @@ extern "C" cudaError_t convgemm_direct_configure(int max_smem_per_block) {
   return cudaSuccess;
 }
 
-extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,
-                                                    const convgemm_direct_plan_t* plan,
-                                                    const float* x, const float* w,
-                                                    const float* bias, float* y,
-                                                    cudaStream_t stream) {
-  using namespace convgemm;
+// The plan's kernel for element type T.
+template <typename T>
+cudaError_t launch_plan(const struct convgemm_conv_desc* desc, const convgemm_direct_plan_t* plan,
+                        const void* x, const void* w, const void* bias, void* y,
+                        cudaStream_t stream) {
   const convgemm_conv2d_params_t& p = desc->params;
-  DirectArgs a;
+  DirectArgs<T> a;
   static_cast<ConvGeometry&>(a) = conv_geometry(*desc);
-  a.x = x; a.w = w; a.bias = bias; a.y = y;
+  a.x = static_cast<const T*>(x); a.w = static_cast<const T*>(w);
+  a.bias = static_cast<const T*>(bias); a.y = static_cast<T*>(y);
   a.c_chunk = plan->c_chunk; a.halo_h = plan->halo_h; a.halo_w = plan->halo_w;
   a.k_tiles = (int)plan->k_tiles; a.p_tiles = (int)plan->p_tiles; a.q_tiles = (int)plan->q_tiles;
   a.tiles = plan->tiles;
@@ -370,33 +405,62 @@ extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* d
   cudaError_t e = cudaErrorInvalidValue;
   switch (plan->tile) {
     case CONVGEMM_DIRECT_TILE_K64:
-      e = launch(direct_conv2d_tiled_kernel<8, 8, 8, 32>, plan->tiles, plan->smem_bytes, stream, a);
+      e = launch(direct_conv2d_tiled_kernel<T, 8, 8, 8, 32>, plan->tiles, plan->smem_bytes, stream,
+                 a);
       break;
     case CONVGEMM_DIRECT_TILE_K16:
-      e = launch(direct_conv2d_tiled_kernel<4, 4, 8, 64>, plan->tiles, plan->smem_bytes, stream, a);
+      e = launch(direct_conv2d_tiled_kernel<T, 4, 4, 8, 64>, plan->tiles, plan->smem_bytes, stream,
+                 a);
       break;
     case CONVGEMM_DIRECT_TILE_K1:
-      e = launch(direct_conv2d_tiled_kernel<1, 1, 8, 256>, plan->tiles, plan->smem_bytes, stream,
-                 a);
+      e = launch(direct_conv2d_tiled_kernel<T, 1, 1, 8, 256>, plan->tiles, plan->smem_bytes,
+                 stream, a);
       break;
     case CONVGEMM_DIRECT_DEPTHWISE: {
       // Persistent: as many blocks as fit on the device at once (each strides over the tiles).
       int device = 0, sms = 0;
       e = cudaGetDevice(&device);
-      if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+      if (e == cudaSuccess)
+        e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
       if (e != cudaSuccess) break;
       const int64_t resident = (int64_t)sms * CONVGEMM_DIRECT_DW_BLOCKS_PER_SM;
       const int64_t blocks = plan->tiles < resident ? plan->tiles : resident;
       e = p.stride_w == 1
-              ? launch(direct_conv2d_depthwise_kernel<true>, blocks, plan->smem_bytes, stream, a)
-              : launch(direct_conv2d_depthwise_kernel<false>, blocks, plan->smem_bytes, stream, a);
+              ? launch(direct_conv2d_depthwise_kernel<T, true>, blocks, plan->smem_bytes, stream, a)
+              : launch(direct_conv2d_depthwise_kernel<T, false>, blocks, plan->smem_bytes, stream,
+                       a);
       break;
     }
     case CONVGEMM_DIRECT_GENERIC: {
       const int64_t blocks = (plan->tiles + CONVGEMM_DIRECT_THREADS - 1) / CONVGEMM_DIRECT_THREADS;
-      e = launch(direct_conv2d_generic_kernel, blocks, 0, stream, a);
+      e = launch(direct_conv2d_generic_kernel<T>, blocks, 0, stream, a);
       break;
     }
   }
   return e;
+}
+
+}  // namespace
+}  // namespace convgemm
+
+extern "C" cudaError_t convgemm_direct_configure(int max_smem_per_block) {
+  using namespace convgemm;
+  cudaError_t e = configure<float>(max_smem_per_block);
+  if (e == cudaSuccess) e = configure<__half>(max_smem_per_block);
+  if (e == cudaSuccess) e = configure<__nv_bfloat16>(max_smem_per_block);
+  return e;
+}
+
+extern "C" cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,
+                                              const convgemm_direct_plan_t* plan, const void* x,
+                                              const void* w, const void* bias, void* y,
+                                              cudaStream_t stream) {
+  using namespace convgemm;
+  switch (desc->params.data_type) {
+    case CONVGEMM_DATA_FLOAT32: return launch_plan<float>(desc, plan, x, w, bias, y, stream);
+    case CONVGEMM_DATA_FLOAT16: return launch_plan<__half>(desc, plan, x, w, bias, y, stream);
+    case CONVGEMM_DATA_BFLOAT16:
+      return launch_plan<__nv_bfloat16>(desc, plan, x, w, bias, y, stream);
+  }
+  return cudaErrorInvalidValue;
 }

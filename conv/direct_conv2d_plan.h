@@ -9,6 +9,9 @@
  * not fit in shared memory (huge dilation or stride), the generic kernel (one thread per output,
  * same summation order, so bitwise-identical results) runs instead.
  *
+ * Every data type uses the same plan: 16-bit x and w are converted to fp32 as they are staged
+ * (shared memory always holds floats), and y is rounded to the data type once, at the store.
+ *
  * With one input channel per group (C/G == 1: depthwise) there is no reduction over channels to
  * tile and the convolution is memory bound (problem 82: 9 FMAs per 8 bytes moved), so a kernel
  * built for bandwidth runs instead: persistent blocks compute (32 x 128) output tiles of one
@@ -76,12 +79,12 @@ void convgemm_direct_make_plan(const struct convgemm_conv_desc* desc, int max_sm
  * current device. Called once per handle by convgemm_create. */
 cudaError_t convgemm_direct_configure(int max_smem_per_block);
 
-/* Queues the plan's kernel on `stream` (the current device must be the data's device) and
- * returns the launch's error code; it records no message (the caller does). */
+/* Queues the plan's kernel for the descriptor's data type on `stream` (the current device must
+ * be the data's device) and returns the launch's error code; it records no message (the caller
+ * does). x, w, bias and y hold elements of desc->params.data_type. */
 cudaError_t convgemm_direct_launch(const struct convgemm_conv_desc* desc,
-                                         const convgemm_direct_plan_t* plan, const float* x,
-                                         const float* w, const float* bias, float* y,
-                                         cudaStream_t stream);
+                                   const convgemm_direct_plan_t* plan, const void* x,
+                                   const void* w, const void* bias, void* y, cudaStream_t stream);
 
 #ifdef __cplusplus
 }

@@ -8,11 +8,20 @@
 #include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 
-/* x, w, bias and y must be device (or managed) memory of `device`, 4-byte aligned. */
-static convgemm_status_t check_tensor_pointer(const char* name, const void* ptr, int device) {
-  if (((uintptr_t)ptr & (sizeof(float) - 1)) != 0)
+/* x, w, bias and y must be aligned to the element size (4 bytes for float32, 2 for the 16-bit
+ * types). Pure host code: checked before any CUDA call. */
+static convgemm_status_t check_alignment(const char* name, const void* ptr,
+                                         const struct convgemm_conv_desc* d) {
+  if (ptr != NULL && ((uintptr_t)ptr & (uintptr_t)(d->elem_bytes - 1)) != 0)
     return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
-                         "%s (%p) must be aligned to 4 bytes for float32", name, ptr);
+                         "%s (%p) must be aligned to %lld bytes for %s", name, ptr,
+                         (long long)d->elem_bytes,
+                         convgemm_data_type_name(d->params.data_type));
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+/* x, w, bias, y and the workspace must be device (or managed) memory of `device`. */
+static convgemm_status_t check_tensor_pointer(const char* name, const void* ptr, int device) {
   struct cudaPointerAttributes attr;
   const cudaError_t e = cudaPointerGetAttributes(&attr, ptr);
   if (e != cudaSuccess) {
@@ -74,7 +83,7 @@ static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, cons
   CONVGEMM_TRY(check_tensor_pointer("w", w, device));
   CONVGEMM_TRY(check_tensor_pointer("y", y, device));
   if (bias != NULL) CONVGEMM_TRY(check_tensor_pointer("bias", bias, device));
-  const int64_t f = (int64_t)sizeof(float);
+  const int64_t f = d->elem_bytes;
   if (ranges_overlap(y, d->y_elems * f, x, d->x_elems * f) ||
       ranges_overlap(y, d->y_elems * f, w, d->w_elems * f) ||
       (bias != NULL && ranges_overlap(y, d->y_elems * f, bias, d->params.k * f)))
@@ -140,6 +149,10 @@ convgemm_status_t convgemm_forward(convgemm_handle_t handle, convgemm_conv_desc_
   if (!desc->params.has_bias && bias != NULL)
     return convgemm_fail(CONVGEMM_STATUS_BAD_POINTER,
                          "bias is given but the descriptor has has_bias = 0");
+  CONVGEMM_TRY(check_alignment("x", x, desc));
+  CONVGEMM_TRY(check_alignment("w", w, desc));
+  CONVGEMM_TRY(check_alignment("y", y, desc));
+  CONVGEMM_TRY(check_alignment("bias", bias, desc));
   size_t min_ws, pref_ws;
   CONVGEMM_TRY(convgemm_workspace_bytes(desc, &handle->info, resolved, &min_ws, &pref_ws));
   if (workspace_bytes < min_ws)

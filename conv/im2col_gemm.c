@@ -3,7 +3,8 @@
  * buffer and one strided-batched cuBLASLt GEMM that writes the NCHW output in place (layouts in
  * im2col_gemm_plan.h). With two buffers the chunks alternate between the handle's two streams,
  * forked from the caller's stream after the packing and joined back at the end, so the call
- * stays asynchronous and ordered on the caller's stream.
+ * stays asynchronous and ordered on the caller's stream. Tensors, column buffers and the packed
+ * filter all hold the descriptor's data type; pointer arithmetic here is in bytes.
  */
 #include "conv/im2col_gemm.h"
 
@@ -28,10 +29,11 @@ static convgemm_status_t launch_fail(cudaError_t e, const char* what) {
 /* The GEMMs of one chunk: batched over groups (one image) or over images (groups == 1); with
  * several images and several groups, one batched-over-groups GEMM per image. */
 static convgemm_status_t chunk_gemms(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
-                                     const convgemm_im2col_gemm_plan_t* plan, const float* col,
-                                     const float* packed, float* y, int64_t n0, int64_t images,
+                                     const convgemm_im2col_gemm_plan_t* plan, const char* col,
+                                     const void* packed, char* y, int64_t n0, int64_t images,
                                      int64_t pix0, int64_t pixels, void* cublas_ws,
                                      cudaStream_t stream) {
+  const int64_t e = d->elem_bytes; /* col and y are walked in bytes */
   const int64_t k_total = d->params.k;
   const int64_t groups = d->params.groups;
   convgemm_gemm_shape_t s;
@@ -43,7 +45,8 @@ static convgemm_status_t chunk_gemms(struct convgemm_handle* h, const struct con
   s.ldd = plan->pq;
   s.tf32 = d->tf32_operands;
   s.sm_count = plan->gemm_sms;
-  float* y_chunk = y + n0 * k_total * plan->pq + pix0;
+  s.data_type = d->params.data_type;
+  char* y_chunk = y + (n0 * k_total * plan->pq + pix0) * e;
   if (groups == 1 && images > 1) {
     s.batch = images;
     s.stride_a = plan->rows * plan->col_ld;
@@ -57,8 +60,8 @@ static convgemm_status_t chunk_gemms(struct convgemm_handle* h, const struct con
   s.stride_b = d->k_per_group * plan->krg_pad;
   s.stride_d = d->k_per_group * plan->pq;
   for (int64_t i = 0; i < images; ++i)
-    CONVGEMM_TRY(convgemm_gemm_run(h->gemm, &s, col + i * plan->rows * plan->col_ld, packed,
-                                   y_chunk + i * k_total * plan->pq, cublas_ws,
+    CONVGEMM_TRY(convgemm_gemm_run(h->gemm, &s, col + i * plan->rows * plan->col_ld * e, packed,
+                                   y_chunk + i * k_total * plan->pq * e, cublas_ws,
                                    CONVGEMM_IM2COL_CUBLAS_WORKSPACE, stream));
   return CONVGEMM_STATUS_SUCCESS;
 }
@@ -66,17 +69,17 @@ static convgemm_status_t chunk_gemms(struct convgemm_handle* h, const struct con
 convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
                                                const struct convgemm_conv_desc* d,
                                                const convgemm_im2col_gemm_plan_t* plan,
-                                               const float* x, const float* w, const float* bias,
-                                               float* y, void* workspace, cudaStream_t stream,
+                                               const void* x, const void* w, const void* bias,
+                                               void* y, void* workspace, cudaStream_t stream,
                                                int stages) {
   const convgemm_conv2d_params_t* p = &d->params;
   char* ws = (char*)workspace;
-  float* packed = (float*)(ws + plan->filter_offset);
+  void* packed = ws + plan->filter_offset;
   const int round_tf32 = d->tf32_operands;
 
   if (stages & CONVGEMM_IM2COL_STAGE_GEMM) {
     convgemm_pack_filter_args_t pack = {w, bias, packed, p->k, plan->krg, plan->krg_pad,
-                                        plan->bias_rows, round_tf32};
+                                        plan->bias_rows, round_tf32, p->data_type};
     CUDA_TRY(convgemm_pack_filter_launch(&pack, stream), "filter packing launch");
   }
 
@@ -100,6 +103,7 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
   im.krg = plan->krg; im.bias_rows = plan->bias_rows; im.krg_pad = plan->krg_pad;
   im.col_ld = plan->col_ld;
   im.round_tf32 = round_tf32;
+  im.data_type = p->data_type;
 
   const size_t col_stride = (plan->col_bytes + CONVGEMM_IM2COL_ALIGN - 1) /
                             CONVGEMM_IM2COL_ALIGN * CONVGEMM_IM2COL_ALIGN;
@@ -107,7 +111,7 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
   for (int64_t chunk = 0; chunk < plan->chunks && status == CONVGEMM_STATUS_SUCCESS; ++chunk) {
     const int b = (int)(chunk % plan->buffers);
     cudaStream_t s = forked ? h->streams[b] : stream;
-    im.col = (float*)(ws + plan->col_offset + (size_t)b * col_stride);
+    im.col = ws + plan->col_offset + (size_t)b * col_stride;
     if (plan->images_per_chunk > 1) {
       im.n0 = chunk * plan->images_per_chunk;
       im.images = p->n - im.n0 < plan->images_per_chunk ? p->n - im.n0 : plan->images_per_chunk;
@@ -128,7 +132,8 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
       }
     }
     if (stages & CONVGEMM_IM2COL_STAGE_GEMM)
-      status = chunk_gemms(h, d, plan, im.col, packed, y, im.n0, im.images, im.pix0, im.pixels,
+      status = chunk_gemms(h, d, plan, (const char*)im.col, packed, (char*)y, im.n0, im.images,
+                           im.pix0, im.pixels,
                            ws + plan->cublas_offset + (size_t)b * CONVGEMM_IM2COL_CUBLAS_WORKSPACE,
                            s);
   }
@@ -191,8 +196,8 @@ static void drop_graph(convgemm_im2col_graph_t* g) {
 /* Captures the call (origin: the handle's first stream) into a graph, or returns NULL. The
  * capture is ended on every path after it began. */
 static cudaGraph_t capture(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
-                           const convgemm_im2col_gemm_plan_t* plan, const float* x,
-                           const float* w, const float* bias, float* y, void* workspace) {
+                           const convgemm_im2col_gemm_plan_t* plan, const void* x,
+                           const void* w, const void* bias, void* y, void* workspace) {
   cudaStream_t origin = h->streams[0];
   if (cudaStreamBeginCapture(origin, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
     cudaGetLastError(); /* our own failed call; a sticky error stays and the fallback sees it */
@@ -217,7 +222,7 @@ static cudaGraph_t capture(struct convgemm_handle* h, const struct convgemm_conv
  * failed, the slot then empty. */
 static int refresh_graph(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
                          const convgemm_im2col_gemm_plan_t* plan, convgemm_im2col_graph_t* g,
-                         const float* x, const float* w, const float* bias, float* y,
+                         const void* x, const void* w, const void* bias, void* y,
                          void* workspace, size_t workspace_bytes) {
   cudaGraph_t graph = capture(h, d, plan, x, w, bias, y, workspace);
   if (graph == NULL) {
@@ -254,8 +259,8 @@ static int refresh_graph(struct convgemm_handle* h, const struct convgemm_conv_d
 
 convgemm_status_t convgemm_im2col_gemm_forward(struct convgemm_handle* h,
                                                const struct convgemm_conv_desc* d,
-                                               const float* x, const float* w, const float* bias,
-                                               float* y, void* workspace, size_t workspace_bytes,
+                                               const void* x, const void* w, const void* bias,
+                                               void* y, void* workspace, size_t workspace_bytes,
                                                cudaStream_t stream) {
   convgemm_im2col_gemm_plan_t plan;
   convgemm_im2col_gemm_make_plan(d, &h->info, workspace_bytes, &plan);

@@ -21,8 +21,8 @@ enum {
 convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* handle,
                                                const struct convgemm_conv_desc* desc,
                                                const convgemm_im2col_gemm_plan_t* plan,
-                                               const float* x, const float* w, const float* bias,
-                                               float* y, void* workspace, cudaStream_t stream,
+                                               const void* x, const void* w, const void* bias,
+                                               void* y, void* workspace, cudaStream_t stream,
                                                int stages);
 
 /* Queues the convolution as a cached CUDA graph (or, when `stream` is being captured, as plain
@@ -30,8 +30,8 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* handle,
  * current. */
 convgemm_status_t convgemm_im2col_gemm_forward(struct convgemm_handle* handle,
                                                const struct convgemm_conv_desc* desc,
-                                               const float* x, const float* w, const float* bias,
-                                               float* y, void* workspace, size_t workspace_bytes,
+                                               const void* x, const void* w, const void* bias,
+                                               void* y, void* workspace, size_t workspace_bytes,
                                                cudaStream_t stream);
 
 #ifdef __cplusplus

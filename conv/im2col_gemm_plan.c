@@ -15,6 +15,8 @@ int64_t convgemm_im2col_target_col_bytes(const convgemm_device_info_t* info) {
 static void plan_rows(const struct convgemm_conv_desc* d, convgemm_im2col_gemm_plan_t* plan) {
   const convgemm_conv2d_params_t* p = &d->params;
   plan->krg = d->c_per_group * p->r * p->s;
+  /* Two bias rows (TF32 high part and remainder) only for TF32 operands; a 16-bit bias is exact
+   * in the GEMM's fp32 accumulator as it is. */
   plan->bias_rows = !p->has_bias ? 0 : d->tf32_operands ? 2 : 1;
   plan->krg_pad = round_up(plan->krg + plan->bias_rows, 4);
   plan->rows = p->groups * plan->krg_pad;
@@ -49,10 +51,10 @@ static void plan_chunks(const struct convgemm_conv_desc* d, int64_t pixels, int 
   /* Saturating (conv/internal.h): K and the rows may each approach 2^31, and a workspace of
    * INT64_MAX bytes is simply one no caller has. */
   const int64_t filter_bytes =
-      convgemm_sat_mul(convgemm_sat_mul(d->params.k, plan->krg_pad), (int64_t)sizeof(float));
+      convgemm_sat_mul(convgemm_sat_mul(d->params.k, plan->krg_pad), d->elem_bytes);
   const int64_t col_bytes = convgemm_sat_mul(
       convgemm_sat_mul(plan->rows, plan->col_ld),
-      convgemm_sat_mul(plan->images_per_chunk, (int64_t)sizeof(float)));
+      convgemm_sat_mul(plan->images_per_chunk, d->elem_bytes));
   plan->col_bytes = (size_t)col_bytes;
   plan->filter_offset = 0;
   const int64_t cublas_offset = sat_round_up(filter_bytes, CONVGEMM_IM2COL_ALIGN);
@@ -69,7 +71,7 @@ static void plan_chunks(const struct convgemm_conv_desc* d, int64_t pixels, int 
 static int64_t preferred_pixels(const struct convgemm_conv_desc* d,
                                 const convgemm_device_info_t* info,
                                 const convgemm_im2col_gemm_plan_t* plan) {
-  const int64_t bytes_per_pixel = plan->rows * (int64_t)sizeof(float);
+  const int64_t bytes_per_pixel = plan->rows * d->elem_bytes;
   int64_t pixels = convgemm_im2col_target_col_bytes(info) / bytes_per_pixel / 4 * 4;
   if (pixels < CONVGEMM_IM2COL_MIN_PIXELS) pixels = CONVGEMM_IM2COL_MIN_PIXELS;
   const int64_t all = round_up(plan->pq, 4) * d->params.n;
@@ -97,7 +99,7 @@ void convgemm_im2col_gemm_make_plan(const struct convgemm_conv_desc* desc,
   plan_rows(desc, plan);
   const int64_t preferred = preferred_pixels(desc, info, plan);
   const int64_t smallest = min_pixels(plan);
-  const int64_t bytes_per_pixel = plan->rows * (int64_t)sizeof(float);
+  const int64_t bytes_per_pixel = plan->rows * desc->elem_bytes;
   /* No workspace has 2^63 bytes; larger claims are treated as that much (the size arithmetic
    * below is signed). */
   if (workspace_bytes > (size_t)INT64_MAX) workspace_bytes = (size_t)INT64_MAX;

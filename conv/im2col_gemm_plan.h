@@ -7,8 +7,14 @@
  *     = A (pixels x krg_pad, ld = col_ld: the chunk's column matrix, pixel index fastest)
  *     * B (krg_pad x K/G, ld = krg_pad: the packed filter, one column per output channel)
  * with krg_pad >= (C/G)*R*S + bias_rows, a multiple of 4. The bias rides in the GEMM: the column
- * matrix carries bias_rows rows of ones and the packed filter the bias (DEFAULT math: its TF32
- * high part and the TF32 remainder, so bias is added with fp32 accuracy; IEEE: the bias itself).
+ * matrix carries bias_rows rows of ones and the packed filter the bias (DEFAULT math on float32:
+ * its TF32 high part and the TF32 remainder, so bias is added with fp32 accuracy; IEEE and 16-bit
+ * data: the bias itself, exact in the fp32 accumulator, so added before the one rounding of y).
+ * NOTES: cuBLASLt's BIAS epilogue can't do this: it adds one value per row of D (a pixel here),
+ * and the bias varies along D's columns (output channels).
+ *
+ * A, B and D have the descriptor's data type; byte sizes below count its element size (4, or 2
+ * for float16 and bfloat16: the same workspace holds twice the pixels).
  *
  * A chunk is either a run of pixels of one image (col_ld = pixels_per_chunk) or, when an image
  * has fewer pixels than a chunk, whole images (col_ld = P*Q rounded up to 4, one column-matrix
@@ -42,7 +48,7 @@ enum {
 
 typedef struct convgemm_im2col_gemm_plan {
   int64_t krg;               /* (C/G)*R*S: data rows per group */
-  int64_t bias_rows;         /* 0 without bias; 2 in DEFAULT math (hi, lo), 1 in IEEE */
+  int64_t bias_rows;         /* 0 without bias; 2 with TF32 operands (hi, lo), else 1 */
   int64_t krg_pad;           /* rows per group: krg + bias_rows rounded up to 4 */
   int64_t rows;              /* G * krg_pad: rows of the column matrix */
   int64_t pq;                /* P*Q */
@@ -54,10 +60,10 @@ typedef struct convgemm_im2col_gemm_plan {
   int buffers;               /* column buffers: 2 overlaps im2col with GEMM, 1 does not */
   int gemm_sms;              /* SMs each GEMM spreads over (0: all), leaving the rest to the
                                 im2col of the next chunk on the other stream */
-  size_t filter_offset;      /* packed filter (G, K/G, krg_pad) floats */
+  size_t filter_offset;      /* packed filter (G, K/G, krg_pad) elements */
   size_t cublas_offset;      /* `buffers` cuBLASLt workspaces of CONVGEMM_IM2COL_CUBLAS_WORKSPACE */
   size_t col_offset;         /* `buffers` column buffers of col_bytes */
-  size_t col_bytes;          /* one column buffer: rows * col_ld * images_per_chunk floats */
+  size_t col_bytes;          /* one column buffer: rows * col_ld * images_per_chunk elements */
   size_t workspace_bytes;    /* everything above */
 } convgemm_im2col_gemm_plan_t;
 

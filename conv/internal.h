@@ -24,6 +24,22 @@ static inline int64_t convgemm_sat_add(int64_t a, int64_t b) {
   return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
+/* Bytes per element of a data type (validated: 0, 1 or 2): 4 for float32, 2 for the 16-bit
+ * types. */
+static inline int64_t convgemm_data_type_bytes(convgemm_data_type_t type) {
+  return type == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
+}
+
+/* "float32", "float16", "bfloat16" ("?" for anything else). */
+static inline const char* convgemm_data_type_name(convgemm_data_type_t type) {
+  switch (type) {
+    case CONVGEMM_DATA_FLOAT32: return "float32";
+    case CONVGEMM_DATA_FLOAT16: return "float16";
+    case CONVGEMM_DATA_BFLOAT16: return "bfloat16";
+  }
+  return "?";
+}
+
 #ifdef __cplusplus
 }
 #endif
@@ -75,11 +91,18 @@ struct convgemm_conv_desc {
   int64_t c_per_group;        /* C / G */
   int64_t k_per_group;        /* K / G */
   int64_t x_elems, w_elems, y_elems;
-  /* Operands rounded to TF32 (ties away): DEFAULT math with C/G > 1. With C/G == 1 (depthwise)
-   * DEFAULT math is fp32, as in PyTorch, whose float32 depthwise convolution is its own fp32
-   * kernel whatever allow_tf32 says (and cuDNN's default picks fp32 kernels there too). */
+  int64_t elem_bytes;         /* of params.data_type: 4 or 2 */
+  /* Operands rounded to TF32 (ties away): float32 data in DEFAULT math with C/G > 1. With C/G
+   * == 1 (depthwise) DEFAULT math is fp32, as in PyTorch, whose float32 depthwise convolution is
+   * its own fp32 kernel whatever allow_tf32 says (and cuDNN's default picks fp32 kernels there
+   * too). Never for 16-bit data: its values are already exact in TF32 and fp32. */
   int tf32_operands;
 };
+
+/* Whether x, w, bias and y are 16-bit (float16 or bfloat16). */
+static inline int convgemm_desc_is_16bit(const struct convgemm_conv_desc* d) {
+  return d->params.data_type != CONVGEMM_DATA_FLOAT32;
+}
 
 /* Validates params; on success fills *out (derived sizes included). Pure host code. */
 convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* params,
@@ -88,9 +111,13 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* pa
 /* AUTO's rule: IM2COL_GEMM when K/G and (C/G)*R*S both reach these, else DIRECT. FP32 GEMMs
  * (IEEE math) run on CUDA cores like DIRECT, so they need wider outputs to pay off (measured
  * on the small_channels suite: at K/G 32, 3x3, DIRECT is 20% faster in IEEE math and IM2COL_GEMM
- * 5% faster in DEFAULT math). */
+ * 5% faster in DEFAULT math). 16-bit data never takes IMPLICIT_GEMM (NOT_SUPPORTED for now) and
+ * uses the TF32 threshold whatever the math mode and C/G: its GEMMs run on tensor cores (fp16 /
+ * bf16 MMA, twice TF32's rate), while DIRECT stays fp32 FMA on CUDA cores. Not yet measured in
+ * 16-bit: the rule is the TF32 one carried over. */
 enum {
-  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* TF32 operands: DEFAULT math, C/G > 1 */
+  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* tensor-core GEMMs: TF32 operands (DEFAULT math,
+                                                   C/G > 1) or 16-bit data */
   CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32 = 64, /* fp32: IEEE math, or C/G == 1 */
   CONVGEMM_AUTO_GEMM_MIN_REDUCTION = 64,
   /* Among GEMM-worthy descriptors, IMPLICIT_GEMM's mma.sync kernel (sm_80/86/89) instead of

@@ -71,10 +71,32 @@ void convgemm_gemm_destroy(convgemm_gemm_t* gemm) {
   free(gemm);
 }
 
-static convgemm_status_t layout(cublasLtMatrixLayout_t* out, int64_t rows, int64_t cols,
-                                int64_t ld, int64_t batch, int64_t stride) {
+static cudaDataType_t cuda_type(convgemm_data_type_t type) {
+  switch (type) {
+    case CONVGEMM_DATA_FLOAT16: return CUDA_R_16F;
+    case CONVGEMM_DATA_BFLOAT16: return CUDA_R_16BF;
+    case CONVGEMM_DATA_FLOAT32: break;
+  }
+  return CUDA_R_32F;
+}
+
+static size_t elem_bytes(convgemm_data_type_t type) {
+  return type == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
+}
+
+static const char* math_name(const convgemm_gemm_shape_t* s) {
+  switch (s->data_type) {
+    case CONVGEMM_DATA_FLOAT16: return "FP16 (fp32 accumulation)";
+    case CONVGEMM_DATA_BFLOAT16: return "BF16 (fp32 accumulation)";
+    case CONVGEMM_DATA_FLOAT32: break;
+  }
+  return s->tf32 ? "TF32" : "FP32";
+}
+
+static convgemm_status_t layout(cublasLtMatrixLayout_t* out, cudaDataType_t type, int64_t rows,
+                                int64_t cols, int64_t ld, int64_t batch, int64_t stride) {
   const cublasStatus_t created =
-      cublasLtMatrixLayoutCreate(out, CUDA_R_32F, (uint64_t)rows, (uint64_t)cols, ld);
+      cublasLtMatrixLayoutCreate(out, type, (uint64_t)rows, (uint64_t)cols, ld);
   if (created != CUBLAS_STATUS_SUCCESS) {
     *out = NULL; /* nothing for plan_release to destroy */
     return lt_fail(created, "cublasLtMatrixLayoutCreate");
@@ -94,8 +116,11 @@ static convgemm_status_t layout(cublasLtMatrixLayout_t* out, int64_t rows, int64
 static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shape_t* s,
                                     size_t workspace_bytes, gemm_plan_t* p) {
   memset(p, 0, sizeof *p);
-  const cublasComputeType_t compute =
-      s->tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F_PEDANTIC;
+  const cublasComputeType_t compute = s->data_type != CONVGEMM_DATA_FLOAT32 ? CUBLAS_COMPUTE_32F
+                                      : s->tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                                : CUBLAS_COMPUTE_32F_PEDANTIC;
+  const cudaDataType_t type = cuda_type(s->data_type);
+  /* The scale type (alpha, beta) is float for every data type (CUBLAS_COMPUTE_32F's). */
   const cublasStatus_t created = cublasLtMatmulDescCreate(&p->op, compute, CUDA_R_32F);
   if (created != CUBLAS_STATUS_SUCCESS) {
     p->op = NULL;
@@ -113,9 +138,12 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
   }
   /* A layout that failed part-way (its batch attributes) was created: plan_release frees it and
    * the ones before it (they used to leak). */
-  if ((st = layout(&p->a, s->m, s->k, s->lda, s->batch, s->stride_a)) != CONVGEMM_STATUS_SUCCESS ||
-      (st = layout(&p->b, s->k, s->n, s->ldb, s->batch, s->stride_b)) != CONVGEMM_STATUS_SUCCESS ||
-      (st = layout(&p->d, s->m, s->n, s->ldd, s->batch, s->stride_d)) != CONVGEMM_STATUS_SUCCESS) {
+  if ((st = layout(&p->a, type, s->m, s->k, s->lda, s->batch, s->stride_a)) !=
+          CONVGEMM_STATUS_SUCCESS ||
+      (st = layout(&p->b, type, s->k, s->n, s->ldb, s->batch, s->stride_b)) !=
+          CONVGEMM_STATUS_SUCCESS ||
+      (st = layout(&p->d, type, s->m, s->n, s->ldd, s->batch, s->stride_d)) !=
+          CONVGEMM_STATUS_SUCCESS) {
     plan_release(p);
     return st;
   }
@@ -128,7 +156,7 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
     ls = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                               &workspace_bytes, sizeof workspace_bytes);
   /* Without these cuBLASLt assumes 256-byte aligned pointers; D = y + an offset may be only
-   * 4-byte aligned. C is D. */
+   * element-aligned (4 bytes, or 2 for 16-bit data). C is D. */
   if (ls == CUBLAS_STATUS_SUCCESS)
     ls = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
                                               &s->align_a, sizeof s->align_a);
@@ -141,6 +169,15 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
   if (ls == CUBLAS_STATUS_SUCCESS)
     ls = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
                                               &s->align_d, sizeof s->align_d);
+  /* 16-bit D: split-K partial sums only in the compute type (fp32). The in-place and output-type
+   * schemes add the parts up in D's type, which would round y more than once. (For float32 D the
+   * output type is the compute type: no restriction.) */
+  if (ls == CUBLAS_STATUS_SUCCESS && s->data_type != CONVGEMM_DATA_FLOAT32) {
+    const uint32_t schemes =
+        CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+    ls = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                                              &schemes, sizeof schemes);
+  }
   cublasLtMatmulHeuristicResult_t result;
   int found = 0;
   if (ls == CUBLAS_STATUS_SUCCESS)
@@ -151,9 +188,10 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
     plan_release(p);
     if (ls != CUBLAS_STATUS_SUCCESS) return lt_fail(ls, "choosing an algorithm");
     return convgemm_fail(CONVGEMM_STATUS_CUBLAS_ERROR,
-                         "cuBLASLt has no %s algorithm for m %lld, n %lld, k %lld, batch %lld",
-                         s->tf32 ? "TF32" : "FP32", (long long)s->m, (long long)s->n,
-                         (long long)s->k, (long long)s->batch);
+                         "cuBLASLt has no %s algorithm for m %lld, n %lld, k %lld, batch %lld "
+                         "(alignment of A %u, B %u, D %u bytes)",
+                         math_name(s), (long long)s->m, (long long)s->n, (long long)s->k,
+                         (long long)s->batch, s->align_a, s->align_b, s->align_d);
   }
   p->algo = result.algo;
   p->shape = *s;
@@ -162,9 +200,10 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
 }
 
 /* The largest power of two <= 256 dividing the address of every batch entry. */
-static uint32_t alignment(const void* ptr, int64_t stride_elems, int64_t batch) {
+static uint32_t alignment(const void* ptr, int64_t stride_elems, int64_t batch,
+                          convgemm_data_type_t type) {
   uint64_t bits = (uint64_t)(uintptr_t)ptr | 256u;
-  if (batch > 1) bits |= (uint64_t)stride_elems * sizeof(float);
+  if (batch > 1) bits |= (uint64_t)stride_elems * elem_bytes(type);
   return (uint32_t)(bits & (~bits + 1));
 }
 
@@ -172,7 +211,7 @@ static int shape_equal(const convgemm_gemm_shape_t* x, const convgemm_gemm_shape
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda && x->ldb == y->ldb &&
          x->ldd == y->ldd && x->batch == y->batch && x->stride_a == y->stride_a &&
          x->stride_b == y->stride_b && x->stride_d == y->stride_d && x->tf32 == y->tf32 &&
-         x->sm_count == y->sm_count &&
+         x->sm_count == y->sm_count && x->data_type == y->data_type &&
          x->align_a == y->align_a && x->align_b == y->align_b && x->align_d == y->align_d;
 }
 
@@ -197,12 +236,12 @@ static convgemm_status_t plan_get(convgemm_gemm_t* g, const convgemm_gemm_shape_
 }
 
 convgemm_status_t convgemm_gemm_run(convgemm_gemm_t* gemm, const convgemm_gemm_shape_t* shape,
-                                    const float* a, const float* b, float* d, void* workspace,
+                                    const void* a, const void* b, void* d, void* workspace,
                                     size_t workspace_bytes, cudaStream_t stream) {
   convgemm_gemm_shape_t key = *shape;
-  key.align_a = alignment(a, shape->stride_a, shape->batch);
-  key.align_b = alignment(b, shape->stride_b, shape->batch);
-  key.align_d = alignment(d, shape->stride_d, shape->batch);
+  key.align_a = alignment(a, shape->stride_a, shape->batch, shape->data_type);
+  key.align_b = alignment(b, shape->stride_b, shape->batch, shape->data_type);
+  key.align_d = alignment(d, shape->stride_d, shape->batch, shape->data_type);
   gemm_plan_t* p;
   CONVGEMM_TRY(plan_get(gemm, &key, workspace_bytes, &p));
   const float alpha = 1.0f, beta = 0.0f;

@@ -1,8 +1,11 @@
-/* Filter packing for IM2COL_GEMM (layout in pack_filter.h): one thread per packed element. */
+/* Filter packing for IM2COL_GEMM (layout in pack_filter.h): one thread per packed element, a
+ * template on the element type (16-bit elements are copied as they are: no rounding, one bias
+ * row). */
 #include <cstdint>
 
 #include <cuda_runtime.h>
 
+#include "gemm/elem_type.cuh"
 #include "gemm/pack_filter.h"
 #include "gemm/tf32_round.cuh"
 
@@ -11,7 +14,11 @@ namespace {
 
 constexpr int kThreads = 256;
 
+template <typename T>
 __global__ void __launch_bounds__(kThreads) pack_filter_kernel(const convgemm_pack_filter_args_t a) {
+  const T* w = static_cast<const T*>(a.w);
+  const T* bias = static_cast<const T*>(a.bias);
+  T* packed = static_cast<T*>(a.packed);
   const int64_t total = a.k * a.krg_pad;
   for (int64_t e = (int64_t)blockIdx.x * kThreads + threadIdx.x; e < total;
        e += (int64_t)gridDim.x * kThreads) {
@@ -19,10 +26,10 @@ __global__ void __launch_bounds__(kThreads) pack_filter_kernel(const convgemm_pa
     const int64_t j = e - k * a.krg_pad;
     float v = 0.0f;
     if (j < a.krg) {
-      const float x = a.w[k * a.krg + j];
+      const float x = to_float(w[k * a.krg + j]);
       v = a.round_tf32 ? tf32_round_rna(x) : x;
     } else if (j < a.krg + a.bias_rows) {
-      const float b = a.bias[k];
+      const float b = to_float(bias[k]);
       if (!a.round_tf32) {
         v = b;
       } else {
@@ -38,7 +45,7 @@ __global__ void __launch_bounds__(kThreads) pack_filter_kernel(const convgemm_pa
         v = j == a.krg ? hi : lo;
       }
     }
-    a.packed[e] = v;
+    packed[e] = from_float<T>(v);  // exact: v is a value of T (or a TF32 part of a float)
   }
 }
 
@@ -55,5 +62,15 @@ extern "C" cudaError_t convgemm_pack_filter_launch(const convgemm_pack_filter_ar
   config.gridDim = dim3((unsigned)blocks);
   config.blockDim = dim3(kThreads);
   config.stream = stream;
-  return cudaLaunchKernelEx(&config, pack_filter_kernel, *args);
+  switch (args->data_type) {
+    case CONVGEMM_DATA_FLOAT32:
+      return cudaLaunchKernelEx(&config, pack_filter_kernel<float>, *args);
+    case CONVGEMM_DATA_FLOAT16:
+      if (args->round_tf32 || args->bias_rows > 1) break;
+      return cudaLaunchKernelEx(&config, pack_filter_kernel<__half>, *args);
+    case CONVGEMM_DATA_BFLOAT16:
+      if (args->round_tf32 || args->bias_rows > 1) break;
+      return cudaLaunchKernelEx(&config, pack_filter_kernel<__nv_bfloat16>, *args);
+  }
+  return cudaErrorInvalidValue;
 }

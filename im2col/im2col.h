@@ -9,8 +9,10 @@
  *                           zero where that falls in the padding
  *   krg <= j < krg+bias_rows: 1 (the bias rows: the packed filter holds the bias there)
  *   otherwise:              0 (padding of krg_pad to a multiple of 4)
- * where (p, q) = ((pix0 + pix) / Q, (pix0 + pix) % Q) and n = n0 + img. In DEFAULT math the
- * values are rounded to TF32 (ties away) here, so cuBLAS's TF32 GEMM sees exact TF32 operands.
+ * where (p, q) = ((pix0 + pix) / Q, (pix0 + pix) % Q) and n = n0 + img. The column matrix has
+ * x's element type (float32, float16 or bfloat16: data_type). In DEFAULT math on float32 data the
+ * values are rounded to TF32 (ties away) here, so cuBLAS's TF32 GEMM sees exact TF32 operands;
+ * 16-bit values are copied as they are.
  */
 #ifndef CONVGEMM_IM2COL_IM2COL_H_
 #define CONVGEMM_IM2COL_IM2COL_H_
@@ -19,18 +21,21 @@
 
 #include <cuda_runtime_api.h>
 
+#include "conv/convgemm.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* The launch's grid: x = 1024-pixel blocks, y = groups * (ceil((C/G) / this) + 1) (at most
- * 65535), z = images of the chunk (at most 65535). Each thread stores 4 pixels as one float4,
- * so col_ld must be a multiple of 4 and col 16-byte aligned (else cudaErrorInvalidValue). */
+ * 65535), z = images of the chunk (at most 65535). Each thread stores 4 pixels at once (a float4,
+ * or 8 bytes of 16-bit values), so col_ld must be a multiple of 4 and col 16-byte (float32) or
+ * 8-byte (16-bit) aligned (else cudaErrorInvalidValue). */
 enum { CONVGEMM_IM2COL_CHANNELS_PER_BLOCK = 2 };
 
 typedef struct convgemm_im2col_args {
-  const float* x;          /* (N, C, H, W) */
-  float* col;              /* (images, rows, col_ld) */
+  const void* x;           /* (N, C, H, W) elements of data_type */
+  void* col;               /* (images, rows, col_ld) elements of data_type */
   int64_t c, h, w;         /* input channels and plane */
   int64_t r, s, pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w;
   int64_t groups, c_per_group;
@@ -41,7 +46,8 @@ typedef struct convgemm_im2col_args {
   int64_t images;          /* images in the chunk */
   int64_t pix0;            /* first pixel (within each image) of the chunk */
   int64_t pixels;          /* pixels per image in the chunk (<= col_ld) */
-  int round_tf32;          /* DEFAULT math */
+  int round_tf32;          /* float32 data in DEFAULT math (never set for 16-bit data) */
+  convgemm_data_type_t data_type; /* of x and col (last: the fields before keep their offsets) */
 } convgemm_im2col_args_t;
 
 /* Queues the im2col of one chunk on `stream`; returns the launch's error. */

@@ -6,8 +6,10 @@
 #include "tests/tf32_round_host.h"
 
 conv2d_reference_operands_t conv2d_reference_operands_for(const convgemm_conv2d_params_t* p) {
-  return p->math_mode == CONVGEMM_MATH_DEFAULT && p->c / p->groups > 1 ? CONV2D_REFERENCE_TF32
-                                                                      : CONV2D_REFERENCE_EXACT;
+  return p->data_type == CONVGEMM_DATA_FLOAT32 && p->math_mode == CONVGEMM_MATH_DEFAULT &&
+                 p->c / p->groups > 1
+             ? CONV2D_REFERENCE_TF32
+             : CONV2D_REFERENCE_EXACT;
 }
 
 int64_t conv2d_reference_out_extent(int64_t in, int64_t pad, int64_t filter, int64_t stride,

@@ -29,8 +29,11 @@ typedef enum conv2d_reference_operands {
   CONV2D_REFERENCE_TF32 = 1   /* each rounded to TF32 ties-away first: CONVGEMM_MATH_DEFAULT */
 } conv2d_reference_operands_t;
 
-/* The operands the library uses for `p`: TF32 in DEFAULT math when C/G > 1; exact fp32 in IEEE
- * math and for C/G == 1 (depthwise), where DEFAULT math is fp32 as in PyTorch. */
+/* The operands the library uses for `p`: TF32 for float32 data in DEFAULT math when C/G > 1;
+ * exact in IEEE math, for C/G == 1 (depthwise), where DEFAULT math is fp32 as in PyTorch, and for
+ * 16-bit data in either mode (the caller passes x, w and bias already rounded to the 16-bit type,
+ * tests/elem_type_host.h: exactly the values the GPU reads; their products are exact in float64
+ * as well, 11 + 11 significant bits). */
 conv2d_reference_operands_t conv2d_reference_operands_for(const convgemm_conv2d_params_t* p);
 
 /* Output extent along one axis, floor((in + 2*pad - dilation*(filter-1) - 1) / stride) + 1,

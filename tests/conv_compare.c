@@ -23,18 +23,56 @@ double conv_compare_rel_l2_limit(int64_t n_terms) {
   return 2.0 * sqrt((double)n_terms) * kUnitRoundoffF32;
 }
 
+/* The output type's one rounding after the fp32 accumulation (conv_compare.h): its unit
+ * roundoff and half its smallest subnormal; both 0 for float32, whose fp32 result is stored as
+ * it is. */
+static double output_roundoff(convgemm_data_type_t type) {
+  switch (type) {
+    case CONVGEMM_DATA_FLOAT16: return 0x1p-11;
+    case CONVGEMM_DATA_BFLOAT16: return 0x1p-8;
+    case CONVGEMM_DATA_FLOAT32: break;
+  }
+  return 0.0;
+}
+
+static double output_subnormal_half_step(convgemm_data_type_t type) {
+  switch (type) {
+    case CONVGEMM_DATA_FLOAT16: return 0x1p-25;
+    case CONVGEMM_DATA_BFLOAT16: return 0x1p-134;
+    case CONVGEMM_DATA_FLOAT32: break;
+  }
+  return 0.0;
+}
+
+double conv_compare_bound_typed(double ref, double abs_sum, int64_t n_terms,
+                                convgemm_data_type_t type) {
+  const double u = output_roundoff(type);
+  const double accumulation = conv_compare_bound(abs_sum, n_terms);
+  if (u == 0.0) return accumulation;
+  return u * fabs(ref) + (1.0 + u) * accumulation + output_subnormal_half_step(type);
+}
+
+double conv_compare_rel_l2_limit_typed(int64_t n_terms, convgemm_data_type_t type) {
+  return output_roundoff(type) + conv_compare_rel_l2_limit(n_terms);
+}
+
 void conv_compare(const float* y, const double* ref, const double* abs_sum, int64_t count,
                   int64_t n_terms, conv_compare_result_t* out) {
+  conv_compare_typed(y, ref, abs_sum, count, n_terms, CONVGEMM_DATA_FLOAT32, out);
+}
+
+void conv_compare_typed(const float* y, const double* ref, const double* abs_sum, int64_t count,
+                        int64_t n_terms, convgemm_data_type_t type, conv_compare_result_t* out) {
   conv_compare_result_t r = {0};
   r.count = count;
   r.n_terms = n_terms;
   r.first_failure = -1;
-  r.rel_l2_limit = conv_compare_rel_l2_limit(n_terms);
+  r.rel_l2_limit = conv_compare_rel_l2_limit_typed(n_terms, type);
   double err_sq = 0.0, ref_sq = 0.0;
   for (int64_t i = 0; i < count; ++i) {
     const double got = (double)y[i];
     const double err = fabs(got - ref[i]);
-    const double bound = conv_compare_bound(abs_sum[i], n_terms);
+    const double bound = conv_compare_bound_typed(ref[i], abs_sum[i], n_terms, type);
     /* Written so that a NaN or Inf output (err NaN or Inf) fails. */
     if (!(err <= bound)) {
       if (r.failures == 0) {

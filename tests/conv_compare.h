@@ -27,12 +27,33 @@
  * summation on gpu_direct_test's cases and 400 more random ones: 0.08 to 0.33 of the limit (and
  * the per-element error at most 0.73 of its bound); an operand left unrounded in DEFAULT math
  * gives ~2e-4, over 100x the limit. cpu_reference_test keeps both facts checked.
+ *
+ * 16-bit outputs (float16, bfloat16): the fp32 sum acc above is rounded once more, to the 16-bit
+ * type, when it is stored: y = fl16(acc), |y - acc| <= u16 |acc| + eta16 (u16 the type's unit
+ * roundoff, 2^-11 for float16 and 2^-8 for bfloat16; eta16 half its smallest subnormal, 2^-25
+ * and 2^-134). With |acc - ref| <= B (the bound above) and |acc| <= |ref| + B:
+ *
+ *   |y - ref| <= u16 |ref|  +  (1 + u16) B  +  eta16
+ *
+ * the output's one rounding plus the accumulation term. The inputs are 16-bit values the
+ * reference sees exactly (the tests round them on the host first), so nothing else enters. For
+ * short reductions B (about n 2^-24 S) is far below u16 |ref| and the bound is essentially the
+ * output's rounding: a store that truncates (errors up to a whole ulp, 2 u16 |y|) or an output
+ * one ulp off fails it. For long ones the worst-case B outgrows u16 |ref| (float16: once
+ * n S / |ref| > 2^13, e.g. C/G = 128 with a 3x3 filter) and such an error can hide under it; the
+ * suites' many short reductions are where a wrong rounding shows (cpu_reference_test checks
+ * both facts). The relative L2 limit becomes u16 + 2 sqrt(n) 2^-24: a correct rounding to
+ * nearest gives about 0.41 u16 (errors uniform in half an ulp, relative to significands in
+ * [1, 2)), truncation about 0.82 u16. The bound is never loosened for a test to pass: it is the
+ * one above, derived, not fitted.
  */
 #ifndef CONVGEMM_TESTS_CONV_COMPARE_H_
 #define CONVGEMM_TESTS_CONV_COMPARE_H_
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "conv/convgemm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +89,18 @@ int conv_compare_passed(const conv_compare_result_t* result);
 
 /* A one-line summary for failure messages (first failure, worst ratio, L2). */
 void conv_compare_describe(const conv_compare_result_t* result, char* buf, size_t size);
+
+/* The same for outputs of `type` (conv_compare for float32): the per-element bound and the L2
+ * limit of the 16-bit paragraph above. */
+void conv_compare_typed(const float* y, const double* ref, const double* abs_sum, int64_t count,
+                        int64_t n_terms, convgemm_data_type_t type, conv_compare_result_t* result);
+
+/* The per-element bound for an output of `type` with reference ref and abs_sum S. */
+double conv_compare_bound_typed(double ref, double abs_sum, int64_t n_terms,
+                                convgemm_data_type_t type);
+
+/* The relative L2 limit for outputs of `type`. */
+double conv_compare_rel_l2_limit_typed(int64_t n_terms, convgemm_data_type_t type);
 
 /*
  * The bias as IM2COL_GEMM adds it in DEFAULT math: inside the TF32 GEMM, as two terms of the

@@ -217,6 +217,33 @@ START_TEST(test_grouped_derived_sizes) {
 }
 END_TEST
 
+START_TEST(test_16bit_descriptors) {
+  /* The type round-trips; sizes count elements (the same as float32's), elem_bytes is 2, and no
+   * 16-bit descriptor asks for TF32 operands, in either math mode. */
+  static const convgemm_data_type_t kTypes[3] = {CONVGEMM_DATA_FLOAT32, CONVGEMM_DATA_FLOAT16,
+                                                 CONVGEMM_DATA_BFLOAT16};
+  for (int t = 0; t < 3; ++t)
+    for (int mode = 0; mode < 2; ++mode) {
+      convgemm_conv2d_params_t p;
+      convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+      p.data_type = kTypes[t];
+      p.math_mode = (convgemm_math_mode_t)mode;
+      convgemm_conv_desc_t desc = NULL;
+      CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+      convgemm_conv2d_params_t out;
+      memset(&out, 0, sizeof out);
+      CK_CONVGEMM(convgemm_conv_desc_get_params(desc, &out));
+      ck_assert_int_eq(out.data_type, kTypes[t]);
+      ck_assert_int_eq(out.math_mode, mode);
+      ck_assert_int_eq(desc->elem_bytes, t == 0 ? 4 : 2);
+      ck_assert_int_eq(desc->x_elems, 268435456);
+      ck_assert_int_eq(desc->y_elems, 533729280);
+      ck_assert_int_eq(desc->tf32_operands, t == 0 && mode == CONVGEMM_MATH_DEFAULT);
+      convgemm_conv_desc_destroy(desc);
+    }
+}
+END_TEST
+
 static Suite* desc_suite(void) {
   Suite* s = suite_create("cpu_desc");
   TCase* params = tcase_create("params");
@@ -234,6 +261,7 @@ static Suite* desc_suite(void) {
   TCase* derived = tcase_create("derived_sizes");
   tcase_add_test(derived, test_problem_55_derived_sizes);
   tcase_add_test(derived, test_grouped_derived_sizes);
+  tcase_add_test(derived, test_16bit_descriptors);
   suite_add_tcase(s, derived);
   return s;
 }

@@ -161,6 +161,55 @@ START_TEST(test_fixed_cases_reach_both_auto_choices) {
 }
 END_TEST
 
+START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
+  /* gpu_direct_test runs the fixed list in float16 and bfloat16 too. Every case is a valid
+   * descriptor in both types, with the same plan as in float32 (shared memory holds floats), and
+   * AUTO's 16-bit rule (IM2COL_GEMM once K/G >= 32 and (C/G)*R*S >= 64, else DIRECT; never
+   * IMPLICIT_GEMM) sends cases with and without bias to IM2COL_GEMM and others, depthwise among
+   * them, to DIRECT, on both recorded devices. */
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  for (int t = 0; t < 2; ++t)
+    for (int dev = 0; dev < 2; ++dev) {
+      int gemm_bias = 0, gemm_no_bias = 0, direct = 0, direct_depthwise = 0;
+      for (int i = 0; i < direct_fixed_case_count(); ++i) {
+        direct_case_t c;
+        direct_fixed_case(i, &c);
+        struct convgemm_conv_desc d32, d16;
+        expect_valid(&c, &d32);
+        c.params.data_type = kTypes[t];
+        expect_valid(&c, &d16);
+        ck_assert_int_eq(d16.elem_bytes, 2);
+        ck_assert_int_eq(d16.tf32_operands, 0);
+        convgemm_direct_plan_t plan32, plan16;
+        memset(&plan32, 0, sizeof plan32);
+        memset(&plan16, 0, sizeof plan16);
+        convgemm_direct_make_plan(&d32, devices[dev].max_smem_per_block, &plan32);
+        convgemm_direct_make_plan(&d16, devices[dev].max_smem_per_block, &plan16);
+        ck_assert_msg(memcmp(&plan32, &plan16, sizeof plan32) == 0,
+                      "case '%s': DIRECT's plan differs between float32 and %d", c.name, t);
+        const convgemm_algo_t algo = convgemm_select_algorithm(&d16, &devices[dev]);
+        ck_assert_int_ne(algo, CONVGEMM_ALGO_IMPLICIT_GEMM);
+        const int gemm = d16.k_per_group >= 32 &&
+                         d16.c_per_group * c.params.r * c.params.s >= 64;
+        ck_assert_msg(algo == (gemm ? CONVGEMM_ALGO_IM2COL_GEMM : CONVGEMM_ALGO_DIRECT),
+                      "case '%s' type %d: AUTO picks %d", c.name, (int)kTypes[t], (int)algo);
+        if (algo == CONVGEMM_ALGO_IM2COL_GEMM) {
+          gemm_bias += c.params.has_bias != 0;
+          gemm_no_bias += c.params.has_bias == 0;
+        } else {
+          ++direct;
+          direct_depthwise += d16.c_per_group == 1;
+        }
+      }
+      ck_assert_msg(gemm_bias >= 1 && gemm_no_bias >= 1 && direct >= 10 && direct_depthwise >= 1,
+                    "type %d device %d: IM2COL_GEMM %d with bias, %d without; DIRECT %d (%d "
+                    "depthwise)",
+                    (int)kTypes[t], dev, gemm_bias, gemm_no_bias, direct, direct_depthwise);
+    }
+}
+END_TEST
+
 START_TEST(test_case_description_names_everything) {
   direct_case_t c;
   direct_fixed_case(0, &c);
@@ -169,7 +218,13 @@ START_TEST(test_case_description_names_everything) {
   direct_case_describe(&c.params, buf, sizeof buf);
   ck_assert_str_eq(buf,
                    "N2 C16 H9 W33 K64 R1 S1 pad 0,0 stride 1,1 dilation 1,1 groups 1 bias 0 "
-                   "math IEEE");
+                   "math IEEE type float32");
+  c.params.data_type = CONVGEMM_DATA_BFLOAT16;
+  direct_case_describe(&c.params, buf, sizeof buf);
+  ck_assert_ptr_nonnull(strstr(buf, "math IEEE type bfloat16"));
+  c.params.data_type = CONVGEMM_DATA_FLOAT16;
+  direct_case_describe(&c.params, buf, sizeof buf);
+  ck_assert_ptr_nonnull(strstr(buf, "type float16"));
 }
 END_TEST
 
@@ -181,6 +236,7 @@ static Suite* cases_suite(void) {
   tcase_add_test(tc, test_fixed_cases_cover_the_edges);
   tcase_add_test(tc, test_random_cases_are_valid_reproducible_and_affordable);
   tcase_add_test(tc, test_fixed_cases_reach_both_auto_choices);
+  tcase_add_test(tc, test_fixed_cases_in_16bit_reach_both_auto_choices);
   tcase_add_test(tc, test_case_description_names_everything);
   suite_add_tcase(s, tc);
   return s;

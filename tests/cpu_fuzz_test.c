@@ -223,9 +223,10 @@ static void check_im2col_plan(const fuzz_ctx_t* ctx, const struct convgemm_conv_
                 plan->chunks);
   }
   /* The workspace: packed filter, `buffers` cuBLASLt workspaces, `buffers` column buffers, each
-   * region 256-byte aligned. */
-  const fuzz_wide_t filter_bytes = (fuzz_wide_t)p->k * plan->krg_pad * 4;
-  const fuzz_wide_t col_bytes = (fuzz_wide_t)plan->rows * plan->col_ld * plan->images_per_chunk * 4;
+   * region 256-byte aligned, sizes in elements of the data type. */
+  const fuzz_wide_t filter_bytes = (fuzz_wide_t)p->k * plan->krg_pad * m->elem_bytes;
+  const fuzz_wide_t col_bytes =
+      (fuzz_wide_t)plan->rows * plan->col_ld * plan->images_per_chunk * m->elem_bytes;
   FUZZ_EXPECT(ctx, plan->filter_offset == 0 && (fuzz_wide_t)plan->cublas_offset >= filter_bytes &&
                        plan->cublas_offset % CONVGEMM_IM2COL_ALIGN == 0 &&
                        plan->col_offset == plan->cublas_offset + (size_t)plan->buffers *
@@ -522,7 +523,9 @@ START_TEST(test_handle_queries_and_forward_arguments) {
     /* forward: arguments whose checks come before any CUDA call. Each applicable problem's
      * status is allowed (the library reports the first it checks). */
     const int has_bias = desc != NULL && desc->params.has_bias;
-    const void* x = test_rng_next(&rng) % 6 == 0 ? NULL : fake_pointer(0x10000);
+    /* Tensors 0 to 3 bytes past an aligned address, one time in four. */
+    const uintptr_t x_off = test_rng_next(&rng) % 4 == 0 ? (uintptr_t)test_rng_int(&rng, 0, 3) : 0;
+    const void* x = test_rng_next(&rng) % 6 == 0 ? NULL : fake_pointer(0x10000 + x_off);
     const void* w = test_rng_next(&rng) % 6 == 0 ? NULL : fake_pointer(0x20000);
     void* y = test_rng_next(&rng) % 6 == 0 ? NULL : fake_pointer(0x30000);
     const void* bias = test_rng_next(&rng) % 2 == 0 ? NULL : fake_pointer(0x40000);
@@ -540,6 +543,10 @@ START_TEST(test_handle_queries_and_forward_arguments) {
     if (x == NULL || w == NULL || y == NULL || (has_bias && bias == NULL))
       allowed |= FUZZ_BIT(CONVGEMM_STATUS_NULL_POINTER);
     if (desc != NULL && !has_bias && bias != NULL) allowed |= FUZZ_BIT(CONVGEMM_STATUS_BAD_POINTER);
+    /* x not aligned to the element size (4 bytes, 2 for 16-bit data). */
+    if (desc != NULL && x != NULL &&
+        (x_off % (uintptr_t)fuzz_model_elem_bytes(desc->params.data_type)) != 0)
+      allowed |= FUZZ_BIT(CONVGEMM_STATUS_BAD_POINTER);
     if (!nulls && want == CONVGEMM_STATUS_SUCCESS && ws_bytes < need_min)
       allowed |= FUZZ_BIT(CONVGEMM_STATUS_WORKSPACE_TOO_SMALL);
     if (ws_bytes > 0 && ws == NULL) allowed |= FUZZ_BIT(CONVGEMM_STATUS_NULL_POINTER);

@@ -70,13 +70,19 @@ static void describe(const struct convgemm_conv_desc* d, size_t bytes, char* buf
 
 typedef struct row_model {
   int64_t krg, bias_rows, krg_pad, rows, pq;
+  int64_t elem; /* bytes per element: 4 (float32), 2 (float16, bfloat16) */
 } row_model_t;
 
 static row_model_t rows_of(const struct convgemm_conv_desc* d) {
   const convgemm_conv2d_params_t* p = &d->params;
   row_model_t m;
+  const int is32 = p->data_type == CONVGEMM_DATA_FLOAT32;
+  m.elem = is32 ? 4 : 2;
   m.krg = (p->c / p->groups) * p->r * p->s;
-  m.bias_rows = !p->has_bias ? 0 : p->math_mode == CONVGEMM_MATH_DEFAULT && p->c > p->groups ? 2 : 1;
+  /* Two bias rows (TF32 high part and remainder) only for float32 in DEFAULT math with C/G > 1. */
+  m.bias_rows = !p->has_bias                                                   ? 0
+                : is32 && p->math_mode == CONVGEMM_MATH_DEFAULT && p->c > p->groups ? 2
+                                                                                    : 1;
   m.krg_pad = round_up(m.krg + m.bias_rows, 4);
   m.rows = p->groups * m.krg_pad;
   m.pq = d->p * d->q;
@@ -95,7 +101,7 @@ static int64_t smallest_pixels(const struct convgemm_conv_desc* d) {
 static int64_t preferred_pixels(const struct convgemm_conv_desc* d,
                                 const convgemm_device_info_t* info) {
   const row_model_t m = rows_of(d);
-  int64_t pixels = convgemm_im2col_target_col_bytes(info) / (m.rows * 4) / 4 * 4;
+  int64_t pixels = convgemm_im2col_target_col_bytes(info) / (m.rows * m.elem) / 4 * 4;
   if (pixels < CONVGEMM_IM2COL_MIN_PIXELS) pixels = CONVGEMM_IM2COL_MIN_PIXELS;
   const int64_t all = round_up(m.pq, 4) * d->params.n;
   return pixels < all ? pixels : all;
@@ -207,13 +213,13 @@ static void check_plan(const struct convgemm_conv_desc* d, size_t bytes,
                 ctx, (long long)next_image, (long long)next_pixel);
   /* Regions: the packed filter, `buffers` cuBLASLt workspaces, `buffers` column buffers (each
    * of col_bytes, placed col_bytes rounded up to 256 apart, as the driver does). */
-  ck_assert_msg(pl->col_bytes == (size_t)(m.rows * pl->col_ld * pl->images_per_chunk * 4),
+  ck_assert_msg(pl->col_bytes == (size_t)(m.rows * pl->col_ld * pl->images_per_chunk * m.elem),
                 "%s: col_bytes %zu", ctx, pl->col_bytes);
   const size_t col_stride = (size_t)round_up((int64_t)pl->col_bytes, kAlign);
   region_t regions[5];
   int count = 0;
   regions[count++] = (region_t){pl->filter_offset,
-                                pl->filter_offset + (size_t)(d->params.k * m.krg_pad * 4),
+                                pl->filter_offset + (size_t)(d->params.k * m.krg_pad * m.elem),
                                 "packed filter"};
   for (int b = 0; b < pl->buffers; ++b)
     regions[count++] = (region_t){pl->cublas_offset + (size_t)b * (size_t)kCublasWs,
@@ -271,9 +277,15 @@ static struct convgemm_conv_desc shape_desc(int i, int v) {
   p.stride_h = p.stride_w = s->stride;
   p.groups = s->groups;
   p.has_bias = v != 0;
-  p.math_mode = v == 2 ? CONVGEMM_MATH_IEEE : CONVGEMM_MATH_DEFAULT;
+  p.math_mode = v == 2 || v == 4 ? CONVGEMM_MATH_IEEE : CONVGEMM_MATH_DEFAULT;
+  p.data_type = v == 3 ? CONVGEMM_DATA_FLOAT16 : v == 4 ? CONVGEMM_DATA_BFLOAT16
+                                                        : CONVGEMM_DATA_FLOAT32;
   return validated(&p);
 }
+
+/* Variants of each shape: no bias; bias in DEFAULT math; bias in IEEE math (float32); float16
+ * with bias; bfloat16 with bias in IEEE math. */
+enum { kVariants = 5 };
 
 /* Workspace sizes from the minimum up: the minimum and the bytes just past it, odd sizes,
  * sizes next to where plans change (each chunk's exact need and one byte less), between, the
@@ -367,7 +379,7 @@ START_TEST(test_workspace_min_and_preferred) {
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int dev = 0; dev < 2; ++dev)
     for (int i = 0; i < kShapeCount; ++i)
-      for (int v = 0; v < 3; ++v) {
+      for (int v = 0; v < kVariants; ++v) {
         const struct convgemm_conv_desc d = shape_desc(i, v);
         char ctx[512];
         describe(&d, 0, ctx, sizeof ctx);
@@ -378,8 +390,8 @@ START_TEST(test_workspace_min_and_preferred) {
         /* The minimum: filter (K * krg_pad floats), one cuBLASLt workspace, one column buffer
          * of the smallest chunk; only the 256-byte rounding of two regions on top. */
         const row_model_t m = rows_of(&d);
-        const size_t essentials = (size_t)(d.params.k * m.krg_pad * 4 + kCublasWs +
-                                           m.rows * smallest_pixels(&d) * 4);
+        const size_t essentials = (size_t)(d.params.k * m.krg_pad * m.elem + kCublasWs +
+                                           m.rows * smallest_pixels(&d) * m.elem);
         ck_assert_msg(min_b >= essentials && min_b < essentials + 2 * (size_t)kAlign,
                       "%s: min %zu for essentials of %zu bytes", ctx, min_b, essentials);
         /* The preferred: two buffers of the documented preferred chunk. */
@@ -394,7 +406,8 @@ START_TEST(test_workspace_min_and_preferred) {
         const int64_t target = convgemm_im2col_target_col_bytes(&devices[dev]);
         ck_assert_int_gt(target, 0);
         ck_assert_msg((int64_t)pref_plan.col_bytes <= target ||
-                          (int64_t)pref_plan.col_bytes <= m.rows * 4 * CONVGEMM_IM2COL_MIN_PIXELS,
+                          (int64_t)pref_plan.col_bytes <=
+                              m.rows * m.elem * CONVGEMM_IM2COL_MIN_PIXELS,
                       "%s: preferred column buffer %zu bytes, target %lld", ctx,
                       pref_plan.col_bytes, (long long)target);
         /* Both sizes give a valid plan. */
@@ -436,12 +449,42 @@ END_TEST
 
 /* ---- make_plan over many sizes ---------------------------------------------------------- */
 
+START_TEST(test_workspace_of_problem_55_in_16bit) {
+  /* The same in bfloat16 (and float16): 1152 bytes per pixel. Minimum: filter 128*576*2 = 147456
+   * (a multiple of 256) + 1048576 + 576*128*2 = 147456: 1343488. Preferred: twice the pixels of
+   * float32's target buffer, two buffers. The bias is one row whatever the math mode. */
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  const convgemm_device_info_t h100 = fake_device_h100();
+  for (int t = 0; t < 2; ++t) {
+    convgemm_conv2d_params_t p;
+    convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+    p.data_type = kTypes[t];
+    const struct convgemm_conv_desc d = validated(&p);
+    size_t min_b = 0, pref_b = 0;
+    convgemm_im2col_gemm_workspace(&d, &h100, &min_b, &pref_b);
+    ck_assert_uint_eq(min_b, 1343488);
+    int64_t pixels = convgemm_im2col_target_col_bytes(&h100) / 1152 / 4 * 4;
+    if (pixels > 8 * 521220) pixels = 8 * 521220;
+    ck_assert_uint_eq(pref_b, 147456 + 2 * 1048576 + 2 * (size_t)(576 * 2 * pixels));
+    convgemm_im2col_gemm_plan_t plan;
+    convgemm_im2col_gemm_make_plan(&d, &h100, pref_b, &plan);
+    ck_assert_int_eq(plan.buffers, 2);
+    ck_assert_int_eq(plan.pixels_per_chunk, pixels);
+    p.has_bias = 1;
+    const struct convgemm_conv_desc db = validated(&p);
+    convgemm_im2col_gemm_make_plan(&db, &h100, pref_b, &plan);
+    ck_assert_int_eq(plan.bias_rows, 1);
+    ck_assert_int_eq(plan.krg_pad, 580);
+  }
+}
+END_TEST
+
 START_TEST(test_make_plan_invariants) {
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   int plans = 0, whole = 0, multi = 0, pixel = 0, one_buffer = 0, two_buffers = 0;
   for (int dev = 0; dev < 2; ++dev)
     for (int i = 0; i < kShapeCount; ++i)
-      for (int v = 0; v < 3; ++v) {
+      for (int v = 0; v < kVariants; ++v) {
         const struct convgemm_conv_desc d = shape_desc(i, v);
         size_t sizes[kMaxSizes];
         const int count = sizes_to_try(&d, &devices[dev], sizes);
@@ -504,7 +547,7 @@ START_TEST(test_make_plan_takes_the_largest_chunk_that_fits) {
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int dev = 0; dev < 2; ++dev)
     for (int i = 0; i < kShapeCount; ++i)
-      for (int v = 0; v < 3; ++v) {
+      for (int v = 0; v < kVariants; ++v) {
         const struct convgemm_conv_desc d = shape_desc(i, v);
         size_t sizes[kMaxSizes];
         const int count = sizes_to_try(&d, &devices[dev], sizes);
@@ -529,7 +572,7 @@ START_TEST(test_preferred_size_gives_the_preferred_plan) {
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int dev = 0; dev < 2; ++dev)
     for (int i = 0; i < kShapeCount; ++i)
-      for (int v = 0; v < 3; ++v) {
+      for (int v = 0; v < kVariants; ++v) {
         const struct convgemm_conv_desc d = shape_desc(i, v);
         size_t min_b = 0, pref_b = 0;
         convgemm_im2col_gemm_workspace(&d, &devices[dev], &min_b, &pref_b);
@@ -846,6 +889,7 @@ static Suite* im2col_plan_suite(void) {
   tcase_add_test(plan, test_row_layout);
   tcase_add_test(plan, test_workspace_min_and_preferred);
   tcase_add_test(plan, test_workspace_of_problem_55);
+  tcase_add_test(plan, test_workspace_of_problem_55_in_16bit);
   tcase_add_test(plan, test_make_plan_invariants);
   tcase_add_test(plan, test_image_cap);
   suite_add_tcase(s, plan);

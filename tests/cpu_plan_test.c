@@ -6,7 +6,9 @@
  *   - one channel's window beyond the device limit falls back to GENERIC (tiles = outputs);
  *   - tile counts are the ceilings of K/G, P and Q over the tile and multiply out;
  *   - AUTO picks DIRECT; IM2COL_GEMM is NOT_SUPPORTED with a message naming
- *     them; DIRECT needs no workspace.
+ *     them; DIRECT needs no workspace;
+ *   - float16 / bfloat16: AUTO picks IM2COL_GEMM by the TF32 thresholds, else DIRECT, never
+ *     IMPLICIT_GEMM, which is NOT_SUPPORTED with the type named.
  * Expected numbers are worked out by hand in the comments, from the layout in
  * direct_conv2d_plan.h (filter slice c*R*S rows of w_ld floats, input window c*halo_h*halo_w).
  */
@@ -417,6 +419,69 @@ START_TEST(test_auto_rule) {
 }
 END_TEST
 
+START_TEST(test_auto_rule_16bit) {
+  /* float16 and bfloat16, either math mode: never IMPLICIT_GEMM (NOT_SUPPORTED for 16-bit data);
+   * IM2COL_GEMM once K/G >= 32 and (C/G)*R*S >= 64 (the TF32 thresholds, whatever the math mode
+   * and C/G: the 16-bit GEMM runs on tensor cores), else DIRECT. */
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  struct {
+    int64_t n, c, h, w, k, r, s, groups;
+    convgemm_algo_t want;
+  } kCases[] = {
+      {8, 64, 512, 1024, 128, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM}, /* problem 55 */
+      {8, 64, 256, 256, 128, 1, 1, 1, CONVGEMM_ALGO_IM2COL_GEMM},  /* pointwise, (C/G) 64 */
+      {2, 8, 32, 32, 32, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},      /* both at the thresholds */
+      {2, 16, 9, 9, 32, 2, 2, 1, CONVGEMM_ALGO_IM2COL_GEMM},       /* C/G*R*S exactly 64 */
+      {2, 8, 32, 32, 31, 3, 3, 1, CONVGEMM_ALGO_DIRECT},           /* K/G 31 */
+      {2, 7, 32, 32, 64, 3, 3, 1, CONVGEMM_ALGO_DIRECT},           /* (C/G)*R*S 63 */
+      {8, 8, 256, 256, 8, 3, 3, 1, CONVGEMM_ALGO_DIRECT},          /* small channels */
+      {16, 64, 512, 512, 64, 3, 3, 64, CONVGEMM_ALGO_DIRECT},      /* depthwise */
+      {2, 64, 32, 32, 64, 3, 3, 2, CONVGEMM_ALGO_IM2COL_GEMM},     /* groups 2: K/G 32, C/G 32 */
+      {2, 64, 32, 32, 64, 1, 1, 2, CONVGEMM_ALGO_DIRECT},          /* the same 1x1: C/G*R*S 32 */
+  };
+  for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i)
+    for (int t = 0; t < 2; ++t)
+      for (int mode = 0; mode < 2; ++mode)
+        for (int dev = 0; dev < 2; ++dev) {
+          convgemm_conv2d_params_t p;
+          convgemm_conv2d_params_init(&p, kCases[i].n, kCases[i].c, kCases[i].h, kCases[i].w,
+                                      kCases[i].k, kCases[i].r, kCases[i].s);
+          p.groups = kCases[i].groups;
+          p.data_type = kTypes[t];
+          p.math_mode = (convgemm_math_mode_t)mode;
+          const struct convgemm_conv_desc d = revalidate(p);
+          const convgemm_algo_t got = convgemm_select_algorithm(&d, &devices[dev]);
+          ck_assert_msg(got == kCases[i].want,
+                        "case %zu type %d mode %d device %d: AUTO %s, want %s", i,
+                        (int)kTypes[t], mode, dev, convgemm_algo_name(got),
+                        convgemm_algo_name(kCases[i].want));
+          CK_CONVGEMM(convgemm_algorithm_supports(&d, &devices[dev], got));
+          CK_CONVGEMM_STATUS(
+              convgemm_algorithm_supports(&d, &devices[dev], CONVGEMM_ALGO_IMPLICIT_GEMM),
+              CONVGEMM_STATUS_NOT_SUPPORTED);
+          ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(),
+                                       kTypes[t] == CONVGEMM_DATA_FLOAT16 ? "float16"
+                                                                          : "bfloat16"));
+        }
+  /* The same shapes in float32 DEFAULT math take IMPLICIT_GEMM on the H100 (problem 55): only
+   * the data type changed the choice. */
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+  const struct convgemm_conv_desc d32 = revalidate(p);
+  ck_assert_int_eq(convgemm_select_algorithm(&d32, &devices[0]), CONVGEMM_ALGO_IMPLICIT_GEMM);
+  /* The public query through a handle says the same. */
+  struct convgemm_handle fake = fake_device_handle(devices[0]);
+  p.data_type = CONVGEMM_DATA_BFLOAT16;
+  convgemm_conv_desc_t desc = NULL;
+  CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+  convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
+  CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
+  ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
+  convgemm_conv_desc_destroy(desc);
+}
+END_TEST
+
 START_TEST(test_algorithm_support) {
   const convgemm_device_info_t h100 = fake_device_h100();
   const struct convgemm_conv_desc d = make_desc(8, 64, 512, 1024, 128, 3, 3);
@@ -587,6 +652,7 @@ static Suite* plan_suite(void) {
 
   TCase* algo = tcase_create("algorithm");
   tcase_add_test(algo, test_auto_rule);
+  tcase_add_test(algo, test_auto_rule_16bit);
   tcase_add_test(algo, test_algorithm_support);
   tcase_add_test(algo, test_direct_needs_no_workspace);
   suite_add_tcase(s, algo);

@@ -9,7 +9,13 @@
  *     unrounded in TF32 mode) must fail it. A tolerance that passes everything proves nothing;
  *   - the widening for IM2COL_GEMM's split bias (conv_compare_widen_for_split_bias): the two
  *     facts it rests on, over every binade, its arithmetic, and that it passes an emulation of
- *     the split-bias sum while still failing one that drops the bias's low part.
+ *     the split-bias sum while still failing one that drops the bias's low part;
+ *   - the host float16 / bfloat16 encodings (elem_type_host.h): every encoding round-trips,
+ *     rounding agrees with an independent float64 model (round to nearest even on the type's
+ *     grid, Inf past the largest value) on millions of floats and on ties worked out by hand;
+ *   - the 16-bit tolerance (conv_compare_typed): an emulation of the library (fp32 sum of the
+ *     16-bit inputs, one rounding to the type) passes it and comes close to it (it is tight),
+ *     while an output truncated instead of rounded, or one ulp off, fails.
  */
 #include <float.h>
 #include <math.h>
@@ -23,6 +29,7 @@
 #include "tests/check_main.h"
 #include "tests/conv2d_reference.h"
 #include "tests/conv_compare.h"
+#include "tests/elem_type_host.h"
 #include "tests/test_random.h"
 #include "tests/tf32_round_host.h"
 
@@ -655,6 +662,264 @@ START_TEST(test_split_bias_tolerance_passes_and_catches) {
 }
 END_TEST
 
+/* ---- 16-bit encodings ------------------------------------------------------------------- */
+
+/* An independent model of rounding v to a type with `digits` significant bits, smallest normal
+ * exponent emin and largest finite value max: the nearest multiple of the binade's quantum
+ * 2^(e - digits + 1) (e >= emin: subnormals share emin's quantum), ties to even (rint, in the
+ * default rounding mode), Inf beyond max. Exact in float64 for every float input. */
+static double model_round(float v, int digits, int emin, double max) {
+  if (isnan(v) || isinf(v) || v == 0.0f) return v;
+  int e;
+  frexp((double)v, &e); /* |v| in [2^(e-1), 2^e) */
+  e -= 1;
+  if (e < emin) e = emin;
+  const double quantum = ldexp(1.0, e - digits + 1);
+  const double r = rint((double)v / quantum) * quantum;
+  if (fabs(r) > max) return copysign(INFINITY, v);
+  return r;
+}
+
+static double model_half(float v) { return model_round(v, 11, -14, 65504.0); }
+static double model_bf16(float v) { return model_round(v, 8, -126, 0x1.FEp127); }
+
+/* Check's assertions log every pass (a file write each): the loops below count mismatches and
+ * assert once, naming the first. */
+START_TEST(test_16bit_encodings_round_trip) {
+  int64_t bad = 0;
+  uint32_t first_bad = 0;
+  for (uint32_t bits = 0; bits < 0x10000u; ++bits) {
+    const uint16_t b = (uint16_t)bits;
+    const float h = test_half_bits_to_float(b);
+    const float f = test_bf16_bits_to_float(b);
+    int ok = 1;
+    if (isnan(h))
+      ok &= isnan(test_half_bits_to_float(test_float_to_half_bits(h)));
+    else
+      ok &= test_float_to_half_bits(h) == b &&
+            (model_half(h) == (double)h || (isinf(h) && isinf(model_half(h))));
+    if (isnan(f))
+      ok &= isnan(test_bf16_bits_to_float(test_float_to_bf16_bits(f)));
+    else
+      ok &= test_float_to_bf16_bits(f) == b;
+    if (!ok && bad++ == 0) first_bad = bits;
+  }
+  ck_assert_msg(bad == 0, "%lld encodings do not round-trip (or lie off the model's grid); first "
+                "0x%04x: float16 %.9g -> 0x%04x, bfloat16 %.9g -> 0x%04x", (long long)bad,
+                first_bad, (double)test_half_bits_to_float((uint16_t)first_bad),
+                test_float_to_half_bits(test_half_bits_to_float((uint16_t)first_bad)),
+                (double)test_bf16_bits_to_float((uint16_t)first_bad),
+                test_float_to_bf16_bits(test_bf16_bits_to_float((uint16_t)first_bad)));
+  /* Known encodings. */
+  ck_assert_float_eq(test_half_bits_to_float(0x3C00u), 1.0f);
+  ck_assert_float_eq(test_half_bits_to_float(0x7BFFu), 65504.0f);
+  ck_assert_float_eq(test_half_bits_to_float(0x0001u), 0x1p-24f);
+  ck_assert_float_eq(test_half_bits_to_float(0x0400u), 0x1p-14f);
+  ck_assert_float_eq(test_half_bits_to_float(0xC000u), -2.0f);
+  ck_assert_float_eq(test_bf16_bits_to_float(0x3F80u), 1.0f);
+  ck_assert_float_eq(test_bf16_bits_to_float(0x0001u), 0x1p-133f);
+}
+END_TEST
+
+START_TEST(test_16bit_rounding_matches_the_model) {
+  /* Every 251st float pattern (17 million, every binade and sign, NaN and Inf included). */
+  int64_t checked = 0, bad = 0;
+  float first_bad = 0.0f;
+  for (uint64_t bits = 0; bits <= 0xFFFFFFFFull; bits += 251) {
+    const float v = bits_to_float((uint32_t)bits);
+    const float h = test_round_to_type(v, CONVGEMM_DATA_FLOAT16);
+    const float b = test_round_to_type(v, CONVGEMM_DATA_BFLOAT16);
+    int ok;
+    if (isnan(v))
+      ok = isnan(h) && isnan(b);
+    else
+      ok = (double)h == model_half(v) && signbit(h) == signbit(v) &&
+           (double)b == model_bf16(v) && signbit(b) == signbit(v);
+    if (!ok && bad++ == 0) first_bad = v;
+    ++checked;
+  }
+  ck_assert_msg(bad == 0, "%lld of %lld floats round differently from the model; first %a: "
+                "float16 %a (model %a), bfloat16 %a (model %a)", (long long)bad,
+                (long long)checked, (double)first_bad,
+                (double)test_round_to_type(first_bad, CONVGEMM_DATA_FLOAT16),
+                model_half(first_bad),
+                (double)test_round_to_type(first_bad, CONVGEMM_DATA_BFLOAT16),
+                model_bf16(first_bad));
+  ck_assert_int_gt(checked, 17000000);
+}
+END_TEST
+
+START_TEST(test_16bit_ties_round_to_even) {
+  /* float16: 1 + 2^-11 is halfway between 1 and 1 + 2^-10: even is 1. 1 + 3 * 2^-11: up. */
+  ck_assert_float_eq(test_round_to_type(1.0f + 0x1p-11f, CONVGEMM_DATA_FLOAT16), 1.0f);
+  ck_assert_float_eq(test_round_to_type(1.0f + 0x3p-11f, CONVGEMM_DATA_FLOAT16), 1.0f + 0x1p-9f);
+  ck_assert_float_eq(test_round_to_type(-1.0f - 0x1p-11f, CONVGEMM_DATA_FLOAT16), -1.0f);
+  /* Just above the tie: up. */
+  ck_assert_float_eq(test_round_to_type(1.0f + 0x1p-11f + 0x1p-23f, CONVGEMM_DATA_FLOAT16),
+                     1.0f + 0x1p-10f);
+  /* The top: 65519 down to 65504, the tie 65520 to even, which is 2^16: Inf. */
+  ck_assert_float_eq(test_round_to_type(65519.0f, CONVGEMM_DATA_FLOAT16), 65504.0f);
+  ck_assert(isinf(test_round_to_type(65520.0f, CONVGEMM_DATA_FLOAT16)));
+  ck_assert_uint_eq(test_float_to_half_bits(-65520.0f), 0xFC00u);
+  /* Subnormals: 2^-25 is halfway between 0 and 2^-24: 0 (with its sign); 3 * 2^-25: 2^-23. */
+  ck_assert_uint_eq(test_float_to_half_bits(0x1p-25f), 0x0000u);
+  ck_assert_uint_eq(test_float_to_half_bits(-0x1p-25f), 0x8000u);
+  ck_assert_uint_eq(test_float_to_half_bits(0x3p-25f), 0x0002u);
+  /* The largest subnormal rounding up into the smallest normal. */
+  ck_assert_uint_eq(test_float_to_half_bits(0x1p-14f - 0x1p-26f), 0x0400u);
+  /* bfloat16: 1 + 2^-8 is the tie between 1 and 1 + 2^-7: 1; 1 + 3 * 2^-8: 1 + 2^-6. */
+  ck_assert_float_eq(test_round_to_type(1.0f + 0x1p-8f, CONVGEMM_DATA_BFLOAT16), 1.0f);
+  ck_assert_float_eq(test_round_to_type(1.0f + 0x3p-8f, CONVGEMM_DATA_BFLOAT16), 1.0f + 0x1p-6f);
+  /* Past the largest bfloat16 (0x7F7F) by the tie: Inf; FLT_MAX too. */
+  ck_assert_uint_eq(test_float_to_bf16_bits(FLT_MAX), 0x7F80u);
+  ck_assert_uint_eq(test_float_to_bf16_bits(bits_to_float(0x7F7F7FFFu)), 0x7F7Fu);
+  ck_assert_uint_eq(test_float_to_bf16_bits(bits_to_float(0x7F7F8000u)), 0x7F80u);
+  /* Unit roundoffs and subnormal steps of the bound. */
+  ck_assert_double_eq(test_unit_roundoff(CONVGEMM_DATA_FLOAT16), 0x1p-11);
+  ck_assert_double_eq(test_unit_roundoff(CONVGEMM_DATA_BFLOAT16), 0x1p-8);
+  ck_assert_double_eq(test_subnormal_half_step(CONVGEMM_DATA_FLOAT16), 0x1p-25);
+  ck_assert_double_eq(test_subnormal_half_step(CONVGEMM_DATA_BFLOAT16), 0x1p-134);
+}
+END_TEST
+
+/* ---- the 16-bit tolerance ---------------------------------------------------------------- */
+
+typedef enum output_rounding { ROUND_NEAREST = 0, ROUND_TRUNCATE = 1 } output_rounding_t;
+
+/* v rounded to `type` toward zero (a kernel that truncated at the store). */
+static float truncate_to_type(float v, convgemm_data_type_t type) {
+  const float r = test_round_to_type(v, type);
+  if (fabsf(r) <= fabsf(v)) return r;
+  /* r is the neighbour above in magnitude: step one ulp back toward zero. */
+  if (type == CONVGEMM_DATA_FLOAT16) {
+    const uint16_t b = test_float_to_half_bits(r);
+    return test_half_bits_to_float((uint16_t)(b - 1));
+  }
+  const uint16_t b = test_float_to_bf16_bits(r);
+  return test_bf16_bits_to_float((uint16_t)(b - 1));
+}
+
+/* Random inputs rounded to `type`, the reference (exact operands), and the library emulated:
+ * DIRECT's fp32 sum of the same values, then one rounding of each output to the type. */
+static void emulate_16bit(emulated_problem_t* e, const convgemm_conv2d_params_t* params,
+                          uint64_t seed, convgemm_data_type_t type, output_rounding_t rounding) {
+  convgemm_conv2d_params_t p = *params;
+  p.data_type = type;
+  e->p = p;
+  const int64_t x_elems = p.n * p.c * p.h * p.w;
+  const int64_t w_elems = p.k * (p.c / p.groups) * p.r * p.s;
+  e->y_elems = conv2d_reference_y_elems(&p);
+  e->n_terms = conv_compare_terms(p.c / p.groups, p.r, p.s);
+  e->x = malloc((size_t)x_elems * sizeof(float));
+  e->w = malloc((size_t)w_elems * sizeof(float));
+  e->bias = p.has_bias ? malloc((size_t)p.k * sizeof(float)) : NULL;
+  e->y = malloc((size_t)e->y_elems * sizeof(float));
+  e->ref = malloc((size_t)e->y_elems * sizeof(double));
+  e->abs_sum = malloc((size_t)e->y_elems * sizeof(double));
+  test_rng_t rng;
+  test_rng_seed(&rng, seed);
+  test_fill_conv_inputs(&rng, &p, e->x, e->w, e->bias);
+  test_round_array_to_type(e->x, x_elems, type);
+  test_round_array_to_type(e->w, w_elems, type);
+  if (e->bias != NULL) test_round_array_to_type(e->bias, p.k, type);
+  ck_assert_int_eq(conv2d_reference_operands_for(&p), CONV2D_REFERENCE_EXACT);
+  conv2d_reference(&p, e->x, e->w, e->bias, CONV2D_REFERENCE_EXACT, e->ref, e->abs_sum);
+  emulate_library(&p, e->x, e->w, e->bias, 0, e->y);
+  for (int64_t i = 0; i < e->y_elems; ++i)
+    e->y[i] = rounding == ROUND_NEAREST ? test_round_to_type(e->y[i], type)
+                                        : truncate_to_type(e->y[i], type);
+}
+
+START_TEST(test_16bit_tolerance_passes_correct_results) {
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  const convgemm_conv2d_params_t p = tolerance_problem(_i);
+  for (int t = 0; t < 2; ++t) {
+    emulated_problem_t e;
+    emulate_16bit(&e, &p, 300 + (uint64_t)_i, kTypes[t], ROUND_NEAREST);
+    conv_compare_result_t r;
+    conv_compare_typed(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, kTypes[t], &r);
+    char summary[512];
+    conv_compare_describe(&r, summary, sizeof summary);
+    ck_assert_msg(conv_compare_passed(&r), "problem %d type %d: %s", _i, (int)kTypes[t], summary);
+    /* Tight: the output's rounding alone brings some element's error near its u16 |ref| term (a
+     * rounding error near half an ulp at the bottom of a binade is u16 |y|) and the L2 error to
+     * about 0.41 u16 (conv_compare.h). */
+    double worst = 0.0;
+    for (int64_t i = 0; i < e.y_elems; ++i)
+      if (e.ref[i] != 0.0) {
+        const double ratio = fabs((double)e.y[i] - e.ref[i]) /
+                             (test_unit_roundoff(kTypes[t]) * fabs(e.ref[i]));
+        if (ratio > worst) worst = ratio;
+      }
+    ck_assert_msg(worst > 0.25, "problem %d type %d: worst error only %.3g of u16 |ref|", _i,
+                  (int)kTypes[t], worst);
+    ck_assert_msg(r.rel_l2 > r.rel_l2_limit / 5, "problem %d type %d: rel L2 %.3g far below %.3g",
+                  _i, (int)kTypes[t], r.rel_l2, r.rel_l2_limit);
+    emulated_free(&e);
+  }
+}
+END_TEST
+
+START_TEST(test_16bit_tolerance_catches_truncation_and_an_ulp) {
+  /* Where the output's rounding dominates the bound: reductions up to n = 100. Beyond, the
+   * worst-case fp32 accumulation term n 2^-24 S (conv_compare.h) outgrows u16 |ref| (float16:
+   * once n S / |ref| > 2^13) and an error of one ulp hides under it; the GPU suites' many short
+   * reductions (3x3 and 1x1 filters over a few channels) are where a store that does not round
+   * to nearest shows. */
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  const convgemm_conv2d_params_t p = tolerance_problem(_i);
+  if (conv_compare_terms(p.c / p.groups, p.r, p.s) > 100) return;
+  for (int t = 0; t < 2; ++t) {
+    /* A store that truncates (round toward zero) instead of rounding to nearest. */
+    emulated_problem_t e;
+    emulate_16bit(&e, &p, 400 + (uint64_t)_i, kTypes[t], ROUND_TRUNCATE);
+    conv_compare_result_t r;
+    conv_compare_typed(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, kTypes[t], &r);
+    ck_assert_msg(!conv_compare_passed(&r) && r.failures > 0,
+                  "problem %d type %d: truncated outputs passed", _i, (int)kTypes[t]);
+    emulated_free(&e);
+    /* One output (the largest) one ulp off a correct rounding. */
+    emulate_16bit(&e, &p, 500 + (uint64_t)_i, kTypes[t], ROUND_NEAREST);
+    int64_t worst = 0;
+    for (int64_t i = 1; i < e.y_elems; ++i)
+      if (fabsf(e.y[i]) > fabsf(e.y[worst])) worst = i;
+    const double err_before = fabs((double)e.y[worst] - e.ref[worst]);
+    /* Away from the reference (the bits step the magnitude): the error grows by a whole ulp. */
+    const int away = ((double)e.y[worst] >= e.ref[worst]) == (e.y[worst] >= 0.0f);
+    if (kTypes[t] == CONVGEMM_DATA_FLOAT16) {
+      const uint16_t b = test_float_to_half_bits(e.y[worst]);
+      e.y[worst] = test_half_bits_to_float((uint16_t)(away ? b + 1 : b - 1));
+    } else {
+      const uint16_t b = test_float_to_bf16_bits(e.y[worst]);
+      e.y[worst] = test_bf16_bits_to_float((uint16_t)(away ? b + 1 : b - 1));
+    }
+    ck_assert(fabs((double)e.y[worst] - e.ref[worst]) > err_before);
+    conv_compare_typed(e.y, e.ref, e.abs_sum, e.y_elems, e.n_terms, kTypes[t], &r);
+    ck_assert_msg(r.failures == 1 && r.first_failure == worst,
+                  "problem %d type %d: one output an ulp off: %lld failures, first [%lld]", _i,
+                  (int)kTypes[t], (long long)r.failures, (long long)r.first_failure);
+    emulated_free(&e);
+  }
+}
+END_TEST
+
+START_TEST(test_16bit_bound_formula) {
+  /* u16 |ref| + (1 + u16) B + eta16, B the float32 bound; float32 is B alone. */
+  const double b = conv_compare_bound(2.0, 10);
+  ck_assert_double_eq(conv_compare_bound_typed(3.0, 2.0, 10, CONVGEMM_DATA_FLOAT32), b);
+  ck_assert_double_eq(conv_compare_bound_typed(-3.0, 2.0, 10, CONVGEMM_DATA_FLOAT16),
+                      0x1p-11 * 3.0 + (1.0 + 0x1p-11) * b + 0x1p-25);
+  ck_assert_double_eq(conv_compare_bound_typed(3.0, 2.0, 10, CONVGEMM_DATA_BFLOAT16),
+                      0x1p-8 * 3.0 + (1.0 + 0x1p-8) * b + 0x1p-134);
+  ck_assert_double_eq(conv_compare_rel_l2_limit_typed(10, CONVGEMM_DATA_FLOAT32),
+                      conv_compare_rel_l2_limit(10));
+  ck_assert_double_eq(conv_compare_rel_l2_limit_typed(10, CONVGEMM_DATA_FLOAT16),
+                      0x1p-11 + conv_compare_rel_l2_limit(10));
+  ck_assert_double_eq(conv_compare_rel_l2_limit_typed(10, CONVGEMM_DATA_BFLOAT16),
+                      0x1p-8 + conv_compare_rel_l2_limit(10));
+}
+END_TEST
+
 static Suite* reference_suite(void) {
   Suite* s = suite_create("cpu_reference");
   TCase* tf32 = tcase_create("tf32_round_host");
@@ -690,6 +955,20 @@ static Suite* reference_suite(void) {
   tcase_add_test(split, test_split_bias_widening_formula);
   tcase_add_loop_test(split, test_split_bias_tolerance_passes_and_catches, 0, kToleranceProblems);
   suite_add_tcase(s, split);
+
+  TCase* enc = tcase_create("16bit_encodings");
+  tcase_set_timeout(enc, 60); /* 17 million conversions: a few seconds under sanitizers */
+  tcase_add_test(enc, test_16bit_encodings_round_trip);
+  tcase_add_test(enc, test_16bit_rounding_matches_the_model);
+  tcase_add_test(enc, test_16bit_ties_round_to_even);
+  suite_add_tcase(s, enc);
+
+  TCase* tol16 = tcase_create("16bit_tolerance");
+  tcase_add_test(tol16, test_16bit_bound_formula);
+  tcase_add_loop_test(tol16, test_16bit_tolerance_passes_correct_results, 0, kToleranceProblems);
+  tcase_add_loop_test(tol16, test_16bit_tolerance_catches_truncation_and_an_ulp, 0,
+                      kToleranceProblems);
+  suite_add_tcase(s, tol16);
   return s;
 }
 

@@ -251,11 +251,16 @@ END_TEST
 
 START_TEST(test_unknown_enums_are_bad_enum) {
   convgemm_conv2d_params_t p = valid_params();
-  p.data_type = (convgemm_data_type_t)1;
-  expect_rejected(&p, CONVGEMM_STATUS_BAD_ENUM, "data_type 1", "data_type", "got 1", (char*)NULL);
+  p.data_type = (convgemm_data_type_t)3;
+  expect_rejected(&p, CONVGEMM_STATUS_BAD_ENUM, "data_type 3", "data_type", "got 3",
+                  "CONVGEMM_DATA_FLOAT16 (1)", "CONVGEMM_DATA_BFLOAT16 (2)", (char*)NULL);
   p = valid_params();
   p.data_type = (convgemm_data_type_t)-1;
   expect_rejected(&p, CONVGEMM_STATUS_BAD_ENUM, "data_type -1", "data_type", "got -1",
+                  (char*)NULL);
+  p = valid_params();
+  p.data_type = (convgemm_data_type_t)99;
+  expect_rejected(&p, CONVGEMM_STATUS_BAD_ENUM, "data_type 99", "data_type", "got 99",
                   (char*)NULL);
   p = valid_params();
   p.math_mode = (convgemm_math_mode_t)2;
@@ -264,6 +269,56 @@ START_TEST(test_unknown_enums_are_bad_enum) {
   p.math_mode = (convgemm_math_mode_t)-1;
   expect_rejected(&p, CONVGEMM_STATUS_BAD_ENUM, "math_mode -1", "math_mode", "got -1",
                   (char*)NULL);
+}
+END_TEST
+
+START_TEST(test_16bit_data_types_are_accepted) {
+  /* Both 16-bit types, in both math modes, with and without bias. */
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  for (int t = 0; t < 2; ++t)
+    for (int mode = 0; mode < 2; ++mode) {
+      convgemm_conv2d_params_t p = valid_params();
+      p.data_type = kTypes[t];
+      p.math_mode = (convgemm_math_mode_t)mode;
+      p.has_bias = mode;
+      convgemm_conv_desc_t desc = NULL;
+      CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+      convgemm_conv2d_params_t back;
+      CK_CONVGEMM(convgemm_conv_desc_get_params(desc, &back));
+      ck_assert_int_eq(back.data_type, kTypes[t]);
+      ck_assert_int_eq(back.math_mode, mode);
+      convgemm_conv_desc_destroy(desc);
+    }
+}
+END_TEST
+
+START_TEST(test_byte_overflow_counts_the_element_size) {
+  /* x of (2^31-1)^2 elements: 2^63 - 2^34 + 4 bytes of float32 exceed 2^63-1, but 2^63 - 2^33 + 2
+   * bytes of a 16-bit type do not. */
+  const int64_t big = INT32_MAX;
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, big, big, 1, 1, 1, 1, 1);
+  expect_rejected(&p, CONVGEMM_STATUS_SIZE_OVERFLOW, "float32 x bytes", "input x", "float32",
+                  (char*)NULL);
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  static const char* const kNames[2] = {"float16", "bfloat16"};
+  for (int t = 0; t < 2; ++t) {
+    convgemm_conv2d_params_init(&p, big, big, 1, 1, 1, 1, 1);
+    p.data_type = kTypes[t];
+    struct convgemm_conv_desc d;
+    CK_CONVGEMM(convgemm_conv_desc_validate(&p, &d));
+    ck_assert_int_eq(d.x_elems, big * big);
+    ck_assert_int_eq(d.elem_bytes, 2);
+    /* Twice that many elements overflow 2-byte counts too: N = 2^31-1, C = 2^31-1, H = 2. */
+    convgemm_conv2d_params_init(&p, big, big, 2, 1, 1, 1, 1);
+    p.data_type = kTypes[t];
+    expect_rejected(&p, CONVGEMM_STATUS_SIZE_OVERFLOW, kNames[t], "input x", kNames[t],
+                    (char*)NULL);
+    /* y alone: 2^60 x (2^31-1) elements overflow any element size. */
+    convgemm_conv2d_params_init(&p, 1, 1, (int64_t)1 << 30, (int64_t)1 << 30, big, 1, 1);
+    p.data_type = kTypes[t];
+    expect_rejected(&p, CONVGEMM_STATUS_SIZE_OVERFLOW, kNames[t], "output y", (char*)NULL);
+  }
 }
 END_TEST
 
@@ -408,6 +463,90 @@ START_TEST(test_null_pointers_in_forward) {
 }
 END_TEST
 
+/* forward's alignment checks are pure host code, before any CUDA call: a fake handle reaches
+ * them. The pointers are host memory (never used: a misaligned one is refused first; an aligned
+ * one then fails the device-memory query, CUDA_ERROR without a GPU, BAD_POINTER with one). */
+START_TEST(test_alignment_follows_the_element_size) {
+  struct convgemm_handle fake = fake_device_handle(fake_device_h100());
+  static const convgemm_data_type_t kTypes[3] = {CONVGEMM_DATA_FLOAT32, CONVGEMM_DATA_FLOAT16,
+                                                 CONVGEMM_DATA_BFLOAT16};
+  static const char* const kWant[3] = {"aligned to 4 bytes for float32",
+                                       "aligned to 2 bytes for float16",
+                                       "aligned to 2 bytes for bfloat16"};
+  _Alignas(16) static unsigned char buf[4][64];
+  for (int t = 0; t < 3; ++t) {
+    convgemm_conv2d_params_t p = valid_params();
+    p.data_type = kTypes[t];
+    p.has_bias = 1;
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+    const size_t elem = kTypes[t] == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
+    static const char* const kNames[4] = {"x", "w", "bias", "y"};
+    /* Each tensor in turn 1 byte off (and, for float32, 2 bytes off): BAD_POINTER naming it. */
+    for (int which = 0; which < 4; ++which)
+      for (size_t off = 1; off < elem; ++off) {
+        unsigned char* ptr[4] = {buf[0], buf[1], buf[2], buf[3]};
+        ptr[which] += off;
+        const convgemm_status_t s = convgemm_forward(&fake, desc, CONVGEMM_ALGO_DIRECT, ptr[0],
+                                                     ptr[1], ptr[2], ptr[3], NULL, 0, NULL);
+        const char* msg = convgemm_get_last_error();
+        ck_assert_msg(s == CONVGEMM_STATUS_BAD_POINTER && strstr(msg, kWant[t]) != NULL &&
+                          strncmp(msg, kNames[which], strlen(kNames[which])) == 0,
+                      "type %d, %s + %zu bytes: %s: %s", t, kNames[which], off,
+                      convgemm_status_string(s), msg);
+      }
+    /* Element-aligned pointers (2 bytes off for the 16-bit types) pass the alignment check. */
+    for (int which = 0; which < 4; ++which) {
+      unsigned char* ptr[4] = {buf[0], buf[1], buf[2], buf[3]};
+      ptr[which] += elem == 2 ? 2 : 4;
+      const convgemm_status_t s = convgemm_forward(&fake, desc, CONVGEMM_ALGO_DIRECT, ptr[0],
+                                                   ptr[1], ptr[2], ptr[3], NULL, 0, NULL);
+      ck_assert_msg(s != CONVGEMM_STATUS_SUCCESS &&
+                        strstr(convgemm_get_last_error(), "aligned") == NULL,
+                    "type %d, %s + %zu bytes: %s: %s", t, kNames[which], elem,
+                    convgemm_status_string(s), convgemm_get_last_error());
+    }
+    convgemm_conv_desc_destroy(desc);
+  }
+}
+END_TEST
+
+START_TEST(test_implicit_gemm_refuses_16bit_data) {
+  /* NOT_SUPPORTED from the dispatch layer, with a message naming the type, for the query, the
+   * workspace query and forward (before any CUDA call); AUTO never resolves to it. */
+  struct convgemm_handle fake = fake_device_handle(fake_device_h100());
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  static const char* const kNames[2] = {"float16", "bfloat16"};
+  for (int t = 0; t < 2; ++t) {
+    convgemm_conv2d_params_t p;
+    convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3); /* problem 55 */
+    p.data_type = kTypes[t];
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+    CK_CONVGEMM_STATUS(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                       CONVGEMM_STATUS_NOT_SUPPORTED);
+    ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), kNames[t]));
+    ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IMPLICIT_GEMM"));
+    size_t min_bytes = 5;
+    CK_CONVGEMM_STATUS(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM,
+                                                   &min_bytes, NULL),
+                       CONVGEMM_STATUS_NOT_SUPPORTED);
+    ck_assert_uint_eq(min_bytes, 5);
+    float dummy[4];
+    CK_CONVGEMM_STATUS(convgemm_forward(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, dummy, dummy,
+                                        NULL, dummy, NULL, 0, NULL),
+                       CONVGEMM_STATUS_NOT_SUPPORTED);
+    convgemm_algo_t algo = CONVGEMM_ALGO_IMPLICIT_GEMM;
+    CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
+    ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
+    CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_DIRECT));
+    CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM));
+    CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_AUTO));
+    convgemm_conv_desc_destroy(desc);
+  }
+}
+END_TEST
+
 /* ---- last error ------------------------------------------------------------------------- */
 
 /* What a second thread saw: its message before and after its own failure (copied: the
@@ -500,6 +639,8 @@ static Suite* status_suite(void) {
   tcase_add_test(desc, test_dimension_at_int32_max_is_accepted);
   tcase_add_test(desc, test_element_products_overflowing_are_size_overflow);
   tcase_add_test(desc, test_unknown_enums_are_bad_enum);
+  tcase_add_test(desc, test_16bit_data_types_are_accepted);
+  tcase_add_test(desc, test_byte_overflow_counts_the_element_size);
   suite_add_tcase(s, desc);
 
   TCase* nulls = tcase_create("null_pointers");
@@ -508,6 +649,8 @@ static Suite* status_suite(void) {
   tcase_add_test(nulls, test_null_pointers_in_algorithm_queries);
   tcase_add_test(nulls, test_unknown_algorithm_is_bad_enum);
   tcase_add_test(nulls, test_null_pointers_in_forward);
+  tcase_add_test(nulls, test_alignment_follows_the_element_size);
+  tcase_add_test(nulls, test_implicit_gemm_refuses_16bit_data);
   suite_add_tcase(s, nulls);
 
   TCase* errors = tcase_create("last_error");

@@ -16,6 +16,15 @@
  *     kernel (the plan's promise: same summation order);
  *   - x, w and bias are bitwise unchanged afterwards;
  * and DEFAULT's result differs from IEEE's (the math mode is honored).
+ *
+ * A case whose params.data_type is float16 or bfloat16 runs the same checks in that type: the
+ * inputs drawn as for float32 and rounded to the type on the host, uploaded as 16-bit values,
+ * the reference computed from the rounded values (exact operands), y NaN-poisoned (0xFFFF is a
+ * NaN in both types), fetched as 16-bit values and judged with the 16-bit bound of
+ * conv_compare.h (one rounding of the output: u16 |ref| plus the fp32 accumulation term).
+ * There AUTO must pick IM2COL_GEMM by the TF32 thresholds or DIRECT (never IMPLICIT_GEMM, which
+ * is NOT_SUPPORTED: query, workspace query and forward, which writes nothing), and both math
+ * modes must give the same bits (convgemm.h: the math mode changes nothing for 16-bit data).
  * Every failure message starts with the case's name, seed and full configuration.
  */
 #ifndef CONVGEMM_TESTS_DIRECT_CASE_RUNNER_H_

@@ -163,14 +163,18 @@ void direct_random_case(uint64_t seed, direct_case_t* out) {
 void direct_case_describe(const convgemm_conv2d_params_t* p, char* buf, size_t size) {
   snprintf(buf, size,
            "N%lld C%lld H%lld W%lld K%lld R%lld S%lld pad %lld,%lld stride %lld,%lld "
-           "dilation %lld,%lld groups %lld bias %d math %s",
+           "dilation %lld,%lld groups %lld bias %d math %s type %s",
            (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w, (long long)p->k,
            (long long)p->r, (long long)p->s, (long long)p->pad_h, (long long)p->pad_w,
            (long long)p->stride_h, (long long)p->stride_w, (long long)p->dilation_h,
            (long long)p->dilation_w, (long long)p->groups, p->has_bias,
            p->math_mode == CONVGEMM_MATH_DEFAULT ? "DEFAULT"
            : p->math_mode == CONVGEMM_MATH_IEEE  ? "IEEE"
-                                                 : "?");
+                                                 : "?",
+           p->data_type == CONVGEMM_DATA_FLOAT32   ? "float32"
+           : p->data_type == CONVGEMM_DATA_FLOAT16 ? "float16"
+           : p->data_type == CONVGEMM_DATA_BFLOAT16 ? "bfloat16"
+                                                    : "?");
 }
 
 convgemm_conv_desc_t direct_case_open(const direct_case_t* c, convgemm_math_mode_t mode,

@@ -29,7 +29,9 @@ enum {
 typedef struct direct_case {
   const char* name;
   uint64_t seed;                    /* for the inputs (and, for random cases, the shape) */
-  convgemm_conv2d_params_t params;  /* math_mode is DEFAULT; the runner sets each mode */
+  convgemm_conv2d_params_t params;  /* math_mode is DEFAULT; the runner sets each mode.
+                                       data_type float32 from the lists; the GPU suites set
+                                       float16 / bfloat16 for their 16-bit passes */
 } direct_case_t;
 
 /* Number of fixed cases. */
@@ -45,7 +47,8 @@ void direct_random_case(uint64_t seed, direct_case_t* out);
 /* N*K*P*Q*(C/G)*R*S: the reference's work for one math mode. */
 int64_t direct_case_macs(const convgemm_conv2d_params_t* p);
 
-/* "N2 C8 H16 W16 K16 R3 S3 pad 1,1 stride 1,1 dilation 1,1 groups 1 bias 0 math DEFAULT". */
+/* "N2 C8 H16 W16 K16 R3 S3 pad 1,1 stride 1,1 dilation 1,1 groups 1 bias 0 math DEFAULT type
+ * float32". */
 void direct_case_describe(const convgemm_conv2d_params_t* p, char* buf, size_t size);
 
 /* Case `c` in math `mode`: fills *p, writes "case '<name>' seed <seed> [<describe>]" into ctx,

@@ -34,21 +34,31 @@ static int output_extent(int64_t in, int64_t pad, int64_t filter, int64_t stride
   return 1;
 }
 
-/* a*b*c*d float32 elements, or -1 when the bytes exceed 2^63-1. Each factor is in [1, 2^34). */
-static int64_t tensor_elems(int64_t a, int64_t b, int64_t c, int64_t d) {
+/* a*b*c*d elements of `elem` bytes, or -1 when the bytes exceed 2^63-1. Each factor is in
+ * [1, 2^34). */
+static int64_t tensor_elems(int64_t a, int64_t b, int64_t c, int64_t d, int elem) {
   fuzz_wide_t e = a;
   const int64_t factors[3] = {b, c, d};
   for (int i = 0; i < 3; ++i) {
     e *= factors[i]; /* below 2^63 * 2^34 */
-    if (e * 4 > kMax64) return -1;
+    if (e * elem > kMax64) return -1;
   }
   return (int64_t)e;
+}
+
+int fuzz_model_elem_bytes(convgemm_data_type_t type) {
+  return (int)type == (int)CONVGEMM_DATA_FLOAT16 || (int)type == (int)CONVGEMM_DATA_BFLOAT16 ? 2
+                                                                                             : 4;
 }
 
 void fuzz_model_desc(const convgemm_conv2d_params_t* p, fuzz_model_t* m) {
   memset(m, 0, sizeof *m);
   uint32_t r = 0;
-  if ((int)p->data_type != (int)CONVGEMM_DATA_FLOAT32) r |= FUZZ_BIT(CONVGEMM_STATUS_BAD_ENUM);
+  const int type_known = (int)p->data_type == (int)CONVGEMM_DATA_FLOAT32 ||
+                         (int)p->data_type == (int)CONVGEMM_DATA_FLOAT16 ||
+                         (int)p->data_type == (int)CONVGEMM_DATA_BFLOAT16;
+  if (!type_known) r |= FUZZ_BIT(CONVGEMM_STATUS_BAD_ENUM);
+  const int elem = fuzz_model_elem_bytes(p->data_type); /* 4 for an unknown type: BAD_ENUM */
   if ((int)p->math_mode != (int)CONVGEMM_MATH_DEFAULT &&
       (int)p->math_mode != (int)CONVGEMM_MATH_IEEE)
     r |= FUZZ_BIT(CONVGEMM_STATUS_BAD_ENUM);
@@ -77,11 +87,11 @@ void fuzz_model_desc(const convgemm_conv2d_params_t* p, fuzz_model_t* m) {
                       groups_divide && in_range(p->r, 1) && in_range(p->s, 1);
   const int output = in_range(p->n, 1) && in_range(p->k, 1) && have_p && have_q;
   int64_t x_elems = 0, w_elems = 0, y_elems = 0;
-  if (nchw && (x_elems = tensor_elems(p->n, p->c, p->h, p->w)) < 0)
+  if (nchw && (x_elems = tensor_elems(p->n, p->c, p->h, p->w, elem)) < 0)
     r |= FUZZ_BIT(CONVGEMM_STATUS_SIZE_OVERFLOW);
-  if (weights && (w_elems = tensor_elems(p->k, p->c / p->groups, p->r, p->s)) < 0)
+  if (weights && (w_elems = tensor_elems(p->k, p->c / p->groups, p->r, p->s, elem)) < 0)
     r |= FUZZ_BIT(CONVGEMM_STATUS_SIZE_OVERFLOW);
-  if (output && (y_elems = tensor_elems(p->n, p->k, out_p, out_q)) < 0)
+  if (output && (y_elems = tensor_elems(p->n, p->k, out_p, out_q, elem)) < 0)
     r |= FUZZ_BIT(CONVGEMM_STATUS_SIZE_OVERFLOW);
   m->reasons = r;
   if (r != 0) return;
@@ -92,7 +102,9 @@ void fuzz_model_desc(const convgemm_conv2d_params_t* p, fuzz_model_t* m) {
   m->x_elems = x_elems;
   m->w_elems = w_elems;
   m->y_elems = y_elems;
-  m->tf32_operands = p->math_mode == CONVGEMM_MATH_DEFAULT && m->c_per_group > 1;
+  m->elem_bytes = elem;
+  m->tf32_operands = p->data_type == CONVGEMM_DATA_FLOAT32 &&
+                     p->math_mode == CONVGEMM_MATH_DEFAULT && m->c_per_group > 1;
   m->bias_rows = !p->has_bias ? 0 : m->tf32_operands ? 2 : 1;
 }
 

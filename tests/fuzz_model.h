@@ -1,7 +1,8 @@
 /*
  * An independent model of what the library promises about a set of parameters, for
  * cpu_fuzz_test: which statuses apply (conv/convgemm.h's list), the derived sizes of a valid
- * descriptor (P and Q by the formula at the top of convgemm.h), IM2COL_GEMM's documented limits
+ * descriptor (P and Q by the formula at the top of convgemm.h; byte counts at the data type's
+ * element size), IM2COL_GEMM's documented limits
  * and DIRECT's shared-memory layout (direct_conv2d_plan.h). Written from the documentation, not
  * from conv/, in 128-bit arithmetic so that nothing here can overflow where the library might.
  */
@@ -31,9 +32,13 @@ typedef struct fuzz_model {
   int64_t p, q;
   int64_t c_per_group, k_per_group;
   int64_t x_elems, w_elems, y_elems;
-  int tf32_operands; /* DEFAULT math and C/G > 1 */
+  int elem_bytes;    /* 4 for float32, 2 for float16 and bfloat16 */
+  int tf32_operands; /* float32 data, DEFAULT math and C/G > 1 */
   int bias_rows;     /* IM2COL_GEMM's bias rows: 0 without bias, 2 with TF32 operands, else 1 */
 } fuzz_model_t;
+
+/* Bytes per element of a data type (convgemm.h); 4 for an unknown value. */
+int fuzz_model_elem_bytes(convgemm_data_type_t type);
 
 /* Fills *m for params. */
 void fuzz_model_desc(const convgemm_conv2d_params_t* params, fuzz_model_t* m);

@@ -87,7 +87,11 @@ static void set_common(test_rng_t* rng, convgemm_conv2d_params_t* p, int64_t n, 
   p->r = filter_extent(rng, p->h, p->pad_h, p->dilation_h);
   p->s = filter_extent(rng, p->w, p->pad_w, p->dilation_w);
   p->has_bias = (int)(test_rng_next(rng) % 2);
-  p->data_type = CONVGEMM_DATA_FLOAT32;
+  /* float32 half the time, else one of the 16-bit types. */
+  const uint64_t type_draw = test_rng_next(rng) % 4;
+  p->data_type = type_draw < 2 ? CONVGEMM_DATA_FLOAT32
+                 : type_draw == 2 ? CONVGEMM_DATA_FLOAT16
+                                  : CONVGEMM_DATA_BFLOAT16;
   p->math_mode = (convgemm_math_mode_t)(test_rng_next(rng) % 2);
 }
 

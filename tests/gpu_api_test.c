@@ -15,7 +15,11 @@
  *     WRONG_DEVICE (these need two GPUs and are skipped, with a note, on one);
  *   - the queries: get_algorithm gives DIRECT for K/G 16 and IM2COL_GEMM for K/G 32 with
  *     (C/G)*R*S 72; DIRECT (and AUTO on DIRECT) needs no workspace, AUTO on IM2COL_GEMM
- *     IM2COL_GEMM's.
+ *     IM2COL_GEMM's;
+ *   - float16 and bfloat16: the same AUTO choices; IMPLICIT_GEMM NOT_SUPPORTED (query and
+ *     forward, nothing launched); pointers one byte off refused as "aligned to 2 bytes", two
+ *     bytes off accepted (DIRECT gives the same bits as from aligned copies); the overlap test
+ *     counts 2-byte elements (y right after a 16-bit x is fine, one element into it is not).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +31,7 @@
 
 #include "conv/convgemm.h"
 #include "tests/check_main.h"
+#include "tests/elem_type_host.h"
 #include "tests/test_assert.h"
 #include "tests/test_random.h"
 
@@ -591,6 +596,146 @@ START_TEST(test_other_device_stream_and_pointer) {
 }
 END_TEST
 
+/* ---- 16-bit data ------------------------------------------------------------------------- */
+
+/* A 16-bit descriptor of the fixture's shape (n, k as given, pad 1, no bias unless asked). */
+static convgemm_conv_desc_t make_desc_16bit(convgemm_data_type_t type, int64_t n, int64_t k,
+                                            int has_bias) {
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, n, kC, kH, kW, k, kR, kS);
+  p.pad_h = p.pad_w = 1;
+  p.has_bias = has_bias;
+  p.data_type = type;
+  convgemm_conv_desc_t d = NULL;
+  CK_CONVGEMM(convgemm_conv_desc_create(&d, &p));
+  return d;
+}
+
+/* The first byte of count bytes at device that is not 0xFF, or -1. */
+static int64_t first_unpoisoned(const void* device, size_t count) {
+  unsigned char* host = malloc(count);
+  ck_assert_ptr_nonnull(host);
+  CK_CUDA(cudaDeviceSynchronize());
+  CK_CUDA(cudaMemcpy(host, device, count, cudaMemcpyDeviceToHost));
+  int64_t at = -1;
+  for (size_t i = 0; i < count && at < 0; ++i)
+    if (host[i] != 0xFF) at = (int64_t)i;
+  free(host);
+  return at;
+}
+
+START_TEST(test_16bit_data_contract) {
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  for (int t = 0; t < 2; ++t) {
+    const convgemm_data_type_t type = kTypes[t];
+    const char* name = test_type_name(type);
+    convgemm_conv_desc_t desc = make_desc_16bit(type, kN, kK, 0);
+    convgemm_conv_desc_t desc_bias = make_desc_16bit(type, kN, kK, 1);
+    convgemm_conv_desc_t desc_gemm = make_desc_16bit(type, kNGemm, kKGemm, 0);
+    /* AUTO: K/G 16 stays DIRECT, K/G 32 with (C/G)*R*S 72 goes to IM2COL_GEMM (as in float32's
+     * DEFAULT math); never IMPLICIT_GEMM. */
+    convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
+    CK_CONVGEMM(convgemm_get_algorithm(g.handle, desc, &algo));
+    ck_assert_int_eq(algo, CONVGEMM_ALGO_DIRECT);
+    CK_CONVGEMM(convgemm_get_algorithm(g.handle, desc_gemm, &algo));
+    ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
+
+    /* Inputs: the fixture's draws rounded to the type; one buffer holds x and, 2 bytes in, a
+     * copy of x (so a 2-byte aligned x of the same values). */
+    float hx[kXElems], hw[kWElems], hb[kK];
+    test_rng_t rng;
+    test_rng_seed(&rng, 1600 + (uint64_t)t);
+    for (int i = 0; i < kXElems; ++i) hx[i] = test_round_to_type(test_rng_unit(&rng), type);
+    for (int i = 0; i < kWElems; ++i)
+      hw[i] = test_round_to_type(test_rng_symmetric(&rng, 0.11785113f), type);
+    for (int i = 0; i < kK; ++i) hb[i] = test_round_to_type(test_rng_symmetric(&rng, 0.1f), type);
+    uint16_t ex[kXElems], ew[kWElems], eb[kK];
+    test_encode(hx, kXElems, type, ex);
+    test_encode(hw, kWElems, type, ew);
+    test_encode(hb, kK, type, eb);
+    char *x, *w, *bias, *y;
+    CK_CUDA(cudaMalloc((void**)&x, 2 * sizeof ex + 4));
+    CK_CUDA(cudaMalloc((void**)&w, sizeof ew + 4));
+    CK_CUDA(cudaMalloc((void**)&bias, sizeof eb + 4));
+    /* y: two outputs' worth plus room, so y can also sit right after x in the x buffer's twin. */
+    const size_t y_bytes = (size_t)kYElems * 2;
+    CK_CUDA(cudaMalloc((void**)&y, y_bytes + 4));
+    CK_CUDA(cudaMemcpy(x, ex, sizeof ex, cudaMemcpyHostToDevice));
+    CK_CUDA(cudaMemcpy(x + sizeof ex + 2, ex, sizeof ex, cudaMemcpyHostToDevice));
+    CK_CUDA(cudaMemcpy(w, ew, sizeof ew, cudaMemcpyHostToDevice));
+    CK_CUDA(cudaMemcpy(bias, eb, sizeof eb, cudaMemcpyHostToDevice));
+
+    /* IMPLICIT_GEMM: NOT_SUPPORTED, named, nothing launched. */
+    const convgemm_status_t q = convgemm_check_algorithm(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM);
+    ck_assert_msg(q == CONVGEMM_STATUS_NOT_SUPPORTED &&
+                      strstr(convgemm_get_last_error(), name) != NULL,
+                  "%s: IMPLICIT_GEMM check gave %s: %s", name, convgemm_status_string(q),
+                  convgemm_get_last_error());
+    void* ws = NULL;
+    CK_CUDA(cudaMalloc(&ws, 1 << 20));
+    CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+    expect_status(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x, w, NULL, y, ws,
+                                   1 << 20, g.stream),
+                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "16-bit IMPLICIT_GEMM");
+    ck_assert_msg(first_unpoisoned(y, y_bytes + 4) < 0, "%s: refused IMPLICIT_GEMM wrote y",
+                  name);
+
+    /* One byte off: BAD_POINTER naming the 2-byte alignment, for each tensor. */
+    expect_status(fwd(desc, CONVGEMM_ALGO_DIRECT, x + 1, w, NULL, y), CONVGEMM_STATUS_BAD_POINTER,
+                  "aligned to 2 bytes", "16-bit x + 1 byte");
+    expect_status(fwd(desc, CONVGEMM_ALGO_DIRECT, x, w + 1, NULL, y), CONVGEMM_STATUS_BAD_POINTER,
+                  "aligned to 2 bytes", "16-bit w + 1 byte");
+    expect_status(fwd(desc_bias, CONVGEMM_ALGO_DIRECT, x, w, bias + 1, y),
+                  CONVGEMM_STATUS_BAD_POINTER, "aligned to 2 bytes", "16-bit bias + 1 byte");
+    expect_status(fwd(desc, CONVGEMM_ALGO_DIRECT, x, w, NULL, y + 1), CONVGEMM_STATUS_BAD_POINTER,
+                  "aligned to 2 bytes", "16-bit y + 1 byte");
+    ck_assert_msg(first_unpoisoned(y, y_bytes + 4) < 0, "%s: a refused call wrote y", name);
+
+    /* DIRECT from the aligned x into y, then from the 2-byte aligned copy into y + 2: the same
+     * bits, every output written (no NaN left of the poison). */
+    CK_CONVGEMM(fwd(desc, CONVGEMM_ALGO_DIRECT, x, w, NULL, y));
+    uint16_t first[kYElems], second[kYElems + 1];
+    CK_CUDA(cudaStreamSynchronize(g.stream));
+    CK_CUDA(cudaMemcpy(first, y, sizeof first, cudaMemcpyDeviceToHost));
+    CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+    CK_CONVGEMM(fwd(desc, CONVGEMM_ALGO_DIRECT, x + sizeof ex + 2, w, NULL, y + 2));
+    CK_CUDA(cudaStreamSynchronize(g.stream));
+    CK_CUDA(cudaMemcpy(second, y, sizeof second, cudaMemcpyDeviceToHost));
+    ck_assert_msg(second[0] == 0xFFFFu, "%s: the element before y + 2 was written", name);
+    ck_assert_msg(memcmp(first, second + 1, sizeof first) == 0,
+                  "%s: 2-byte aligned x and y gave other bits", name);
+    float values[kYElems];
+    test_decode(first, kYElems, type, values);
+    int nans = 0;
+    for (int i = 0; i < kYElems; ++i) nans += values[i] != values[i];
+    ck_assert_msg(nans == 0, "%s: %d outputs not written", name, nans);
+
+    /* Overlap in 2-byte elements: y right after x's kXElems elements is fine, one element
+     * earlier is not. (A float-sized count would call both overlapping.) */
+    char* buf = NULL;
+    CK_CUDA(cudaMalloc((void**)&buf, sizeof ex + y_bytes));
+    CK_CUDA(cudaMemcpy(buf, ex, sizeof ex, cudaMemcpyHostToDevice));
+    CK_CONVGEMM(fwd(desc, CONVGEMM_ALGO_DIRECT, buf, w, NULL, buf + sizeof ex));
+    CK_CUDA(cudaStreamSynchronize(g.stream));
+    uint16_t after_x[kYElems];
+    CK_CUDA(cudaMemcpy(after_x, buf + sizeof ex, sizeof after_x, cudaMemcpyDeviceToHost));
+    ck_assert_msg(memcmp(after_x, first, sizeof first) == 0, "%s: y right after x differs", name);
+    expect_status(fwd(desc, CONVGEMM_ALGO_DIRECT, buf, w, NULL, buf + sizeof ex - 2),
+                  CONVGEMM_STATUS_BAD_POINTER, "overlap", "16-bit y one element into x");
+
+    CK_CUDA(cudaFree(buf));
+    CK_CUDA(cudaFree(ws));
+    CK_CUDA(cudaFree(x));
+    CK_CUDA(cudaFree(w));
+    CK_CUDA(cudaFree(bias));
+    CK_CUDA(cudaFree(y));
+    convgemm_conv_desc_destroy(desc);
+    convgemm_conv_desc_destroy(desc_bias);
+    convgemm_conv_desc_destroy(desc_gemm);
+  }
+}
+END_TEST
+
 static Suite* api_suite(void) {
   Suite* s = suite_create("gpu_api");
   TCase* tc = tcase_create("forward_contract");
@@ -610,6 +755,7 @@ static Suite* api_suite(void) {
   tcase_add_test(tc, test_default_streams);
   tcase_add_test(tc, test_current_device_is_left_alone);
   tcase_add_test(tc, test_other_device_stream_and_pointer);
+  tcase_add_test(tc, test_16bit_data_contract);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -4,10 +4,12 @@
  * (stride, padding, dilation, groups incl. depthwise and channel multiplier, bias, 1x1 to 11x11
  * filters, odd sizes, N = 1, K = 1, K = 200, C/G not a multiple of 8, the GENERIC fallback) and
  * DIRECT_RANDOM_CASES seeded random configurations, each in both math modes with every check of
- * direct_case_runner.h. Random seeds start at $CONVGEMM_TEST_SEED (default below); a failure
- * prints the case's seed and configuration.
+ * direct_case_runner.h. The fixed and random cases run again in float16 and in bfloat16
+ * (inputs rounded to the type, the 16-bit bound of conv_compare.h, AUTO's 16-bit rule, the
+ * IMPLICIT_GEMM refusal, both math modes bitwise equal). Random seeds start at
+ * $CONVGEMM_TEST_SEED (default below); a failure prints the case's seed and configuration.
  *
- * Run time: the float64 reference on the CPU dominates, about a second in all.
+ * Run time: the float64 reference on the CPU dominates, a few seconds in all.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +63,32 @@ END_TEST
 START_TEST(test_random_case) {
   direct_case_t c;
   direct_random_case(test_base_seed(kDefaultSeed) + (uint64_t)_i, &c);
+  direct_case_run(g_handle, g_stream, &c);
+}
+END_TEST
+
+/* The 16-bit passes: the same cases with data_type set (the shapes and seeds unchanged). */
+START_TEST(test_fixed_case_float16) {
+  direct_case_t c;
+  direct_fixed_case(_i, &c);
+  c.params.data_type = CONVGEMM_DATA_FLOAT16;
+  direct_case_run(g_handle, g_stream, &c);
+}
+END_TEST
+
+START_TEST(test_fixed_case_bfloat16) {
+  direct_case_t c;
+  direct_fixed_case(_i, &c);
+  c.params.data_type = CONVGEMM_DATA_BFLOAT16;
+  direct_case_run(g_handle, g_stream, &c);
+}
+END_TEST
+
+START_TEST(test_random_case_16bit) {
+  /* Even loop indices float16, odd bfloat16, over the same seeds as test_random_case. */
+  direct_case_t c;
+  direct_random_case(test_base_seed(kDefaultSeed) + (uint64_t)(_i / 2), &c);
+  c.params.data_type = _i % 2 == 0 ? CONVGEMM_DATA_FLOAT16 : CONVGEMM_DATA_BFLOAT16;
   direct_case_run(g_handle, g_stream, &c);
 }
 END_TEST
@@ -142,6 +170,17 @@ static Suite* direct_suite(void) {
   tcase_add_checked_fixture(random, setup, teardown);
   tcase_add_loop_test(random, test_random_case, 0, DIRECT_RANDOM_CASES);
   suite_add_tcase(s, random);
+
+  TCase* half = tcase_create("fixed_cases_16bit");
+  tcase_add_checked_fixture(half, setup, teardown);
+  tcase_add_loop_test(half, test_fixed_case_float16, 0, direct_fixed_case_count());
+  tcase_add_loop_test(half, test_fixed_case_bfloat16, 0, direct_fixed_case_count());
+  suite_add_tcase(s, half);
+
+  TCase* half_random = tcase_create("random_cases_16bit");
+  tcase_add_checked_fixture(half_random, setup, teardown);
+  tcase_add_loop_test(half_random, test_random_case_16bit, 0, 2 * DIRECT_RANDOM_CASES);
+  suite_add_tcase(s, half_random);
   return s;
 }
 

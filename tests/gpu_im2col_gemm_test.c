@@ -27,6 +27,13 @@
  * near FLT_MAX. NaN-poisoned y and workspace before every call; inputs unchanged after; a
  * non-blocking stream throughout.
  *
+ * float16 and bfloat16: the fixed, extra and random cases again in each type (inputs rounded to
+ * the type on the host, the 16-bit bound of conv_compare.h: one rounding of the output plus the
+ * fp32 accumulation term; both math modes bitwise equal); descriptors of one shape in the three
+ * types alternating on one handle (the graph cache keys on the type); 16-bit pointers only
+ * 2-byte aligned (the API's minimum, so cuBLASLt gets D at odd element offsets); biases at the
+ * largest finite 16-bit values.
+ *
  * Random seeds start at $CONVGEMM_TEST_SEED (default below); a failure prints the case's seed and
  * configuration. Run time: the float64 reference on the CPU dominates, a few seconds in all.
  */
@@ -45,6 +52,7 @@
 #include "conv/internal.h"
 #include "tests/check_main.h"
 #include "tests/direct_cases.h"
+#include "tests/elem_type_host.h"
 #include "tests/im2col_case_runner.h"
 #include "tests/im2col_cases.h"
 #include "tests/test_assert.h"
@@ -117,6 +125,35 @@ END_TEST
 START_TEST(test_random_case) {
   direct_case_t c;
   direct_random_case(test_base_seed(kDefaultSeed) + (uint64_t)_i, &c);
+  im2col_case_run(g_handle, g_stream, &c, &g_stats);
+}
+END_TEST
+
+/* The 16-bit passes: loop index i runs case i / 2, in float16 (even i) or bfloat16 (odd i). */
+static convgemm_data_type_t type_of_index(int i) {
+  return i % 2 == 0 ? CONVGEMM_DATA_FLOAT16 : CONVGEMM_DATA_BFLOAT16;
+}
+
+START_TEST(test_fixed_case_16bit) {
+  direct_case_t c;
+  direct_fixed_case(_i / 2, &c);
+  c.params.data_type = type_of_index(_i);
+  im2col_case_run(g_handle, g_stream, &c, &g_stats);
+}
+END_TEST
+
+START_TEST(test_extra_case_16bit) {
+  direct_case_t c;
+  im2col_extra_case(_i / 2, &c);
+  c.params.data_type = type_of_index(_i);
+  im2col_case_run(g_handle, g_stream, &c, &g_stats);
+}
+END_TEST
+
+START_TEST(test_random_case_16bit) {
+  direct_case_t c;
+  direct_random_case(test_base_seed(kDefaultSeed) + (uint64_t)(_i / 2), &c);
+  c.params.data_type = type_of_index(_i);
   im2col_case_run(g_handle, g_stream, &c, &g_stats);
 }
 END_TEST
@@ -697,6 +734,233 @@ START_TEST(test_bias_near_float_max_stays_finite) {
 }
 END_TEST
 
+/* ---- 16-bit data ------------------------------------------------------------------------- */
+
+START_TEST(test_data_types_alternating_on_one_handle) {
+  /* One shape in float32, float16 and bfloat16 (each with its own buffers), called in turn on one
+   * handle, at both workspace sizes: each call must run its own type's kernels and GEMM (the
+   * cached graphs are keyed on the descriptor, type included) and match its own reference. */
+  static const convgemm_data_type_t kTypes[3] = {CONVGEMM_DATA_FLOAT32, CONVGEMM_DATA_FLOAT16,
+                                                 CONVGEMM_DATA_BFLOAT16};
+  im2col_problem_t pr[3];
+  convgemm_conv_desc_t desc[3];
+  void *x[3], *w[3], *bias[3];
+  im2col_guarded_t y[3], ws[3];
+  size_t ws_min[3], ws_pref[3];
+  for (int t = 0; t < 3; ++t) {
+    convgemm_conv2d_params_t p = base_params(CONVGEMM_MATH_DEFAULT);
+    p.data_type = kTypes[t];
+    im2col_problem_init(&pr[t], &p, 1300); /* the same draws, rounded to each type */
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc[t], &p));
+    const size_t elem = test_elem_bytes(kTypes[t]);
+    CK_CUDA(cudaMalloc(&x[t], (size_t)pr[t].x_elems * elem));
+    CK_CUDA(cudaMalloc(&w[t], (size_t)pr[t].w_elems * elem));
+    CK_CUDA(cudaMalloc(&bias[t], (size_t)pr[t].b_elems * elem));
+    im2col_upload_typed(x[t], pr[t].x, pr[t].x_elems, kTypes[t], g_stream);
+    im2col_upload_typed(w[t], pr[t].w, pr[t].w_elems, kTypes[t], g_stream);
+    im2col_upload_typed(bias[t], pr[t].bias, pr[t].b_elems, kTypes[t], g_stream);
+    CK_CONVGEMM(convgemm_get_workspace_size(g_handle, desc[t], CONVGEMM_ALGO_IM2COL_GEMM,
+                                            &ws_min[t], &ws_pref[t]));
+    im2col_guarded_alloc(&y[t], (size_t)pr[t].y_elems * elem);
+    im2col_guarded_alloc(&ws[t], ws_pref[t]);
+  }
+  /* 16-bit column buffers take half the bytes: the same workspace holds twice the pixels. */
+  ck_assert_uint_lt(ws_pref[1], ws_pref[0]);
+  ck_assert_uint_eq(ws_pref[1], ws_pref[2]);
+  float* values = malloc((size_t)pr[0].y_elems * sizeof(float));
+  unsigned char* raw = malloc((size_t)pr[0].y_elems * sizeof(float));
+  ck_assert(values != NULL && raw != NULL);
+  for (int round = 0; round < 2; ++round)
+    for (int sz = 0; sz < 2; ++sz)
+      for (int t = 0; t < 3; ++t) {
+        const size_t bytes = sz == 0 ? ws_min[t] : ws_pref[t];
+        char what[128];
+        snprintf(what, sizeof what, "round %d, %s, workspace %zu", round,
+                 test_type_name(kTypes[t]), bytes);
+        im2col_guarded_poison(&y[t], g_stream);
+        im2col_guarded_poison(&ws[t], g_stream);
+        const convgemm_status_t st =
+            convgemm_forward(g_handle, desc[t], CONVGEMM_ALGO_IM2COL_GEMM, x[t], w[t], bias[t],
+                             y[t].data, ws[t].data, bytes, g_stream);
+        ck_assert_msg(st == CONVGEMM_STATUS_SUCCESS, "%s: %s: %s", what,
+                      convgemm_status_string(st), convgemm_get_last_error());
+        im2col_guarded_fetch(&y[t], y[t].bytes, raw, g_stream, what, "types alternating");
+        test_decode(raw, pr[t].y_elems, kTypes[t], values);
+        im2col_problem_check(&pr[t], values, what, "types alternating", &g_stats);
+      }
+  for (int t = 0; t < 3; ++t) {
+    im2col_expect_device_equals_typed(x[t], pr[t].x, pr[t].x_elems, kTypes[t], g_stream, "x",
+                                      "types alternating");
+    CK_CUDA(cudaFree(x[t]));
+    CK_CUDA(cudaFree(w[t]));
+    CK_CUDA(cudaFree(bias[t]));
+    im2col_guarded_free(&y[t]);
+    im2col_guarded_free(&ws[t]);
+    convgemm_conv_desc_destroy(desc[t]);
+    im2col_problem_free(&pr[t]);
+  }
+  free(values);
+  free(raw);
+}
+END_TEST
+
+START_TEST(test_16bit_pointers_only_as_aligned_as_required) {
+  /* convgemm.h asks 16-bit x, w, bias and y to be 2-byte aligned. Each at exactly that (2 bytes
+   * past a 256-byte aligned allocation), the workspace at 256, both 16-bit types, the minimum and
+   * the preferred workspace, whole-image chunks (P*Q 99, K*P*Q odd: every image's output starts
+   * at an odd element) and pixel chunks (P*Q 437): cuBLASLt must find a GEMM for D only 2-byte
+   * aligned. */
+  static const struct {
+    int64_t n, c, h, w, k;
+  } kShapes[2] = {{3, 8, 9, 11, 33}, {2, 5, 19, 23, 40}};
+  for (int sh = 0; sh < 2; ++sh)
+    for (int t = 0; t < 2; ++t) {
+      const convgemm_data_type_t type = type_of_index(t);
+      convgemm_conv2d_params_t p;
+      convgemm_conv2d_params_init(&p, kShapes[sh].n, kShapes[sh].c, kShapes[sh].h,
+                                  kShapes[sh].w, kShapes[sh].k, 3, 3);
+      p.pad_h = p.pad_w = 1;
+      p.has_bias = 1;
+      p.data_type = type;
+      im2col_problem_t pr;
+      im2col_problem_init(&pr, &p, 1400 + (uint64_t)(2 * sh + t));
+      convgemm_conv_desc_t desc = NULL;
+      CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+      size_t ws_min = 0, ws_pref = 0;
+      CK_CONVGEMM(convgemm_get_workspace_size(g_handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, &ws_min,
+                                              &ws_pref));
+      char *bx, *bw, *bb;
+      CK_CUDA(cudaMalloc((void**)&bx, (size_t)pr.x_elems * 2 + 256));
+      CK_CUDA(cudaMalloc((void**)&bw, (size_t)pr.w_elems * 2 + 256));
+      CK_CUDA(cudaMalloc((void**)&bb, (size_t)pr.b_elems * 2 + 256));
+      void* x = bx + 2;
+      void* w = bw + 2;
+      void* bias = bb + 2;
+      im2col_upload_typed(x, pr.x, pr.x_elems, type, g_stream);
+      im2col_upload_typed(w, pr.w, pr.w_elems, type, g_stream);
+      im2col_upload_typed(bias, pr.bias, pr.b_elems, type, g_stream);
+      im2col_guarded_t y, ws;
+      im2col_guarded_alloc(&y, (size_t)pr.y_elems * 2 + 2);
+      im2col_guarded_alloc(&ws, ws_pref + 256);
+      unsigned char* y_host = malloc((size_t)pr.y_elems * 2 + 2);
+      float* values = malloc((size_t)pr.y_elems * sizeof(float));
+      ck_assert(y_host != NULL && values != NULL);
+      const size_t sizes[2] = {ws_min, ws_pref};
+      for (int s = 0; s < 2; ++s) {
+        char what[160];
+        snprintf(what, sizeof what, "shape %d, %s, workspace %zu, pointers +2 / +256 bytes", sh,
+                 test_type_name(type), sizes[s]);
+        im2col_guarded_poison(&y, g_stream);
+        im2col_guarded_poison(&ws, g_stream);
+        const convgemm_status_t st =
+            convgemm_forward(g_handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, x, w, bias, y.data + 2,
+                             ws.data + 256, sizes[s], g_stream);
+        ck_assert_msg(st == CONVGEMM_STATUS_SUCCESS, "%s: %s: %s", what,
+                      convgemm_status_string(st), convgemm_get_last_error());
+        im2col_guarded_fetch(&y, y.bytes, y_host, g_stream, what, "16-bit alignment");
+        ck_assert_msg(y_host[0] == IM2COL_POISON_BYTE && y_host[1] == IM2COL_POISON_BYTE,
+                      "%s: the 2 bytes before y were written", what);
+        test_decode(y_host + 2, pr.y_elems, type, values);
+        im2col_problem_check(&pr, values, what, "16-bit alignment", &g_stats);
+      }
+      /* One byte off is refused before anything runs. */
+      const convgemm_status_t odd =
+          convgemm_forward(g_handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, bx + 1, w, bias, y.data + 2,
+                           ws.data + 256, ws_pref, g_stream);
+      ck_assert_msg(odd == CONVGEMM_STATUS_BAD_POINTER &&
+                        strstr(convgemm_get_last_error(), "aligned to 2 bytes") != NULL,
+                    "x one byte off: %s: %s", convgemm_status_string(odd),
+                    convgemm_get_last_error());
+      im2col_expect_device_equals_typed(x, pr.x, pr.x_elems, type, g_stream, "x",
+                                        "16-bit alignment");
+      im2col_expect_device_equals_typed(w, pr.w, pr.w_elems, type, g_stream, "w",
+                                        "16-bit alignment");
+      im2col_expect_device_equals_typed(bias, pr.bias, pr.b_elems, type, g_stream, "bias",
+                                        "16-bit alignment");
+      free(y_host);
+      free(values);
+      im2col_guarded_free(&y);
+      im2col_guarded_free(&ws);
+      CK_CUDA(cudaFree(bx));
+      CK_CUDA(cudaFree(bw));
+      CK_CUDA(cudaFree(bb));
+      convgemm_conv_desc_destroy(desc);
+      im2col_problem_free(&pr);
+    }
+}
+END_TEST
+
+START_TEST(test_16bit_bias_at_the_largest_finite_value) {
+  /* The 16-bit bias rides in the GEMM as one row (times ones, exact in fp32): channels with zero
+   * filters give y = bias exactly, the largest finite values (65504 in float16, 0x7F7F in
+   * bfloat16, both signs) included, with no overflow on the way; the last channel is ordinary. */
+  for (int t = 0; t < 2; ++t) {
+    const convgemm_data_type_t type = type_of_index(t);
+    const float big = type == CONVGEMM_DATA_FLOAT16 ? test_half_bits_to_float(0x7BFFu)
+                                                    : test_bf16_bits_to_float(0x7F7Fu);
+    const float kBias[4] = {big, -big, big / 2, 0.25f};
+    convgemm_conv2d_params_t p;
+    convgemm_conv2d_params_init(&p, 2, 4, 9, 9, 4, 3, 3);
+    p.pad_h = p.pad_w = 1;
+    p.has_bias = 1;
+    p.data_type = type;
+    for (int mode = 0; mode < 2; ++mode) {
+      p.math_mode = (convgemm_math_mode_t)mode;
+      im2col_problem_t pr;
+      im2col_problem_init(&pr, &p, 1500 + (uint64_t)t);
+      for (int k = 0; k < 4; ++k) {
+        pr.bias[k] = kBias[k];
+        if (k < 3)
+          for (int64_t j = 0; j < 4 * 3 * 3; ++j) pr.w[k * 36 + j] = 0.0f;
+      }
+      im2col_problem_update_reference(&pr);
+      convgemm_conv_desc_t desc = NULL;
+      CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+      size_t ws_min = 0, ws_pref = 0;
+      CK_CONVGEMM(convgemm_get_workspace_size(g_handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, &ws_min,
+                                              &ws_pref));
+      void *x, *w, *bias;
+      CK_CUDA(cudaMalloc(&x, (size_t)pr.x_elems * 2));
+      CK_CUDA(cudaMalloc(&w, (size_t)pr.w_elems * 2));
+      CK_CUDA(cudaMalloc(&bias, (size_t)pr.b_elems * 2));
+      im2col_upload_typed(x, pr.x, pr.x_elems, type, g_stream);
+      im2col_upload_typed(w, pr.w, pr.w_elems, type, g_stream);
+      im2col_upload_typed(bias, pr.bias, pr.b_elems, type, g_stream);
+      im2col_guarded_t y, ws;
+      im2col_guarded_alloc(&y, (size_t)pr.y_elems * 2);
+      im2col_guarded_alloc(&ws, ws_min);
+      unsigned char* raw = malloc((size_t)pr.y_elems * 2);
+      float* values = malloc((size_t)pr.y_elems * sizeof(float));
+      ck_assert(raw != NULL && values != NULL);
+      char what[96];
+      snprintf(what, sizeof what, "%s, %s math, biases at the largest finite value",
+               test_type_name(type), mode == 0 ? "DEFAULT" : "IEEE");
+      im2col_guarded_poison(&y, g_stream);
+      im2col_guarded_poison(&ws, g_stream);
+      CK_CONVGEMM(convgemm_forward(g_handle, desc, CONVGEMM_ALGO_IM2COL_GEMM, x, w, bias, y.data,
+                                   ws.data, ws_min, g_stream));
+      im2col_guarded_fetch(&y, y.bytes, raw, g_stream, what, "16-bit bias");
+      test_decode(raw, pr.y_elems, type, values);
+      im2col_problem_check(&pr, values, what, "16-bit bias", &g_stats);
+      const int64_t plane = pr.y_elems / (p.n * p.k);
+      for (int64_t n = 0; n < p.n; ++n)
+        for (int k = 0; k < 3; ++k)
+          ck_assert_msg(values[(n * p.k + k) * plane] == kBias[k], "%s: y[%lld][%d][0] = %.9g",
+                        what, (long long)n, k, (double)values[(n * p.k + k) * plane]);
+      free(raw);
+      free(values);
+      im2col_guarded_free(&y);
+      im2col_guarded_free(&ws);
+      CK_CUDA(cudaFree(x));
+      CK_CUDA(cudaFree(w));
+      CK_CUDA(cudaFree(bias));
+      convgemm_conv_desc_destroy(desc);
+      im2col_problem_free(&pr);
+    }
+  }
+}
+END_TEST
+
 static Suite* im2col_suite(void) {
   Suite* s = suite_create("gpu_im2col_gemm");
   TCase* fixed = tcase_create("fixed_cases");
@@ -710,6 +974,20 @@ static Suite* im2col_suite(void) {
   tcase_add_checked_fixture(random, setup, teardown);
   tcase_add_loop_test(random, test_random_case, 0, DIRECT_RANDOM_CASES);
   suite_add_tcase(s, random);
+
+  TCase* half = tcase_create("cases_16bit");
+  tcase_add_checked_fixture(half, setup, teardown);
+  tcase_add_loop_test(half, test_fixed_case_16bit, 0, 2 * direct_fixed_case_count());
+  tcase_add_loop_test(half, test_extra_case_16bit, 0, 2 * im2col_extra_case_count());
+  tcase_add_loop_test(half, test_random_case_16bit, 0, 2 * DIRECT_RANDOM_CASES);
+  suite_add_tcase(s, half);
+
+  TCase* half_edges = tcase_create("edges_16bit");
+  tcase_add_checked_fixture(half_edges, setup, teardown);
+  tcase_add_test(half_edges, test_data_types_alternating_on_one_handle);
+  tcase_add_test(half_edges, test_16bit_pointers_only_as_aligned_as_required);
+  tcase_add_test(half_edges, test_16bit_bias_at_the_largest_finite_value);
+  suite_add_tcase(s, half_edges);
 
   TCase* graphs = tcase_create("graph_cache");
   tcase_add_checked_fixture(graphs, setup, teardown);

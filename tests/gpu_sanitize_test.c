@@ -16,6 +16,9 @@
  *                  and dilation 2 along H; each with the device's kernel (wgmma on sm_90) and
  *                  the mma.sync kernel; stride 2 along W (mma.sync everywhere)
  *   AUTO           one case each resolving to DIRECT, IM2COL_GEMM and IMPLICIT_GEMM
+ *   16-bit data    every DIRECT, IM2COL_GEMM and AUTO case again in float16 and in bfloat16
+ *                  (the 16-bit kernels: DIRECT's tiles, depthwise and GENERIC, im2col, the filter
+ *                  packing and the 16-bit GEMMs), against the 16-bit bound of conv_compare.h
  * plus handles created, used (IM2COL_GEMM's graph and cuBLASLt plans, IMPLICIT_GEMM) and
  * destroyed repeatedly, for memcheck's leak report (--leak-check full).
  *
@@ -40,6 +43,7 @@
 #include "tests/conv2d_reference.h"
 #include "tests/conv_compare.h"
 #include "tests/direct_cases.h"
+#include "tests/elem_type_host.h"
 #include "tests/test_assert.h"
 #include "tests/test_random.h"
 
@@ -134,8 +138,8 @@ static void teardown(void) {
   CK_CONVGEMM(convgemm_destroy(g.handle));
 }
 
-static void case_params(const sanitize_case_t* sc, convgemm_math_mode_t mode,
-                        convgemm_conv2d_params_t* p) {
+static void case_params_typed(const sanitize_case_t* sc, convgemm_math_mode_t mode,
+                              convgemm_data_type_t type, convgemm_conv2d_params_t* p) {
   convgemm_conv2d_params_init(p, sc->n, sc->c, sc->h, sc->w, sc->k, sc->r, sc->s);
   p->pad_h = sc->pad_h;
   p->pad_w = sc->pad_w;
@@ -146,13 +150,22 @@ static void case_params(const sanitize_case_t* sc, convgemm_math_mode_t mode,
   p->groups = sc->groups;
   p->has_bias = sc->has_bias;
   p->math_mode = mode;
+  p->data_type = type;
 }
 
-/* Host inputs and the reference of one case in one math mode. */
+static void case_params(const sanitize_case_t* sc, convgemm_math_mode_t mode,
+                        convgemm_conv2d_params_t* p) {
+  case_params_typed(sc, mode, CONVGEMM_DATA_FLOAT32, p);
+}
+
+/* Host inputs and the reference of one case in one math mode (and data type: the inputs are
+ * values of it, y holds raw elements of it). */
 typedef struct host_problem {
   convgemm_conv2d_params_t params;
   int64_t x_elems, w_elems, y_elems, n_terms;
-  float *x, *w, *bias, *y, *y_again;
+  size_t elem;
+  float *x, *w, *bias, *y_values;
+  unsigned char *y, *y_again;
   double *ref, *abs_sum;
 } host_problem_t;
 
@@ -169,16 +182,21 @@ static void host_problem_init(host_problem_t* hp, const convgemm_conv2d_params_t
   hp->w_elems = p->k * (p->c / p->groups) * p->r * p->s;
   hp->y_elems = conv2d_reference_y_elems(p);
   hp->n_terms = conv_compare_terms(p->c / p->groups, p->r, p->s);
+  hp->elem = test_elem_bytes(p->data_type);
   hp->x = checked_malloc((size_t)hp->x_elems * sizeof(float));
   hp->w = checked_malloc((size_t)hp->w_elems * sizeof(float));
   hp->bias = p->has_bias ? checked_malloc((size_t)p->k * sizeof(float)) : NULL;
-  hp->y = checked_malloc((size_t)hp->y_elems * sizeof(float));
-  hp->y_again = checked_malloc((size_t)hp->y_elems * sizeof(float));
+  hp->y = checked_malloc((size_t)hp->y_elems * hp->elem);
+  hp->y_again = checked_malloc((size_t)hp->y_elems * hp->elem);
+  hp->y_values = checked_malloc((size_t)hp->y_elems * sizeof(float));
   hp->ref = checked_malloc((size_t)hp->y_elems * sizeof(double));
   hp->abs_sum = checked_malloc((size_t)hp->y_elems * sizeof(double));
   test_rng_t rng;
   test_rng_seed(&rng, seed);
   test_fill_conv_inputs(&rng, p, hp->x, hp->w, hp->bias);
+  test_round_array_to_type(hp->x, hp->x_elems, p->data_type);
+  test_round_array_to_type(hp->w, hp->w_elems, p->data_type);
+  if (hp->bias != NULL) test_round_array_to_type(hp->bias, p->k, p->data_type);
   conv2d_reference(p, hp->x, hp->w, hp->bias, conv2d_reference_operands_for(p), hp->ref,
                    hp->abs_sum);
 }
@@ -189,29 +207,37 @@ static void host_problem_free(host_problem_t* hp) {
   free(hp->bias);
   free(hp->y);
   free(hp->y_again);
+  free(hp->y_values);
   free(hp->ref);
   free(hp->abs_sum);
 }
 
-/* The device copies. */
+/* The device copies, elements of the problem's data type. */
 typedef struct device_problem {
-  float *x, *w, *bias, *y;
+  void *x, *w, *bias, *y;
+  size_t elem;
   void* ws;
   size_t ws_bytes;
 } device_problem_t;
 
+/* count floats encoded as `type` at a new device allocation *dst. */
+static void upload(void** dst, const float* src, int64_t count, convgemm_data_type_t type) {
+  const size_t bytes = (size_t)count * test_elem_bytes(type);
+  void* encoded = checked_malloc(bytes);
+  test_encode(src, count, type, encoded);
+  CK_CUDA(cudaMalloc(dst, bytes));
+  CK_CUDA(cudaMemcpy(*dst, encoded, bytes, cudaMemcpyHostToDevice));
+  free(encoded);
+}
+
 static void device_problem_init(device_problem_t* dp, const host_problem_t* hp) {
   memset(dp, 0, sizeof *dp);
-  CK_CUDA(cudaMalloc((void**)&dp->x, (size_t)hp->x_elems * sizeof(float)));
-  CK_CUDA(cudaMalloc((void**)&dp->w, (size_t)hp->w_elems * sizeof(float)));
-  CK_CUDA(cudaMalloc((void**)&dp->y, (size_t)hp->y_elems * sizeof(float)));
-  CK_CUDA(cudaMemcpy(dp->x, hp->x, (size_t)hp->x_elems * sizeof(float), cudaMemcpyHostToDevice));
-  CK_CUDA(cudaMemcpy(dp->w, hp->w, (size_t)hp->w_elems * sizeof(float), cudaMemcpyHostToDevice));
-  if (hp->bias != NULL) {
-    CK_CUDA(cudaMalloc((void**)&dp->bias, (size_t)hp->params.k * sizeof(float)));
-    CK_CUDA(cudaMemcpy(dp->bias, hp->bias, (size_t)hp->params.k * sizeof(float),
-                       cudaMemcpyHostToDevice));
-  }
+  const convgemm_data_type_t type = hp->params.data_type;
+  dp->elem = hp->elem;
+  upload(&dp->x, hp->x, hp->x_elems, type);
+  upload(&dp->w, hp->w, hp->w_elems, type);
+  CK_CUDA(cudaMalloc(&dp->y, (size_t)hp->y_elems * hp->elem));
+  if (hp->bias != NULL) upload(&dp->bias, hp->bias, hp->params.k, type);
 }
 
 static void device_problem_free(device_problem_t* dp) {
@@ -222,16 +248,16 @@ static void device_problem_free(device_problem_t* dp) {
   CK_CUDA(cudaFree(dp->ws));
 }
 
-/* One forward into a NaN-poisoned y, copied to `out`. */
+/* One forward into a NaN-poisoned y, copied (raw elements) to `out`. */
 static void forward_once(convgemm_handle_t handle, cudaStream_t stream, convgemm_conv_desc_t desc,
                          convgemm_algo_t algo, const device_problem_t* dp, int64_t y_elems,
-                         float* out, const char* ctx) {
-  CK_CUDA(cudaMemsetAsync(dp->y, 0xFF, (size_t)y_elems * sizeof(float), stream));
+                         void* out, const char* ctx) {
+  CK_CUDA(cudaMemsetAsync(dp->y, 0xFF, (size_t)y_elems * dp->elem, stream));
   const convgemm_status_t s = convgemm_forward(handle, desc, algo, dp->x, dp->w, dp->bias, dp->y,
                                                dp->ws, dp->ws_bytes, stream);
   ck_assert_msg(s == CONVGEMM_STATUS_SUCCESS, "%s: forward returned %s: %s", ctx,
                 convgemm_status_string(s), convgemm_get_last_error());
-  CK_CUDA(cudaMemcpyAsync(out, dp->y, (size_t)y_elems * sizeof(float), cudaMemcpyDeviceToHost,
+  CK_CUDA(cudaMemcpyAsync(out, dp->y, (size_t)y_elems * dp->elem, cudaMemcpyDeviceToHost,
                           stream));
   CK_CUDA(cudaStreamSynchronize(stream));
 }
@@ -244,8 +270,10 @@ static void check_result(host_problem_t* hp, convgemm_algo_t ran, const char* ct
       conv2d_reference_operands_for(p) == CONV2D_REFERENCE_TF32)
     l2_extra = conv_compare_widen_for_split_bias(hp->bias, p->n, p->k, hp->y_elems / (p->n * p->k),
                                                  hp->n_terms, hp->ref, hp->abs_sum);
+  test_decode(hp->y, hp->y_elems, p->data_type, hp->y_values);
   conv_compare_result_t r;
-  conv_compare(hp->y, hp->ref, hp->abs_sum, hp->y_elems, hp->n_terms, &r);
+  conv_compare_typed(hp->y_values, hp->ref, hp->abs_sum, hp->y_elems, hp->n_terms, p->data_type,
+                     &r);
   r.rel_l2_limit += l2_extra;
   char summary[512];
   conv_compare_describe(&r, summary, sizeof summary);
@@ -253,9 +281,10 @@ static void check_result(host_problem_t* hp, convgemm_algo_t ran, const char* ct
                 summary);
 }
 
-static void run_case(const sanitize_case_t* sc, convgemm_math_mode_t mode) {
+static void run_case_typed(const sanitize_case_t* sc, convgemm_math_mode_t mode,
+                           convgemm_data_type_t type) {
   convgemm_conv2d_params_t p;
-  case_params(sc, mode, &p);
+  case_params_typed(sc, mode, type, &p);
   char ctx[400], shape[256];
   direct_case_describe(&p, shape, sizeof shape);
   snprintf(ctx, sizeof ctx, "%s [%s]", sc->name, shape);
@@ -272,7 +301,8 @@ static void run_case(const sanitize_case_t* sc, convgemm_math_mode_t mode) {
                   (int)plan.tile, sc->direct_tile);
   }
   host_problem_t hp;
-  host_problem_init(&hp, &p, 0x5A417 + (uint64_t)(sc - kCases) * 2 + (uint64_t)mode);
+  host_problem_init(&hp, &p,
+                    0x5A417 + (uint64_t)(sc - kCases) * 2 + (uint64_t)mode + 100 * (uint64_t)type);
   device_problem_t dp;
   device_problem_init(&dp, &hp);
   size_t min_bytes = 0, preferred_bytes = 0;
@@ -292,13 +322,17 @@ static void run_case(const sanitize_case_t* sc, convgemm_math_mode_t mode) {
   forward_once(g.handle, g.stream, desc, sc->algo, &dp, hp.y_elems, hp.y, ctx);
   check_result(&hp, ran, ctx);
   forward_once(g.handle, g.stream, desc, sc->algo, &dp, hp.y_elems, hp.y_again, ctx);
-  ck_assert_msg(memcmp(hp.y, hp.y_again, (size_t)hp.y_elems * sizeof(float)) == 0,
+  ck_assert_msg(memcmp(hp.y, hp.y_again, (size_t)hp.y_elems * hp.elem) == 0,
                 "%s: a repeated call gave other bits", ctx);
 
   g.handle->info.no_wgmma = 0;
   device_problem_free(&dp);
   host_problem_free(&hp);
   convgemm_conv_desc_destroy(desc);
+}
+
+static void run_case(const sanitize_case_t* sc, convgemm_math_mode_t mode) {
+  run_case_typed(sc, mode, CONVGEMM_DATA_FLOAT32);
 }
 
 START_TEST(test_default_math) {
@@ -308,6 +342,16 @@ END_TEST
 
 START_TEST(test_ieee_math) {
   if (kCases[_i].modes & kIeee) run_case(&kCases[_i], CONVGEMM_MATH_IEEE);
+}
+END_TEST
+
+/* Loop index 2i + t: case i in float16 (t = 0) or bfloat16 (t = 1), DEFAULT math (IEEE computes
+ * the same for 16-bit data); IMPLICIT_GEMM's cases are skipped (NOT_SUPPORTED for 16-bit). */
+START_TEST(test_16bit) {
+  const sanitize_case_t* sc = &kCases[_i / 2];
+  if (sc->algo == CONVGEMM_ALGO_IMPLICIT_GEMM) return;
+  run_case_typed(sc, CONVGEMM_MATH_DEFAULT,
+                 _i % 2 == 0 ? CONVGEMM_DATA_FLOAT16 : CONVGEMM_DATA_BFLOAT16);
 }
 END_TEST
 
@@ -406,6 +450,7 @@ static Suite* sanitize_suite(void) {
   tcase_add_test(tc, test_implicit_cases_reach_both_kernels);
   tcase_add_loop_test(tc, test_default_math, 0, kCaseCount);
   tcase_add_loop_test(tc, test_ieee_math, 0, kCaseCount);
+  tcase_add_loop_test(tc, test_16bit, 0, 2 * kCaseCount);
   tcase_add_test(tc, test_handles_created_and_destroyed_repeatedly);
   suite_add_tcase(s, tc);
   return s;

@@ -11,6 +11,7 @@
 #include "conv/internal.h"
 #include "tests/conv2d_reference.h"
 #include "tests/conv_compare.h"
+#include "tests/elem_type_host.h"
 #include "tests/im2col_cases.h"
 #include "tests/test_assert.h"
 #include "tests/test_random.h"
@@ -22,21 +23,29 @@ static void* host_alloc(size_t bytes, const char* ctx) {
 }
 
 int64_t im2col_first_bit_difference(const float* a, const float* b, int64_t count) {
+  return im2col_first_bit_difference_raw(a, b, count, sizeof(float));
+}
+
+int64_t im2col_first_bit_difference_raw(const void* a, const void* b, int64_t count,
+                                        size_t elem) {
+  const unsigned char* x = a;
+  const unsigned char* y = b;
   for (int64_t i = 0; i < count; ++i)
-    if (memcmp(&a[i], &b[i], sizeof(float)) != 0) return i;
+    if (memcmp(x + (size_t)i * elem, y + (size_t)i * elem, elem) != 0) return i;
   return -1;
 }
 
 /* ---- stats ------------------------------------------------------------------------------- */
 
 void im2col_stats_print(const im2col_stats_t* s, FILE* out) {
-  static const char* kModes[2] = {"DEFAULT", "IEEE"};
+  static const char* kKinds[IM2COL_STATS_KINDS] = {"float32 DEFAULT math", "float32 IEEE math",
+                                                   "float16", "bfloat16"};
   fprintf(out, "IM2COL_GEMM: %lld calls compared with the float64 reference\n",
           (long long)s->calls);
-  for (int m = 0; m < 2; ++m)
+  for (int m = 0; m < IM2COL_STATS_KINDS; ++m)
     fprintf(out,
-            "  %s math: worst |y - ref| / bound %.3g (%s); worst rel L2 / limit %.3g (%s)\n",
-            kModes[m], s->worst_err_over_bound[m], s->worst_err_ctx[m], s->worst_l2_over_limit[m],
+            "  %s: worst |y - ref| / bound %.3g (%s); worst rel L2 / limit %.3g (%s)\n",
+            kKinds[m], s->worst_err_over_bound[m], s->worst_err_ctx[m], s->worst_l2_over_limit[m],
             s->worst_l2_ctx[m]);
   fprintf(out,
           "  bitwise identical at every workspace size: %d of %d case x math mode runs%s%s\n",
@@ -44,10 +53,13 @@ void im2col_stats_print(const im2col_stats_t* s, FILE* out) {
           s->identical_across_sizes < s->case_modes ? "; differing: " : "", s->differing);
 }
 
-static void stats_add(im2col_stats_t* s, convgemm_math_mode_t mode,
+static void stats_add(im2col_stats_t* s, const convgemm_conv2d_params_t* p,
                       const conv_compare_result_t* r, const char* ctx) {
   if (s == NULL) return;
-  const int m = mode == CONVGEMM_MATH_DEFAULT ? 0 : 1;
+  const int m = p->data_type == CONVGEMM_DATA_FLOAT16    ? 2
+                : p->data_type == CONVGEMM_DATA_BFLOAT16 ? 3
+                : p->math_mode == CONVGEMM_MATH_DEFAULT  ? 0
+                                                         : 1;
   ++s->calls;
   if (r->max_err_over_bound > s->worst_err_over_bound[m]) {
     s->worst_err_over_bound[m] = r->max_err_over_bound;
@@ -92,6 +104,10 @@ static void problem_inputs(im2col_problem_t* pr, const convgemm_conv2d_params_t*
   test_rng_t rng;
   test_rng_seed(&rng, seed);
   test_fill_conv_inputs(&rng, p, pr->x, pr->w, pr->bias);
+  /* 16-bit data: the values the GPU will read, so the reference sees them exactly. */
+  test_round_array_to_type(pr->x, pr->x_elems, p->data_type);
+  test_round_array_to_type(pr->w, pr->w_elems, p->data_type);
+  if (pr->bias != NULL) test_round_array_to_type(pr->bias, pr->b_elems, p->data_type);
   pr->rel_l2_extra = 0.0;
 }
 
@@ -113,14 +129,15 @@ void im2col_problem_free(im2col_problem_t* pr) {
 void im2col_problem_check(const im2col_problem_t* pr, const float* y, const char* what,
                           const char* ctx, im2col_stats_t* stats) {
   conv_compare_result_t r;
-  conv_compare(y, pr->ref, pr->abs_sum, pr->y_elems, pr->n_terms, &r);
+  conv_compare_typed(y, pr->ref, pr->abs_sum, pr->y_elems, pr->n_terms, pr->params.data_type,
+                     &r);
   r.rel_l2_limit += pr->rel_l2_extra;
   char summary[512];
   conv_compare_describe(&r, summary, sizeof summary);
   ck_assert_msg(conv_compare_passed(&r), "%s: %s: %s", ctx, what, summary);
   char where[200];
   snprintf(where, sizeof where, "%.120s, %s", ctx, what);
-  stats_add(stats, pr->params.math_mode, &r, where);
+  stats_add(stats, &pr->params, &r, where);
 }
 
 /* ---- guarded device buffers -------------------------------------------------------------- */
@@ -186,40 +203,59 @@ void im2col_guarded_expect_untouched(const im2col_guarded_t* g, size_t max_data,
 }
 
 void im2col_upload(float* device, const float* host, int64_t count, cudaStream_t stream) {
+  im2col_upload_typed(device, host, count, CONVGEMM_DATA_FLOAT32, stream);
+}
+
+void im2col_upload_typed(void* device, const float* host, int64_t count,
+                         convgemm_data_type_t type, cudaStream_t stream) {
   if (count == 0) return;
-  CK_CUDA(cudaMemcpyAsync(device, host, (size_t)count * sizeof(float), cudaMemcpyHostToDevice,
-                          stream));
+  const size_t bytes = (size_t)count * test_elem_bytes(type);
+  void* encoded = host_alloc(bytes, "upload");
+  test_encode(host, count, type, encoded);
+  CK_CUDA(cudaMemcpyAsync(device, encoded, bytes, cudaMemcpyHostToDevice, stream));
   CK_CUDA(cudaStreamSynchronize(stream));
+  free(encoded);
 }
 
 void im2col_expect_device_equals(const float* device, const float* host, int64_t count,
                                  cudaStream_t stream, const char* what, const char* ctx) {
+  im2col_expect_device_equals_typed(device, host, count, CONVGEMM_DATA_FLOAT32, stream, what,
+                                    ctx);
+}
+
+void im2col_expect_device_equals_typed(const void* device, const float* host, int64_t count,
+                                       convgemm_data_type_t type, cudaStream_t stream,
+                                       const char* what, const char* ctx) {
   if (count == 0) return;
-  float* got = host_alloc((size_t)count * sizeof(float), ctx);
-  CK_CUDA(cudaMemcpyAsync(got, device, (size_t)count * sizeof(float), cudaMemcpyDeviceToHost,
-                          stream));
+  const size_t elem = test_elem_bytes(type);
+  void* got = host_alloc((size_t)count * elem, ctx);
+  void* want = host_alloc((size_t)count * elem, ctx);
+  test_encode(host, count, type, want);
+  CK_CUDA(cudaMemcpyAsync(got, device, (size_t)count * elem, cudaMemcpyDeviceToHost, stream));
   CK_CUDA(cudaStreamSynchronize(stream));
-  const int64_t diff = im2col_first_bit_difference(got, host, count);
+  const int64_t diff = im2col_first_bit_difference_raw(got, want, count, elem);
   free(got);
+  free(want);
   ck_assert_msg(diff < 0, "%s: %s differs at [%lld]", ctx, what, (long long)diff);
 }
 
 /* ---- one case ---------------------------------------------------------------------------- */
 
 typedef struct device_inputs {
-  float *x, *w, *bias;
+  void *x, *w, *bias; /* elements of the case's data type */
 } device_inputs_t;
 
 /* Bytes a workspace check looks at past the size given (the rest of the allocation is left
  * unread: copying it back at every call would cost more than the rest of the suite). */
 enum { kWorkspaceTailBytes = 1 << 16 };
 
-/* Poisons y and the workspace, runs IM2COL_GEMM with `ws_bytes`, fetches y into y_host and checks
- * that nothing was written around y or past ws_bytes (up to kWorkspaceTailBytes beyond). */
+/* Poisons y and the workspace, runs IM2COL_GEMM with `ws_bytes`, fetches y (raw elements) into
+ * y_host and checks that nothing was written around y or past ws_bytes (up to
+ * kWorkspaceTailBytes beyond). */
 static void forward_checked(convgemm_handle_t handle, convgemm_conv_desc_t desc,
                             cudaStream_t stream, const device_inputs_t* in,
                             const im2col_guarded_t* y, const im2col_guarded_t* ws, size_t ws_bytes,
-                            float* y_host, const char* what, const char* ctx) {
+                            void* y_host, const char* what, const char* ctx) {
   im2col_guarded_poison(y, stream);
   im2col_guarded_poison(ws, stream);
   const convgemm_status_t s =
@@ -242,7 +278,7 @@ static void forward_checked(convgemm_handle_t handle, convgemm_conv_desc_t desc,
 
 static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct_case_t* c,
                      convgemm_math_mode_t mode, const device_inputs_t* in, im2col_problem_t* pr,
-                     float* y_default, im2col_stats_t* stats) {
+                     unsigned char* y_default, im2col_stats_t* stats) {
   convgemm_conv2d_params_t p;
   char ctx[512];
   convgemm_conv_desc_t desc = direct_case_open(c, mode, &p, ctx, sizeof ctx);
@@ -261,11 +297,15 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
 
   size_t sizes[IM2COL_MAX_WORKSPACES];
   const int count = im2col_workspace_sizes(desc, &handle->info, sizes);
+  const convgemm_data_type_t type = p.data_type;
+  const size_t elem = test_elem_bytes(type);
+  const size_t y_bytes = (size_t)pr->y_elems * elem;
   im2col_guarded_t y, ws;
-  im2col_guarded_alloc(&y, (size_t)pr->y_elems * sizeof(float));
+  im2col_guarded_alloc(&y, y_bytes);
   im2col_guarded_alloc(&ws, sizes[count - 1]);
-  float* y_host = host_alloc((size_t)pr->y_elems * sizeof(float), ctx);
-  float* y_first = host_alloc((size_t)pr->y_elems * sizeof(float), ctx);
+  unsigned char* y_host = host_alloc(y_bytes, ctx);  /* raw elements */
+  unsigned char* y_first = host_alloc(y_bytes, ctx);
+  float* y_values = host_alloc((size_t)pr->y_elems * sizeof(float), ctx);
   int identical = 1;
   for (int i = 0; i < count; ++i) {
     convgemm_im2col_gemm_plan_t plan;
@@ -275,44 +315,51 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
              pref_b);
     im2col_describe_plan(&plan, what + strlen(what), sizeof what - strlen(what));
     forward_checked(handle, desc, stream, in, &y, &ws, sizes[i], y_host, what, ctx);
-    im2col_problem_check(pr, y_host, what, ctx, stats);
+    test_decode(y_host, pr->y_elems, type, y_values);
+    im2col_problem_check(pr, y_values, what, ctx, stats);
     if (i == 0)
-      memcpy(y_first, y_host, (size_t)pr->y_elems * sizeof(float));
-    else if (im2col_first_bit_difference(y_host, y_first, pr->y_elems) >= 0)
+      memcpy(y_first, y_host, y_bytes);
+    else if (im2col_first_bit_difference_raw(y_host, y_first, pr->y_elems, elem) >= 0)
       identical = 0;
   }
   /* The last size again: its cached graph replayed gives the same bits. */
-  memcpy(y_first, y_host, (size_t)pr->y_elems * sizeof(float));
+  memcpy(y_first, y_host, y_bytes);
   forward_checked(handle, desc, stream, in, &y, &ws, sizes[count - 1], y_host,
                   "the last workspace size again", ctx);
-  const int64_t diff = im2col_first_bit_difference(y_host, y_first, pr->y_elems);
+  const int64_t diff = im2col_first_bit_difference_raw(y_host, y_first, pr->y_elems, elem);
+  float then = 0.0f, now = 0.0f;
+  if (diff >= 0) {
+    test_decode(y_first + (size_t)diff * elem, 1, type, &then);
+    test_decode(y_host + (size_t)diff * elem, 1, type, &now);
+  }
   ck_assert_msg(diff < 0, "%s: a repeated call differs at [%lld]: %.9g then %.9g", ctx,
-                (long long)diff, diff < 0 ? 0.0 : (double)y_first[diff],
-                diff < 0 ? 0.0 : (double)y_host[diff]);
+                (long long)diff, (double)then, (double)now);
   if (stats != NULL) {
     ++stats->case_modes;
     stats->identical_across_sizes += identical;
     if (!identical && strlen(stats->differing) + 80 < sizeof stats->differing)
       snprintf(stats->differing + strlen(stats->differing),
-               sizeof stats->differing - strlen(stats->differing), "%s'%.50s' %s",
+               sizeof stats->differing - strlen(stats->differing), "%s'%.50s' %s %s",
                stats->differing[0] != '\0' ? ", " : "", c->name,
-               mode == CONVGEMM_MATH_DEFAULT ? "DEFAULT" : "IEEE");
+               mode == CONVGEMM_MATH_DEFAULT ? "DEFAULT" : "IEEE", test_type_name(type));
   }
 
   if (mode == CONVGEMM_MATH_DEFAULT) {
-    memcpy(y_default, y_host, (size_t)pr->y_elems * sizeof(float));
-  } else if (pr->params.c == pr->params.groups) {
-    /* C/G == 1: DEFAULT math is fp32 too, so both modes must give the same bits. */
-    const int64_t d = im2col_first_bit_difference(y_default, y_host, pr->y_elems);
-    ck_assert_msg(d < 0, "%s: C/G == 1, yet DEFAULT and IEEE differ at [%lld]", ctx,
-                  (long long)d);
+    memcpy(y_default, y_host, y_bytes);
+  } else if (pr->params.c == pr->params.groups || type != CONVGEMM_DATA_FLOAT32) {
+    /* C/G == 1: DEFAULT math is fp32 too; 16-bit data: both modes are the same math and the same
+     * GEMM (convgemm.h). Either way both modes must give the same bits. */
+    const int64_t d = im2col_first_bit_difference_raw(y_default, y_host, pr->y_elems, elem);
+    ck_assert_msg(d < 0, "%s: %s, yet DEFAULT and IEEE differ at [%lld]", ctx,
+                  type != CONVGEMM_DATA_FLOAT32 ? "16-bit data" : "C/G == 1", (long long)d);
   } else if (pr->y_elems >= 64) {
     /* Random 24-bit inputs are almost never TF32 values, so rounding them must change results. */
-    ck_assert_msg(im2col_first_bit_difference(y_default, y_host, pr->y_elems) >= 0,
+    ck_assert_msg(im2col_first_bit_difference_raw(y_default, y_host, pr->y_elems, elem) >= 0,
                   "%s: DEFAULT (TF32) and IEEE results are bitwise identical", ctx);
   }
   free(y_host);
   free(y_first);
+  free(y_values);
   im2col_guarded_free(&y);
   im2col_guarded_free(&ws);
   convgemm_conv_desc_destroy(desc);
@@ -327,21 +374,24 @@ void im2col_case_run(convgemm_handle_t handle, cudaStream_t stream, const direct
   /* Fresh inputs per case (the same stream of numbers as direct_case_runner's). */
   im2col_problem_t pr;
   problem_inputs(&pr, &c->params, c->seed ^ 0x5EED5EED5EED5EEDull); /* reference per mode */
+  const convgemm_data_type_t type = c->params.data_type;
+  const size_t elem = test_elem_bytes(type);
   device_inputs_t in = {NULL, NULL, NULL};
-  CK_CUDA(cudaMalloc((void**)&in.x, (size_t)pr.x_elems * sizeof(float)));
-  CK_CUDA(cudaMalloc((void**)&in.w, (size_t)pr.w_elems * sizeof(float)));
-  if (pr.b_elems > 0) CK_CUDA(cudaMalloc((void**)&in.bias, (size_t)pr.b_elems * sizeof(float)));
-  im2col_upload(in.x, pr.x, pr.x_elems, stream);
-  im2col_upload(in.w, pr.w, pr.w_elems, stream);
-  im2col_upload(in.bias, pr.bias, pr.b_elems, stream);
-  float* y_default = host_alloc((size_t)pr.y_elems * sizeof(float), ctx);
+  CK_CUDA(cudaMalloc(&in.x, (size_t)pr.x_elems * elem));
+  CK_CUDA(cudaMalloc(&in.w, (size_t)pr.w_elems * elem));
+  if (pr.b_elems > 0) CK_CUDA(cudaMalloc(&in.bias, (size_t)pr.b_elems * elem));
+  im2col_upload_typed(in.x, pr.x, pr.x_elems, type, stream);
+  im2col_upload_typed(in.w, pr.w, pr.w_elems, type, stream);
+  im2col_upload_typed(in.bias, pr.bias, pr.b_elems, type, stream);
+  unsigned char* y_default = host_alloc((size_t)pr.y_elems * elem, ctx);
 
   run_mode(handle, stream, c, CONVGEMM_MATH_DEFAULT, &in, &pr, y_default, stats);
   run_mode(handle, stream, c, CONVGEMM_MATH_IEEE, &in, &pr, y_default, stats);
 
-  im2col_expect_device_equals(in.x, pr.x, pr.x_elems, stream, "input x", ctx);
-  im2col_expect_device_equals(in.w, pr.w, pr.w_elems, stream, "input w", ctx);
-  im2col_expect_device_equals(in.bias, pr.bias, pr.b_elems, stream, "input bias", ctx);
+  im2col_expect_device_equals_typed(in.x, pr.x, pr.x_elems, type, stream, "input x", ctx);
+  im2col_expect_device_equals_typed(in.w, pr.w, pr.w_elems, type, stream, "input w", ctx);
+  im2col_expect_device_equals_typed(in.bias, pr.bias, pr.b_elems, type, stream, "input bias",
+                                    ctx);
 
   /* Reached only when every check passed: an assertion leaves the buffers to the process's end,
    * which the small cases can afford. */

@@ -18,6 +18,10 @@
  * stats (not asserted: cuBLASLt may pick another kernel for another chunk shape), with the worst
  * error-to-bound and L2-to-limit ratios per math mode, for the suite's report.
  *
+ * A case whose params.data_type is float16 or bfloat16 runs the same checks in that type (the
+ * inputs rounded to it on the host, the 16-bit bound of conv_compare.h), except that both math
+ * modes must then give the same bits (the math mode changes nothing for 16-bit data).
+ *
  * The pieces are exported for the graph-cache, capture and alignment tests: a host problem
  * (inputs, reference, bound) and guarded device buffers.
  */
@@ -37,12 +41,15 @@
 extern "C" {
 #endif
 
+/* Rows of the report: float32 DEFAULT, float32 IEEE, float16, bfloat16 (both modes). */
+enum { IM2COL_STATS_KINDS = 4 };
+
 /* What the suite reports besides pass/fail. */
 typedef struct im2col_stats {
   int64_t calls;                   /* forward calls compared with the reference */
-  double worst_err_over_bound[2];  /* [math mode] max |y - ref| / bound */
-  double worst_l2_over_limit[2];   /* [math mode] rel L2 / its limit */
-  char worst_err_ctx[2][200], worst_l2_ctx[2][200];
+  double worst_err_over_bound[IM2COL_STATS_KINDS];  /* [kind] max |y - ref| / bound */
+  double worst_l2_over_limit[IM2COL_STATS_KINDS];   /* [kind] rel L2 / its limit */
+  char worst_err_ctx[IM2COL_STATS_KINDS][200], worst_l2_ctx[IM2COL_STATS_KINDS][200];
   int case_modes;                  /* case x math mode run at several workspace sizes */
   int identical_across_sizes;      /* of those, how many gave the same bits at every size */
   char differing[600];             /* the first few that did not */
@@ -58,14 +65,15 @@ void im2col_case_run(convgemm_handle_t handle, cudaStream_t stream, const direct
 
 /* A convolution's host side: inputs, the float64 reference for its math mode and the bound. */
 typedef struct im2col_problem {
-  convgemm_conv2d_params_t params;      /* math_mode included */
+  convgemm_conv2d_params_t params;      /* math_mode and data_type included */
   int64_t x_elems, w_elems, b_elems, y_elems, n_terms;
-  float *x, *w, *bias;                  /* bias NULL without has_bias */
+  float *x, *w, *bias;                  /* values of params.data_type; bias NULL without has_bias */
   double *ref, *abs_sum;                /* abs_sum widened for a split bias */
   double rel_l2_extra;                  /* added to the L2 limit (split bias) */
 } im2col_problem_t;
 
-/* Fresh inputs drawn from `seed` (test_fill_conv_inputs) and the reference. */
+/* Fresh inputs drawn from `seed` (test_fill_conv_inputs, rounded to params->data_type) and the
+ * reference. */
 void im2col_problem_init(im2col_problem_t* pr, const convgemm_conv2d_params_t* params,
                          uint64_t seed);
 
@@ -74,8 +82,9 @@ void im2col_problem_update_reference(im2col_problem_t* pr);
 
 void im2col_problem_free(im2col_problem_t* pr);
 
-/* Asserts y (y_elems floats, host) is within the bound of pr's reference; what and ctx name the
- * call in the failure message. Adds to stats when not NULL. */
+/* Asserts y (y_elems floats, host; a 16-bit output decoded to float) is within the bound of pr's
+ * reference for pr's data type; what and ctx name the call in the failure message. Adds to stats
+ * when not NULL. */
 void im2col_problem_check(const im2col_problem_t* pr, const float* y, const char* what,
                           const char* ctx, im2col_stats_t* stats);
 
@@ -108,12 +117,25 @@ void im2col_guarded_expect_untouched(const im2col_guarded_t* g, size_t max_data,
 /* Uploads host floats to a device pointer on stream (and waits). */
 void im2col_upload(float* device, const float* host, int64_t count, cudaStream_t stream);
 
+/* The same, encoded as `type` (the floats must be values of it: test_round_to_type). */
+void im2col_upload_typed(void* device, const float* host, int64_t count,
+                         convgemm_data_type_t type, cudaStream_t stream);
+
 /* Asserts count floats at device equal host bit for bit. */
 void im2col_expect_device_equals(const float* device, const float* host, int64_t count,
                                  cudaStream_t stream, const char* what, const char* ctx);
 
+/* The same for count elements of `type` at device and host floats encoded as `type`. */
+void im2col_expect_device_equals_typed(const void* device, const float* host, int64_t count,
+                                       convgemm_data_type_t type, cudaStream_t stream,
+                                       const char* what, const char* ctx);
+
 /* Index of the first float whose bits differ, or -1. */
 int64_t im2col_first_bit_difference(const float* a, const float* b, int64_t count);
+
+/* Index of the first element of `elem` bytes whose bits differ, or -1. */
+int64_t im2col_first_bit_difference_raw(const void* a, const void* b, int64_t count,
+                                        size_t elem);
 
 #ifdef __cplusplus
 }

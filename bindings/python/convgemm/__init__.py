@@ -1,4 +1,5 @@
-"""convgemm: PyTorch's float32 NCHW Conv2d forward on NVIDIA GPUs through libconvgemm.so (ctypes).
+"""convgemm: PyTorch's NCHW Conv2d forward (float32, float16, bfloat16) on NVIDIA GPUs through
+libconvgemm.so (ctypes).
 
     import convgemm
     y = convgemm.conv2d(x, w, bias, stride=1, padding=1)      # like F.conv2d
@@ -7,11 +8,11 @@
 Importing this package needs neither torch nor the library: the C library is loaded on the first
 call that needs it (CONVGEMM_LIBRARY, else the repository's bazel-bin/ or .carry/bin/), and the
 torch-based parts (conv2d, math_mode, nn, functional) are imported on first access."""
-from ._lib import (Algorithm, ConvgemmError, LibraryNotFoundError, MathMode, Status, find_library,
-                   version)
+from ._lib import (Algorithm, ConvgemmError, DataType, LibraryNotFoundError, MathMode, Status,
+                   find_library, version)
 
-__all__ = ["Algorithm", "ConvgemmError", "LibraryNotFoundError", "MathMode", "Status", "conv2d",
-           "find_library", "functional", "math_mode", "nn", "version"]
+__all__ = ["Algorithm", "ConvgemmError", "DataType", "LibraryNotFoundError", "MathMode", "Status",
+           "conv2d", "find_library", "functional", "math_mode", "nn", "version"]
 
 # Attributes that import torch, resolved on first access (PEP 562).
 _LAZY = {

@@ -48,9 +48,12 @@ class Status(enum.IntEnum):
 
 class DataType(enum.IntEnum):
     FLOAT32 = 0
+    FLOAT16 = 1  # x, w, bias and y all float16; fp32 accumulation, y rounded once
+    BFLOAT16 = 2  # the same in bfloat16
 
 
 class MathMode(enum.IntEnum):
+    # float32 data; with 16-bit data both modes accumulate exact products in fp32 (same results)
     DEFAULT = 0  # operands rounded to TF32 (ties away), fp32 accumulation: cuDNN's default
     IEEE = 1  # fp32-accurate
 

@@ -83,7 +83,7 @@ _descriptors_lock = threading.Lock()
 
 # The order of a descriptor key, as descriptor() takes it.
 KEY_FIELDS = ("n", "c", "h", "w", "k", "r", "s", "pad_h", "pad_w", "stride_h", "stride_w",
-              "dilation_h", "dilation_w", "groups", "has_bias", "math_mode")
+              "dilation_h", "dilation_w", "groups", "has_bias", "data_type", "math_mode")
 
 
 def make_params(key):

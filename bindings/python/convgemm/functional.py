@@ -1,5 +1,5 @@
-"""convgemm.conv2d: torch.nn.functional.conv2d's forward on CUDA float32 tensors, computed by
-libconvgemm.so on the caller's current stream."""
+"""convgemm.conv2d: torch.nn.functional.conv2d's forward on CUDA float32, float16 or bfloat16
+tensors, computed by libconvgemm.so on the caller's current stream."""
 import torch
 import torch.nn.functional as F
 
@@ -13,21 +13,31 @@ ALGORITHMS = {
     "implicit_gemm": _lib.Algorithm.IMPLICIT_GEMM,
 }
 
+# The tensor dtypes the library takes, and its data type for each.
+DATA_TYPES = {
+    torch.float32: _lib.DataType.FLOAT32,
+    torch.float16: _lib.DataType.FLOAT16,
+    torch.bfloat16: _lib.DataType.BFLOAT16,
+}
+
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
            algorithm="auto"):
     """F.conv2d(input, weight, bias, stride, padding, dilation, groups), computed by convgemm.
 
     input: (N, C, H, W) or unbatched (C, H, W); weight: (K, C/groups, R, S); bias: (K,) or None;
-    all float32 on one CUDA device. Non-contiguous or channels_last tensors are copied to
+    all of one dtype (float32, float16 or bfloat16: 16-bit data is accumulated in fp32 and the
+    output rounded once, as cuDNN does) on one CUDA device; the output has that dtype.
+    Non-contiguous or channels_last tensors are copied to
     contiguous NCHW first (the values are unchanged; the copy costs time). An asymmetric
     padding='same' (even dilated kernel extent) zero-pads a copy of the input on the bottom/right,
     as PyTorch does. The math mode follows PyTorch's TF32 setting for cuDNN convolutions at call
-    time (see math_mode()). `algorithm`: 'auto', 'direct', 'im2col_gemm' or 'implicit_gemm'.
+    time (see math_mode(); it changes nothing for 16-bit data). `algorithm`: 'auto', 'direct',
+    'im2col_gemm' or 'implicit_gemm' (float32 only for now: NOT_SUPPORTED for 16-bit data).
 
     Forward only: if autograd would record the call, the result's backward raises.
-    Raises TypeError (not float32), ValueError (device, shapes, arguments), ConvgemmError (the
-    library refused: its status and message)."""
+    Raises TypeError (another dtype, or mixed dtypes), ValueError (device, shapes, arguments),
+    ConvgemmError (the library refused: its status and message)."""
     x, launch = _prepare(input, weight, bias, stride, padding, dilation, groups, algorithm)
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad
                                        for t in (x, weight, bias)):
@@ -78,8 +88,13 @@ def _check_tensors(input, weight, bias):
     for name, t in named:
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if t.dtype != torch.float32:
-            raise TypeError(f"convgemm supports float32 only, got {name} of dtype {t.dtype}")
+        if t.dtype not in DATA_TYPES:
+            raise TypeError(f"convgemm supports float32, float16 and bfloat16, got {name} of "
+                            f"dtype {t.dtype}")
+    for name, t in named[1:]:
+        if t.dtype != input.dtype:
+            raise TypeError(f"all tensors must have one dtype: input is {input.dtype}, {name} is "
+                            f"{t.dtype}")
     _check_devices(named)
 
 
@@ -117,7 +132,7 @@ def _descriptor(x, weight, bias, launch):
     n, c, h, w = x.shape
     k, _, r, s = weight.shape
     key = (max(n, 1), c, h, w, k, r, s, pad_h, pad_w, stride_h, stride_w, dil_h, dil_w, groups,
-           int(bias is not None), int(math_mode()))
+           int(bias is not None), int(DATA_TYPES[x.dtype]), int(math_mode()))
     return _resources.descriptor(key)
 
 
@@ -127,7 +142,7 @@ def _forward(x, weight, bias, launch):
     bias = bias.contiguous() if bias is not None else None
     desc = _descriptor(x, weight, bias, launch)
     n, k, p, q = x.shape[0], *desc.output_shape[1:]
-    y = torch.empty((n, k, p, q), dtype=torch.float32, device=x.device)
+    y = torch.empty((n, k, p, q), dtype=x.dtype, device=x.device)
     if n > 0:
         _launch(desc, launch[-1], x, weight, bias, y)
     return y

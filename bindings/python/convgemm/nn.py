@@ -9,7 +9,8 @@ class Conv2d(torch.nn.Conv2d):
     (so a model built under the same seed gets the same weights); forward computes with convgemm.
 
     `algorithm` (keyword only, default 'auto') picks the convgemm algorithm. The forward takes
-    CUDA float32 input with padding_mode='zeros' and raises for anything else: there is no
+    CUDA float32, float16 or bfloat16 input of the parameters' dtype (`.half()`,
+    `.to(torch.bfloat16)`) with padding_mode='zeros' and raises for anything else: there is no
     silent fallback to PyTorch's convolution."""
 
     def __init__(self, *args, algorithm="auto", **kwargs):

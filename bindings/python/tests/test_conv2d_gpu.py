@@ -1,5 +1,9 @@
 """convgemm.conv2d against F.conv2d on the GPU: a configuration matrix in both TF32 settings at
-KernelBench's allclose(1e-4, 1e-4), then error propagation, layouts, streams and threads."""
+KernelBench's allclose(1e-4, 1e-4), the same matrix in float16 and bfloat16 (against a float64
+reference of the 16-bit inputs with the one-rounding bound, and against F.conv2d in the same dtype
+at KernelBench's 16-bit allclose(1e-2, 1e-2)), then error propagation, layouts, streams and
+threads."""
+import math
 import threading
 
 import pytest
@@ -137,7 +141,8 @@ def test_workspace_is_aligned(cuda):
 
 def test_workspace_too_small_reported(cuda):
     x, w, _, _ = make_case((2, 64, 20, 33), (128, 64, 3, 3), {}, cuda)
-    key = (2, 64, 20, 33, 128, 3, 3, 0, 0, 1, 1, 1, 1, 1, 0, int(convgemm.math_mode()))
+    key = (2, 64, 20, 33, 128, 3, 3, 0, 0, 1, 1, 1, 1, 1, 0, int(convgemm.DataType.FLOAT32),
+           int(convgemm.math_mode()))
     d = _resources.descriptor(key)
     h = _resources.handle(cuda.index)
     minimum, preferred = _resources.workspace_size(h, d, convgemm.Algorithm.IM2COL_GEMM)
@@ -159,10 +164,15 @@ def test_backward_refused(cuda):
 
 @pytest.mark.parametrize("make, error, match", [
     (lambda d: (torch.rand(1, 8, 9, 9, device=d, dtype=torch.float64),
-                torch.rand(16, 8, 3, 3, device=d), {}), TypeError, "float32 only"),
+                torch.rand(16, 8, 3, 3, device=d), {}), TypeError,
+     "float32, float16 and bfloat16, got input of dtype torch.float64"),
     (lambda d: (torch.rand(1, 8, 9, 9, device=d),
                 torch.rand(16, 8, 3, 3, device=d, dtype=torch.float16), {}), TypeError,
-     "float32 only, got weight of dtype torch.float16"),
+     "one dtype: input is torch.float32, weight is torch.float16"),
+    (lambda d: (torch.rand(1, 8, 9, 9, device=d, dtype=torch.bfloat16),
+                torch.rand(16, 8, 3, 3, device=d, dtype=torch.bfloat16),
+                dict(bias=torch.rand(16, device=d, dtype=torch.float16))), TypeError,
+     "one dtype: input is torch.bfloat16, bias is torch.float16"),
     (lambda d: (torch.rand(1, 8, 9, 9), torch.rand(16, 8, 3, 3, device=d), {}), ValueError,
      "CUDA"),
     (lambda d: (torch.rand(1, 8, 9, 9, device=d), torch.rand(16, 8, 3, 3, device=d),
@@ -221,3 +231,80 @@ def test_auto_algorithm(cuda, restore_flags):
     # IMPLICIT_GEMM does not apply (here Q = 31, below its 32-column minimum).
     assert functional.auto_algorithm(dense[0], dense[1]) == "im2col_gemm"
     assert functional.auto_algorithm(depthwise[0], depthwise[1], groups=8) == "direct"
+
+
+# ---- float16 and bfloat16 ------------------------------------------------------------------------
+
+# Unit roundoff of one rounding to the type, and half its smallest subnormal (tests/conv_compare.h).
+UNIT_ROUNDOFF = {torch.float16: 2.0 ** -11, torch.bfloat16: 2.0 ** -8}
+SUBNORMAL_HALF_STEP = {torch.float16: 2.0 ** -25, torch.bfloat16: 2.0 ** -134}
+TOL_16BIT = 1e-2  # KernelBench's allclose tolerance for 16-bit outputs
+
+
+def check_16bit(y, x, w, b, kwargs, dtype):
+    """y (dtype) against a float64 convolution of the same 16-bit inputs: one rounding of the
+    output plus the fp32 accumulation, |y - ref| <= u |ref| + (1 + u) gamma_n(2^-24) S + eta with
+    S = sum |x w| (+ |b|) and n = C/G*R*S + 1 (the C tests' bound, conv_compare.h)."""
+    xd, wd = x.double(), w.double()
+    bd = b.double() if b is not None else None
+    ref = F.conv2d(xd, wd, bd, **kwargs)
+    abs_sum = F.conv2d(xd.abs(), wd.abs(), bd.abs() if bd is not None else None, **kwargs)
+    n = math.prod(w.shape[1:]) + 1
+    gamma = n * 2.0 ** -24 / (1 - n * 2.0 ** -24) + n * 2.0 ** -53 / (1 - n * 2.0 ** -53)
+    accumulation = gamma * abs_sum + n * 2.0 ** -149
+    u = UNIT_ROUNDOFF[dtype]
+    bound = u * ref.abs() + (1 + u) * accumulation + SUBNORMAL_HALF_STEP[dtype]
+    err = (y.double() - ref).abs()
+    assert not torch.isnan(y).any(), "NaN in the output (an unwritten element?)"
+    worst = (err / bound).max().item()
+    assert worst <= 1.0, f"max |y - ref| / bound = {worst:.3g} (max |diff| {err.max().item():.3g})"
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "direct", "im2col_gemm"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_16bit_matches_float64_and_f_conv2d(cuda, case, dtype, algorithm):
+    x, w, b, kwargs = make_case(*CASES[case], cuda)
+    x, w = x.to(dtype), w.to(dtype)
+    b = b.to(dtype) if b is not None else None
+    y = convgemm.conv2d(x, w, b, algorithm=algorithm, **kwargs)
+    torch.cuda.synchronize()
+    ref = F.conv2d(x, w, b, **kwargs)
+    assert y.shape == ref.shape and y.dtype == dtype and y.device == ref.device
+    batched = x if x.dim() == 4 else x.unsqueeze(0)
+    check_16bit(y if y.dim() == 4 else y.unsqueeze(0), batched, w, b, kwargs, dtype)
+    assert torch.allclose(y.float(), ref.float(), atol=TOL_16BIT, rtol=TOL_16BIT), (
+        f"max abs diff to F.conv2d {max_abs(y.float(), ref.float()):.3e}")
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
+def test_16bit_math_mode_changes_nothing_and_implicit_gemm_refuses(cuda, restore_flags, dtype):
+    x, w, b, kwargs = make_case((2, 64, 20, 33), (128, 64, 3, 3), dict(bias=True), cuda)
+    x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)
+    results = []
+    for tf32 in (True, False):
+        torch.backends.cudnn.allow_tf32 = tf32
+        # AUTO: IM2COL_GEMM for this dense shape (never IMPLICIT_GEMM for 16-bit data).
+        assert functional.auto_algorithm(x, w, b) == "im2col_gemm"
+        for algorithm in ("direct", "im2col_gemm"):
+            results.append(convgemm.conv2d(x, w, b, algorithm=algorithm))
+        with pytest.raises(ConvgemmError) as e:
+            convgemm.conv2d(x, w, b, algorithm="implicit_gemm")
+        assert e.value.status == Status.NOT_SUPPORTED and str(dtype).split(".")[-1] in \
+            e.value.message
+    # The same bits in both math modes, per algorithm.
+    assert torch.equal(results[0], results[2]) and torch.equal(results[1], results[3])
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["fp16", "bf16"])
+def test_16bit_layer(cuda, dtype):
+    torch.manual_seed(0)
+    layer = convgemm.nn.Conv2d(16, 32, 3, padding=1).to(cuda, dtype)
+    ref = torch.nn.Conv2d(16, 32, 3, padding=1).to(cuda, dtype)
+    ref.load_state_dict(layer.state_dict())
+    x = torch.rand(2, 16, 24, 40, device=cuda, dtype=dtype)
+    with torch.no_grad():
+        y = layer(x)
+        assert y.dtype == dtype
+        assert torch.allclose(y.float(), ref(x).float(), atol=TOL_16BIT, rtol=TOL_16BIT)
+        check_16bit(y, x, layer.weight, layer.bias, dict(padding=1), dtype)

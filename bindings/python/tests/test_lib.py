@@ -10,7 +10,7 @@ from convgemm._lib import ConvgemmError, Status
 
 def key(**overrides):
     fields = dict(n=2, c=8, h=13, w=17, k=16, r=3, s=3, pad_h=0, pad_w=0, stride_h=1, stride_w=1,
-                  dilation_h=1, dilation_w=1, groups=1, has_bias=0, math_mode=0)
+                  dilation_h=1, dilation_w=1, groups=1, has_bias=0, data_type=0, math_mode=0)
     fields.update(overrides)
     return tuple(fields[f] for f in _resources.KEY_FIELDS)
 
@@ -35,6 +35,19 @@ def test_params_layout_round_trips(lib):
     assert back.data_type == _lib.DataType.FLOAT32
 
 
+@pytest.mark.parametrize("data_type", [_lib.DataType.FLOAT16, _lib.DataType.BFLOAT16])
+def test_16bit_descriptors(lib, data_type):
+    # The library accepts both 16-bit types and reads them back; the output shape is the same.
+    k = key(data_type=int(data_type), has_bias=1, math_mode=1)
+    d = _resources.descriptor(k)
+    back = _lib.Conv2dParams()
+    _lib.call("convgemm_conv_desc_get_params", d.ptr, ctypes.byref(back))
+    assert back.data_type == data_type
+    assert tuple(getattr(back, f) for f in _resources.KEY_FIELDS) == k
+    assert d.output_shape == _resources.descriptor(key()).output_shape
+    assert _lib.DataType(2).name == "BFLOAT16" and _lib.DataType(1).name == "FLOAT16"
+
+
 def test_output_shape(lib):
     d = _resources.descriptor(key(h=13, w=17, r=5, s=3, pad_h=1, pad_w=2, stride_h=2,
                                   dilation_w=2))
@@ -54,6 +67,7 @@ def test_descriptor_cache_returns_the_same_object(lib):
     (dict(n=0), Status.BAD_SIZE, "n"),
     (dict(r=15), Status.FILTER_TOO_LARGE, "exceeds"),
     (dict(math_mode=7), Status.BAD_ENUM, "math"),
+    (dict(data_type=3), Status.BAD_ENUM, "data_type"),
 ])
 def test_descriptor_errors(lib, overrides, status, words):
     with pytest.raises(ConvgemmError) as info:

@@ -85,8 +85,8 @@ def test_cpu_input_refused():
 
 def test_float64_refused():
     layer = convgemm.nn.Conv2d(4, 8, 3).double()
-    with pytest.raises(TypeError, match="convgemm supports float32 only, got input of dtype "
-                                        "torch.float64"):
+    with pytest.raises(TypeError, match="convgemm supports float32, float16 and bfloat16, got "
+                                        "input of dtype torch.float64"):
         layer(torch.rand(1, 4, 8, 8, dtype=torch.float64))
 
 
