@@ -52,8 +52,9 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
                                                      : CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32;
   if (desc->k_per_group < min_k_per_group || reduction < CONVGEMM_AUTO_GEMM_MIN_REDUCTION)
     return CONVGEMM_ALGO_DIRECT;
-  /* IMPLICIT_GEMM's mma.sync kernel: stride 1, R*S > 1 and a full 64-column tile. */
-  if (igemm_fits && p->r * p->s > 1 && desc->q >= CONVGEMM_AUTO_IGEMM_MIN_Q)
+  /* IMPLICIT_GEMM's mma.sync kernel: stride 1, R*S > 1 and a full 64-column tile (TF32
+   * operands: the 3xTF32 kernel for fp32 operands is not AUTO's choice). */
+  if (igemm_fits && desc->tf32_operands && p->r * p->s > 1 && desc->q >= CONVGEMM_AUTO_IGEMM_MIN_Q)
     return CONVGEMM_ALGO_IMPLICIT_GEMM;
   if (convgemm_im2col_gemm_fits(desc)) return CONVGEMM_ALGO_IM2COL_GEMM;
   return CONVGEMM_ALGO_DIRECT;

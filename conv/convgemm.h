@@ -118,8 +118,12 @@ typedef enum convgemm_algo {
                                       type; needs workspace; repeated calls with the same descriptor
                                       and pointers replay a CUDA graph cached in the handle */
   CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores (TF32 wgmma / mma.sync);
-                                      float32 data in DEFAULT math with C/G > 1 only (16-bit data:
-                                      NOT_SUPPORTED for now), workspace = the repacked filter */
+                                      float32 data in DEFAULT math with C/G > 1; IEEE math only on
+                                      sm_90 (its TMA kernel) as 3xTF32: each operand split into
+                                      two TF32 parts, three tensor-core products per term, less
+                                      accurate than fp32 FMA (problem 55: relative L2 error 4.0e-6
+                                      against 4.3e-7; AUTO never picks it); 16-bit data:
+                                      NOT_SUPPORTED for now; workspace = the repacked filter */
   CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
 } convgemm_algo_t;
 

@@ -36,15 +36,19 @@ static_assert(kChunk == 8, "one k8 step per filter tap");
 //   mma.sync: e = kk * kBlockK + n
 //   wgmma:    e = ((n / 8) * 2 + kk / 4) * 32 + (n % 8) * 4 + kk % 4  (K-major core matrices of 8
 //             channels x 4 k values, the two k halves of a channel group adjacent)
+// split (3xTF32, wgmma order only): each tap holds its big part, then its small part (2 x 1024
+// floats): big = tf32(w), small = tf32(w - big); `total` counts taps x 1024 values.
 __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, float* packed,
                                                                 int64_t total, int cg, int kg,
                                                                 int rs, int c_chunks,
-                                                                int k_tiles, bool wgmma_order) {
+                                                                int k_tiles, bool wgmma_order,
+                                                                bool split) {
   constexpr int kTapFloats = kChunk * kBlockK;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (int64_t)gridDim.x * blockDim.x) {
     int64_t t = i;
     const int e = (int)(t % kTapFloats); t /= kTapFloats;
+    const int64_t tap_index = t;  // (g, kt, cc, tap) flattened
     const int tap = (int)(t % rs);     t /= rs;
     const int cc = (int)(t % c_chunks); t /= c_chunks;
     const int kt = (int)(t % k_tiles); t /= k_tiles;
@@ -52,9 +56,15 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, 
     const int n = wgmma_order ? (e / 64) * 8 + (e / 4) % 8 : e % kBlockK;
     const int kk = wgmma_order ? ((e / 32) % 2) * 4 + e % 4 : e / kBlockK;
     const int k = kt * kBlockK + n, c = cc * kChunk + kk;
-    float v = 0.0f;
-    if (k < kg && c < cg) v = tf32_round_rna(w[(((int64_t)g * kg + k) * cg + c) * rs + tap]);
-    packed[i] = v;
+    const float v = k < kg && c < cg ? w[(((int64_t)g * kg + k) * cg + c) * rs + tap] : 0.0f;
+    if (split) {
+      float big, small;
+      tf32_split(v, big, small);
+      packed[tap_index * 2 * kTapFloats + e] = big;
+      packed[tap_index * 2 * kTapFloats + kTapFloats + e] = small;
+    } else {
+      packed[i] = tf32_round_rna(v);
+    }
   }
 }
 
@@ -221,7 +231,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   {
     // Launched with cudaLaunchKernelEx, whose own status is returned: cudaGetLastError after a
     // <<<>>> launch would also report (and clear) an error the caller left pending.
-    const int64_t total = (int64_t)plan->packed_floats;
+    const int64_t total = (int64_t)plan->packed_floats / (plan->split ? 2 : 1);  // values
     const int64_t blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
     cudaLaunchConfig_t pack = {};
     pack.gridDim = dim3((unsigned)blocks);
@@ -230,7 +240,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     const cudaError_t e = cudaLaunchKernelEx(
         &pack, igemm_pack_filter_kernel, w, packed, total, (int)desc->c_per_group,
         (int)desc->k_per_group, (int)(p.r * p.s), (int)plan->c_chunks, (int)plan->k_tiles,
-        plan->variant == CONVGEMM_IGEMM_WGMMA);
+        plan->variant == CONVGEMM_IGEMM_WGMMA, plan->split != 0);
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
@@ -244,6 +254,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.tma_box_w = plan->tma_box_w;
   a.tma_shift = plan->tma_shift;
   a.stage_rows = plan->stage_rows;
+  a.split = plan->split;
   a.tiles = plan->tiles;
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};

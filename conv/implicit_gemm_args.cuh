@@ -16,11 +16,12 @@ namespace convgemm {
 
 struct IgemmArgs : ConvGeometry {
   const float* x;       // (N, C, H, W)
-  const float* packed;  // (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K), TF32, kernel's order
+  const float* packed;  // (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K (x 2 split)), TF32
   const float* bias;    // (K) or nullptr
   float* y;             // (N, K, P, Q)
   int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages, tma_box_w,
       tma_shift, stage_rows;
+  int split;            // 3xTF32 (IEEE math): x_s and each packed tap hold big and small parts
   int c_chunks, k_tiles, p_tiles, q_tiles;
   int64_t tiles;
 };

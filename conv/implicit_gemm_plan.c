@@ -11,6 +11,10 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
                        int stages, int stage_rows, convgemm_igemm_plan_t* plan) {
   const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
+  /* fp32 operands (IEEE math, or C/G == 1): WGMMA's 3xTF32, each operand as a big and a small
+   * TF32 part, twice the window planes and filter taps per stage. */
+  const int split = wgmma && !d->tf32_operands;
+  const int64_t parts = split ? 2 : 1;
   const int tile_p = wgmma ? CONVGEMM_IGEMM_WG_TILE_P : CONVGEMM_IGEMM_TILE_P;
   const int tile_q = wgmma ? CONVGEMM_IGEMM_WG_TILE_Q : CONVGEMM_IGEMM_TILE_Q;
   const int64_t w_ld = wgmma ? CONVGEMM_IGEMM_BLOCK_K : CONVGEMM_IGEMM_W_LD;
@@ -39,10 +43,11 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
                   window <= CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS &&
                   p->pad_w < INT32_MAX / 2 && p->pad_h < INT32_MAX / 2; /* int box corners */
   const int64_t box = tma ? CONVGEMM_IGEMM_C_CHUNK * halo_h * box_w : 0;
-  int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK, plane_ld);
+  int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK * parts, plane_ld);
   if (wgmma && x_stage < INT64_MAX - 64)
     x_stage = ceil_div(box > x_stage ? box : x_stage, 32) * 32;
-  const int64_t w_stage = convgemm_sat_mul(stage_rows * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld);
+  const int64_t w_stage =
+      convgemm_sat_mul(stage_rows * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld * parts);
   const int64_t smem = convgemm_sat_add(
       convgemm_sat_mul(stages * (int64_t)sizeof(float), convgemm_sat_add(x_stage, w_stage)),
       wgmma ? CONVGEMM_IGEMM_WG_BARRIER_BYTES : 0);
@@ -55,6 +60,7 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->halo_w = (int)(halo_w < INT32_MAX ? halo_w : INT32_MAX);
   plan->x_plane_ld = (int)(plane_ld < INT32_MAX ? plane_ld : INT32_MAX);
   plan->tma = tma;
+  plan->split = split;
   plan->tma_box_w = (int)(box_w < INT32_MAX ? box_w : INT32_MAX);
   plan->tma_shift = (int)tma_shift;
   plan->x_stage_floats = (int)(x_stage < INT32_MAX ? x_stage : INT32_MAX);
@@ -69,7 +75,7 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->blocks = (int)(plan->tiles < INT32_MAX ? plan->tiles : INT32_MAX);
   const int64_t packed = convgemm_sat_mul(
       convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks),
-      convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K));
+      convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * parts));
   plan->packed_floats = (size_t)packed;
   /* Refused past INT32_MAX floats (refusal below), so this does not overflow then. */
   plan->workspace_bytes = ((size_t)convgemm_sat_mul(packed, (int64_t)sizeof(float)) + 255) /
@@ -97,6 +103,11 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
         }
       }
     }
+    /* fp32 operands have no mma.sync kernel: where only shared memory kept the 3xTF32 kernel
+     * out, keep its plan (the smallest tried: one filter row, 3 stages), refused for that. */
+    if (!d->tf32_operands && plan->split && plan->tma &&
+        plan->smem_bytes > (size_t)info->max_smem_per_block)
+      return;
   }
   plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, plan);
 }
@@ -104,12 +115,14 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
 /* Why IMPLICIT_GEMM can't run `desc` on `info`, or NULL. */
 static const char* refusal(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info,
                            const convgemm_igemm_plan_t* plan) {
-  if (!d->tf32_operands)
-    return d->params.math_mode == CONVGEMM_MATH_IEEE
-               ? "IMPLICIT_GEMM computes with TF32 operands; IEEE math needs DIRECT or IM2COL_GEMM"
-               : "IMPLICIT_GEMM computes with TF32 operands; with C/G == 1 DEFAULT math is fp32 "
-                 "(use DIRECT)";
   if (info->cc_major < 8) return "IMPLICIT_GEMM needs compute capability 8.0 or newer";
+  if (!d->tf32_operands && !(plan->split && plan->tma))
+    return d->params.math_mode == CONVGEMM_MATH_IEEE
+               ? "IMPLICIT_GEMM computes IEEE math (3xTF32) only in its sm_90 TMA kernel (compute "
+                 "capability 9.0, stride_w 1, C/G >= 8, W a multiple of 4, the window within "
+                 "the TMA box limits); use DIRECT or IM2COL_GEMM"
+               : "IMPLICIT_GEMM computes fp32 operands (C/G == 1: DEFAULT math is fp32) only in "
+                 "its sm_90 TMA kernel, which needs C/G >= 8 (use DIRECT)";
   if (plan->smem_bytes > (size_t)info->max_smem_per_block)
     return "IMPLICIT_GEMM's shared-memory stages (filter taps R*S and the input window) exceed "
            "the device's per-block limit";  /* the caller adds the numbers */
@@ -126,8 +139,8 @@ convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
   convgemm_igemm_make_plan(d, info, &plan);
   const char* why = refusal(d, info, &plan);
   if (why == NULL) return CONVGEMM_STATUS_SUCCESS;
-  if (plan.smem_bytes > (size_t)info->max_smem_per_block && d->tf32_operands &&
-      info->cc_major >= 8)
+  if (plan.smem_bytes > (size_t)info->max_smem_per_block &&
+      (d->tf32_operands || (plan.split && plan.tma)) && info->cc_major >= 8)
     return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED, "%s (%zu bytes per block for R*S = %lld; "
                          "the device allows %d)", why, plan.smem_bytes,
                          (long long)(d->params.r * d->params.s), info->max_smem_per_block);

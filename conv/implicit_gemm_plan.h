@@ -89,6 +89,10 @@ typedef struct convgemm_igemm_plan {
                               WG_TMA_MAX_PIXELS) as (C_CHUNK, halo_h, tma_box_w)
                               floats and is transposed in place; else by 4-byte cp.async,
                               transposed on the way */
+  int split;               /* WGMMA with fp32 operands (IEEE math): 3xTF32, x = big + small
+                              (big = tf32(x), small = tf32(x - big)), three wgmmas per tap
+                              (small*big, big*small, big*big); the window's planes and the packed
+                              filter's taps hold both parts. TMA kernel only */
   int tma_box_w;           /* tma_shift + halo_w rounded up to a multiple of 4 (16 bytes) */
   int tma_shift;           /* columns the box starts left of the window: (4 - pad_w % 4) % 4,
                               so its first column is 16-byte aligned */

@@ -101,8 +101,8 @@ __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
 // r0 + stage_rows - 1 of the chunk's R*S taps).
 __device__ __forceinline__ const float* chunk_filter(const IgemmArgs& a, const Cursor& c) {
   return a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
-                        ((int64_t)a.r * a.s * kTapFloats) +
-         (int64_t)c.r0 * a.s * kTapFloats;
+                        ((int64_t)a.r * a.s * kTapFloats * (1 + a.split)) +
+         (int64_t)c.r0 * a.s * kTapFloats * (1 + a.split);
 }
 
 // The last iteration of a tile.
@@ -112,17 +112,24 @@ __device__ __forceinline__ bool last_of_tile(const IgemmArgs& a, const Cursor& c
 
 // Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its kRows output rows
 // kRows wg .. kRows wg + kRows - 1 of the tile), committed as one group.
+// kSplit (3xTF32): x_s holds the window's big planes, then its small ones (2 plane_ld pixels
+// further); each packed tap its big 1024 floats, then its small ones. Per tap and row three
+// wgmmas, the small products first: small(x) big(w), big(x) small(w), big(x) big(w).
+template <bool kSplit>
 __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const IgemmArgs& a,
                                             const float* stage, int wg) {
   // Descriptor steps in 16-byte units (the address field's unit; every address stays below
   // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
-  // one unit, a filter tap 1024 floats = 256.
+  // one unit, a filter tap 1024 floats = 256 (2048 = 512 split).
   const int x_next_row = a.stride_h * a.halo_w;         // one output row further
   const int x_tap_row = a.dilation_h * a.halo_w - a.s * a.dilation_w;  // tap (r, S) to (r + 1, 0)
   // Output row kRows wg + m of the tile reads window rows from (kRows wg + m) stride_h on.
   const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (kRows * wg * x_next_row),
                                             (uint32_t)a.x_plane_ld * 16, kSboX);
   const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
+  const int x_small = 2 * a.x_plane_ld;       // small planes: two k halves further
+  constexpr int kTapUnits = kTapFloats / 4 * (kSplit ? 2 : 1);
+  constexpr int kWSmall = kTapFloats / 4;     // a tap's small part: after its big one
   const int rs = a.stage_rows * a.s;
   int x_off = 0, s = 0;
 #pragma unroll 1
@@ -131,9 +138,14 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
     // C7519): a register-ordering fence, not a wait.
     wgmma_fence();
 #pragma unroll
-    for (int m = 0; m < kRows; ++m)
-      wgmma_m64n128k8_tf32<1>(acc[m], desc_x + x_off + m * x_next_row,
-                              desc_w + tap * (kTapFloats / 4));
+    for (int m = 0; m < kRows; ++m) {
+      const uint64_t dx = desc_x + x_off + m * x_next_row, dw = desc_w + tap * kTapUnits;
+      if (kSplit) {
+        wgmma_m64n128k8_tf32<1>(acc[m], dx + x_small, dw);
+        wgmma_m64n128k8_tf32<1>(acc[m], dx, dw + kWSmall);
+      }
+      wgmma_m64n128k8_tf32<1>(acc[m], dx, dw);
+    }
     x_off += a.dilation_w;
     if (++s == a.s) {
       s = 0;
@@ -300,7 +312,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
       cursor_advance(ld, a);
     }
     cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
-    issue_chunk(acc, a, stage, warp / 4);
+    issue_chunk<false>(acc, a, stage, warp / 4);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     cursor_advance(cp, a);
@@ -327,6 +339,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // a third of their time, ncu). 512 threads start with 128 registers each; setmaxnreg moves them
 // to the compute warpgroups (168: the bias is loaded into the accumulators at a tile's start,
 // not in the epilogue, which fits that budget without spills).
+template <bool kSplit>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
@@ -355,7 +368,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     setmaxnreg_dec<kLoaderRegisters>();
     if (tid != kComputeThreads + kProducerThreads) return;
     const uint32_t box_bytes = (uint32_t)(kChunk * a.halo_h * a.tma_box_w * 4);
-    const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4);
+    const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4 * (kSplit ? 2 : 1));
     // Barrier phases as parity bits per stage (bit s flips at each use of stage s): use n of a
     // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
     uint32_t empty_parity = 0;
@@ -402,21 +415,34 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       full_parity ^= 1u << tr.stage;
       // The box into x_s's layout, rounded to TF32: all reads, then (the layouts share the
       // memory) all writes.
-      float4 v[kUnits];
+      // Split: the small parts (x - big, rounded) go 2 plane_ld pixels further.
+      float4 v[kUnits], small[kSplit ? kUnits : 1];
 #pragma unroll
       for (int i = 0; i < kUnits; ++i) {
         if (unit_src[i] >= 0) {
           const float* src = stage + unit_src[i];
-          v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
-                             tf32_round_rna(src[2 * box_plane]),
-                             tf32_round_rna(src[3 * box_plane]));
+          if (kSplit) {
+            float4& sm = small[kSplit ? i : 0];
+            tf32_split(src[0], v[i].x, sm.x);
+            tf32_split(src[box_plane], v[i].y, sm.y);
+            tf32_split(src[2 * box_plane], v[i].z, sm.z);
+            tf32_split(src[3 * box_plane], v[i].w, sm.w);
+          } else {
+            v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
+                               tf32_round_rna(src[2 * box_plane]),
+                               tf32_round_rna(src[3 * box_plane]));
+          }
         }
       }
       named_barrier_sync(1, kProducerThreads);
 #pragma unroll
       for (int i = 0; i < kUnits; ++i) {
         const int u = pt + i * kProducerThreads;
-        if (unit_src[i] >= 0) reinterpret_cast<float4*>(stage)[u + (u >= window) * x_gap] = v[i];
+        if (unit_src[i] >= 0) {
+          float4* const dst = reinterpret_cast<float4*>(stage) + u + (u >= window) * x_gap;
+          dst[0] = v[i];
+          if (kSplit) dst[2 * a.x_plane_ld] = small[kSplit ? i : 0];
+        }
       }
       fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
       mbarrier_arrive(&ready[tr.stage]);
@@ -435,7 +461,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     float* const stage = smem + cp.stage * stage_floats;
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
     ready_parity ^= 1u << cp.stage;
-    issue_chunk(acc, a, stage, warpgroup);
+    issue_chunk<kSplit>(acc, a, stage, warpgroup);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
@@ -496,9 +522,12 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 }  // namespace
 
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
-  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel,
+  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<false>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        max_smem_per_block);
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<true>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
   if (e == cudaSuccess)
     e = cudaFuncSetAttribute(igemm_wgmma_cp_async_kernel,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
@@ -516,7 +545,8 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   CUtensorMap x_map = {};
   if (plan->tma && encode_x_map(a, &x_map)) {
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
-    return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel, a, x_map);
+    return a.split ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<true>, a, x_map)
+                   : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<false>, a, x_map);
   }
   config.blockDim = dim3(kComputeThreads);
   return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);

@@ -29,6 +29,18 @@ __device__ __forceinline__ float tf32_round_rna(float x) {
   return __uint_as_float(((__float_as_uint(x) + 0x1000u) & 0xFFFFE000u) | nan_bits);
 }
 
+// x = big + small + O(2^-22 |x|), both TF32 (3xTF32: small*big + big*small + big*big is an
+// fp32-accurate product). A non-finite x keeps all of itself in big (small 0: x - big would be
+// NaN for an Inf), and a finite x whose rounding would overflow is truncated instead, so big
+// stays finite and small carries the rest.
+__device__ __forceinline__ void tf32_split(float x, float& big, float& small) {
+  big = tf32_round_rna(x);
+  const bool finite = fabsf(x) <= 3.402823466e38f;  // false for Inf and NaN
+  if (finite && fabsf(big) > 3.402823466e38f)
+    big = __uint_as_float(__float_as_uint(x) & 0xFFFFE000u);
+  small = finite ? tf32_round_rna(x - big) : 0.0f;
+}
+
 }  // namespace convgemm
 
 #endif  // CONVGEMM_GEMM_TF32_ROUND_CUH_

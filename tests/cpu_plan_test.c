@@ -488,13 +488,48 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_DIRECT));
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IM2COL_GEMM));
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
-  /* IMPLICIT_GEMM computes with TF32 operands only: IEEE math and depthwise are refused. */
+  /* IEEE math: 3xTF32 in the sm_90 TMA kernel only. Problem 55 then takes one filter row per
+   * stage (all three: 99 KB a stage): 4 x 4 window rows x 66 pixels -> 264-pixel planes, big and
+   * small (16 x 264 floats), 3 taps x 2 x 1024 floats of filter: 41472 bytes a stage, 4 stages +
+   * 128 = 166016 bytes; the packed filter holds both parts (twice the TF32 one). */
   struct convgemm_conv_desc ieee = d;
   ieee.params.math_mode = CONVGEMM_MATH_IEEE;
   CK_CONVGEMM(convgemm_conv_desc_validate(&ieee.params, &ieee));
-  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&ieee, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+  CK_CONVGEMM(convgemm_algorithm_supports(&ieee, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
+  convgemm_igemm_plan_t split_plan;
+  convgemm_igemm_make_plan(&ieee, &h100, &split_plan);
+  ck_assert_int_eq(split_plan.split, 1);
+  ck_assert_int_eq(split_plan.tma, 1);
+  ck_assert_int_eq(split_plan.stage_rows, 1);
+  ck_assert_int_eq(split_plan.stages, 4);
+  ck_assert_int_eq(split_plan.x_stage_floats, 16 * 264);
+  ck_assert_int_eq(split_plan.w_stage_floats, 3 * 2048);
+  ck_assert_uint_eq(split_plan.smem_bytes, 166016);
+  ck_assert_uint_eq(split_plan.packed_floats, 2 * 8 * 9 * 8 * 128);
+  convgemm_igemm_make_plan(&d, &h100, &split_plan);
+  ck_assert_int_eq(split_plan.split, 0);
+  /* Not where TMA can't load the window (W = 1023), nor on an A100 (mma.sync only). */
+  struct convgemm_conv_desc ieee_w1023 = make_desc(8, 64, 512, 1023, 128, 3, 3);
+  ieee_w1023.params.math_mode = CONVGEMM_MATH_IEEE;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&ieee_w1023.params, &ieee_w1023));
+  CK_CONVGEMM_STATUS(
+      convgemm_algorithm_supports(&ieee_w1023, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+      CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IEEE"));
+  const convgemm_device_info_t a100_info = fake_device_a100();
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&ieee, &a100_info, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "IEEE"));
+  /* KernelBench 62 (5x9) in IEEE math: 9 taps x 2 x 4 KB of filter a stage; 3 stages exceed the
+   * H100: refused for shared memory. */
+  struct convgemm_conv_desc k62 = make_desc(8, 32, 512, 512, 64, 5, 9);
+  k62.params.math_mode = CONVGEMM_MATH_IEEE;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&k62.params, &k62));
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&k62, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
+  /* Depthwise (C/G == 1: fp32 operands in DEFAULT math too) can't fill a TMA window of 8
+   * channels. */
   struct convgemm_conv_desc dw = make_desc(8, 64, 64, 64, 64, 3, 3);
   dw.params.groups = 64;
   CK_CONVGEMM(convgemm_conv_desc_validate(&dw.params, &dw));
