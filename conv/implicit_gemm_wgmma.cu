@@ -19,12 +19,13 @@
  *   w_s (R*S, 1024)        per tap 16 channel groups x 2 k halves of 8 x 16-byte core matrices
  *                          (the packed filter's wgmma order, copied as is)
  * Two kernels fill the stages:
- *   TMA       (plan->tma) warp-specialized: a producer warpgroup beside the 2 compute ones.
- *             One producer thread loads the window as one TMA box (8 channels, halo_h,
- *             tma_box_w; zero fill outside the image and past C/G) and the filter by one bulk
- *             copy, counted on the stage's `full` barrier; the producers transpose the box in
- *             place into x_s (rounding) and arrive on `ready`; the compute warpgroups release
- *             the stage on `empty` once their wgmmas reading it retired.
+ *   TMA       (plan->tma) warp-specialized: a loader and a producer warpgroup beside the 2
+ *             compute ones. The loader's first thread loads the window as one TMA box (8
+ *             channels, halo_h, tma_box_w; zero fill outside the image and past C/G) and the
+ *             filter by one bulk copy, counted on the stage's `full` barrier; the producers
+ *             transpose the box in place into x_s (rounding; IEEE math: splitting, plan->split)
+ *             and arrive on `ready`; the compute warpgroups release the stage on `empty` once
+ *             their wgmmas reading it retired.
  *   CP_ASYNC  (anything else) all 256 threads queue 4-byte cp.async copies straight into x_s's
  *             layout, round their own copies, and meet at a block barrier per chunk.
  */
