@@ -19,12 +19,12 @@ static int algo_is_known(convgemm_algo_t algo) {
          algo == CONVGEMM_ALGO_IMPLICIT_GEMM || algo == CONVGEMM_ALGO_AUTO;
 }
 
-/* AUTO for 16-bit data: IM2COL_GEMM (tensor-core 16-bit GEMMs) where the GEMM is large enough,
- * by the TF32 thresholds (conv/internal.h), else DIRECT. IMPLICIT_GEMM does not run 16-bit data
+/* AUTO for 16-bit data: IM2COL_GEMM (tensor-core 16-bit GEMMs) where the GEMM is large enough
+ * (K/G >= 8, (C/G)*R*S >= 64: conv/internal.h), else DIRECT. IMPLICIT_GEMM does not run 16-bit data
  * yet. */
 static convgemm_algo_t select_16bit(const struct convgemm_conv_desc* desc) {
   const int64_t reduction = desc->c_per_group * desc->params.r * desc->params.s;
-  if (desc->k_per_group >= CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 &&
+  if (desc->k_per_group >= CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_16BIT &&
       reduction >= CONVGEMM_AUTO_GEMM_MIN_REDUCTION && convgemm_im2col_gemm_fits(desc))
     return CONVGEMM_ALGO_IM2COL_GEMM;
   return CONVGEMM_ALGO_DIRECT;

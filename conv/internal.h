@@ -112,12 +112,16 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* pa
  * (IEEE math) run on CUDA cores like DIRECT, so they need wider outputs to pay off (measured
  * on the small_channels suite: at K/G 32, 3x3, DIRECT is 20% faster in IEEE math and IM2COL_GEMM
  * 5% faster in DEFAULT math). 16-bit data never takes IMPLICIT_GEMM (NOT_SUPPORTED for now) and
- * uses the TF32 threshold whatever the math mode and C/G: its GEMMs run on tensor cores (fp16 /
- * bf16 MMA, twice TF32's rate), while DIRECT stays fp32 FMA on CUDA cores. Not yet measured in
- * 16-bit: the rule is the TF32 one carried over. */
+ * needs K/G >= 8 only, whatever the math mode: its GEMMs run on tensor cores at twice TF32's
+ * rate and read half the bytes, while DIRECT stays fp32 FMA on CUDA cores. Measured (H100,
+ * small_channels suite in bfloat16 and float16, 2026-11-28): IM2COL_GEMM is 5-16% faster than
+ * DIRECT at C = K = 8 and 16 and at groups 8 and 4 (K/G 8, 16), DIRECT faster at K/G 4 and below;
+ * with this rule AUTO picks the faster of the two on all 26 rows (the TF32 threshold of 32 left
+ * four of them 11-16% slow). */
 enum {
   CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_TF32 = 32, /* tensor-core GEMMs: TF32 operands (DEFAULT math,
-                                                   C/G > 1) or 16-bit data */
+                                                   C/G > 1) */
+  CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_16BIT = 8, /* 16-bit GEMMs */
   CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_FP32 = 64, /* fp32: IEEE math, or C/G == 1 */
   CONVGEMM_AUTO_GEMM_MIN_REDUCTION = 64,
   /* Among GEMM-worthy descriptors, IMPLICIT_GEMM's mma.sync kernel (sm_80/86/89) instead of

@@ -164,7 +164,7 @@ END_TEST
 START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
   /* gpu_direct_test runs the fixed list in float16 and bfloat16 too. Every case is a valid
    * descriptor in both types, with the same plan as in float32 (shared memory holds floats), and
-   * AUTO's 16-bit rule (IM2COL_GEMM once K/G >= 32 and (C/G)*R*S >= 64, else DIRECT; never
+   * AUTO's 16-bit rule (IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64, else DIRECT; never
    * IMPLICIT_GEMM) sends cases with and without bias to IM2COL_GEMM and others, depthwise among
    * them, to DIRECT, on both recorded devices. */
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
@@ -190,7 +190,7 @@ START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
                       "case '%s': DIRECT's plan differs between float32 and %d", c.name, t);
         const convgemm_algo_t algo = convgemm_select_algorithm(&d16, &devices[dev]);
         ck_assert_int_ne(algo, CONVGEMM_ALGO_IMPLICIT_GEMM);
-        const int gemm = d16.k_per_group >= 32 &&
+        const int gemm = d16.k_per_group >= 8 &&
                          d16.c_per_group * c.params.r * c.params.s >= 64;
         ck_assert_msg(algo == (gemm ? CONVGEMM_ALGO_IM2COL_GEMM : CONVGEMM_ALGO_DIRECT),
                       "case '%s' type %d: AUTO picks %d", c.name, (int)kTypes[t], (int)algo);

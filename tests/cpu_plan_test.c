@@ -7,7 +7,7 @@
  *   - tile counts are the ceilings of K/G, P and Q over the tile and multiply out;
  *   - AUTO picks DIRECT; IM2COL_GEMM is NOT_SUPPORTED with a message naming
  *     them; DIRECT needs no workspace;
- *   - float16 / bfloat16: AUTO picks IM2COL_GEMM by the TF32 thresholds, else DIRECT, never
+ *   - float16 / bfloat16: AUTO picks IM2COL_GEMM from K/G 8 on, else DIRECT, never
  *     IMPLICIT_GEMM, which is NOT_SUPPORTED with the type named.
  * Expected numbers are worked out by hand in the comments, from the layout in
  * direct_conv2d_plan.h (filter slice c*R*S rows of w_ld floats, input window c*halo_h*halo_w).
@@ -421,8 +421,8 @@ END_TEST
 
 START_TEST(test_auto_rule_16bit) {
   /* float16 and bfloat16, either math mode: never IMPLICIT_GEMM (NOT_SUPPORTED for 16-bit data);
-   * IM2COL_GEMM once K/G >= 32 and (C/G)*R*S >= 64 (the TF32 thresholds, whatever the math mode
-   * and C/G: the 16-bit GEMM runs on tensor cores), else DIRECT. */
+   * IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64 (whatever the math mode and C/G: the 16-bit
+   * GEMM runs on tensor cores; measured, conv/internal.h), else DIRECT. */
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   struct {
@@ -433,9 +433,13 @@ START_TEST(test_auto_rule_16bit) {
       {8, 64, 256, 256, 128, 1, 1, 1, CONVGEMM_ALGO_IM2COL_GEMM},  /* pointwise, (C/G) 64 */
       {2, 8, 32, 32, 32, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},      /* both at the thresholds */
       {2, 16, 9, 9, 32, 2, 2, 1, CONVGEMM_ALGO_IM2COL_GEMM},       /* C/G*R*S exactly 64 */
-      {2, 8, 32, 32, 31, 3, 3, 1, CONVGEMM_ALGO_DIRECT},           /* K/G 31 */
+      {2, 8, 32, 32, 7, 3, 3, 1, CONVGEMM_ALGO_DIRECT},            /* K/G 7 */
+      {2, 8, 32, 32, 31, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},      /* K/G 31 */
       {2, 7, 32, 32, 64, 3, 3, 1, CONVGEMM_ALGO_DIRECT},           /* (C/G)*R*S 63 */
-      {8, 8, 256, 256, 8, 3, 3, 1, CONVGEMM_ALGO_DIRECT},          /* small channels */
+      {8, 8, 256, 256, 8, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},     /* C = K = 8: at both */
+      {8, 4, 256, 256, 4, 3, 3, 1, CONVGEMM_ALGO_DIRECT},          /* C = K = 4 */
+      {8, 64, 256, 256, 64, 3, 3, 16, CONVGEMM_ALGO_DIRECT},       /* groups 16: K/G 4 */
+      {8, 64, 256, 256, 64, 3, 3, 8, CONVGEMM_ALGO_IM2COL_GEMM},   /* groups 8: K/G 8 */
       {16, 64, 512, 512, 64, 3, 3, 64, CONVGEMM_ALGO_DIRECT},      /* depthwise */
       {2, 64, 32, 32, 64, 3, 3, 2, CONVGEMM_ALGO_IM2COL_GEMM},     /* groups 2: K/G 32, C/G 32 */
       {2, 64, 32, 32, 64, 1, 1, 2, CONVGEMM_ALGO_DIRECT},          /* the same 1x1: C/G*R*S 32 */

@@ -174,13 +174,13 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
    * stride 1 with TF32 operands, C/G and K/G >= 8 and Q >= 32 (64 for 1x1); else a GEMM once
    * K/G >= 32 (TF32 operands) or 64 (fp32) and (C/G)*R*S >= 64 (every case here is small enough
    * for IM2COL_GEMM's limits): IMPLICIT_GEMM where it runs with TF32 operands, R*S > 1, stride 1
-   * and Q >= 64 (never its 3xTF32 kernel), else IM2COL_GEMM; else DIRECT. 16-bit data: IM2COL_GEMM by the TF32 thresholds, else
-   * DIRECT, never IMPLICIT_GEMM. The GEMMs need a workspace, so AUTO gets its preferred size, as
+   * and Q >= 64 (never its 3xTF32 kernel), else IM2COL_GEMM; else DIRECT. 16-bit data: IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64,
+   * else DIRECT, never IMPLICIT_GEMM. The GEMMs need a workspace, so AUTO gets its preferred size, as
    * a caller would allocate it. */
   convgemm_algo_t resolved = CONVGEMM_ALGO_AUTO;
   CK_CONVGEMM(convgemm_get_algorithm(handle, desc, &resolved));
   const int tf32 = conv2d_reference_operands_for(&p) == CONV2D_REFERENCE_TF32;
-  const int64_t min_kg = tf32 || is16 ? 32 : 64;
+  const int64_t min_kg = is16 ? 8 : tf32 ? 32 : 64;
   const int gemm_rule = p.k / p.groups >= min_kg && (p.c / p.groups) * p.r * p.s >= 64;
   int igemm_runs = 0, igemm_wgmma = 0;
   if (!is16 && convgemm_check_algorithm(handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==

@@ -632,11 +632,11 @@ START_TEST(test_16bit_data_contract) {
     convgemm_conv_desc_t desc = make_desc_16bit(type, kN, kK, 0);
     convgemm_conv_desc_t desc_bias = make_desc_16bit(type, kN, kK, 1);
     convgemm_conv_desc_t desc_gemm = make_desc_16bit(type, kNGemm, kKGemm, 0);
-    /* AUTO: K/G 16 stays DIRECT, K/G 32 with (C/G)*R*S 72 goes to IM2COL_GEMM (as in float32's
-     * DEFAULT math); never IMPLICIT_GEMM. */
+    /* AUTO: K/G 16 and 32 with (C/G)*R*S 72 go to IM2COL_GEMM (16-bit: from K/G 8 on, where
+     * float32's DEFAULT math stays DIRECT below 32); never IMPLICIT_GEMM. */
     convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
     CK_CONVGEMM(convgemm_get_algorithm(g.handle, desc, &algo));
-    ck_assert_int_eq(algo, CONVGEMM_ALGO_DIRECT);
+    ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
     CK_CONVGEMM(convgemm_get_algorithm(g.handle, desc_gemm, &algo));
     ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
 
