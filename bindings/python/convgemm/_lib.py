@@ -22,7 +22,7 @@ WORKSPACE_ALIGNMENT = 256
 
 # The header this module mirrors. In 0.x any minor version may change the ABI (the params struct,
 # the enums), so a library of another major.minor is refused rather than called with wrong types.
-HEADER_VERSION = (0, 1)
+HEADER_VERSION = (0, 2)
 
 
 class Status(enum.IntEnum):
