@@ -63,7 +63,6 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
 convgemm_status_t convgemm_algorithm_supports(const struct convgemm_conv_desc* desc,
                                               const convgemm_device_info_t* info,
                                               convgemm_algo_t algo) {
-  (void)info;
   switch (algo) {
     case CONVGEMM_ALGO_DIRECT:
       return CONVGEMM_STATUS_SUCCESS;

@@ -6,6 +6,7 @@
 #define CONVGEMM_INTERNAL_H_
 
 #include "conv/convgemm.h"
+#include "conv/data_type.h"
 #include "conv/error.h"
 
 #ifdef __cplusplus
@@ -22,22 +23,6 @@ static inline int64_t convgemm_sat_mul(int64_t a, int64_t b) {
 static inline int64_t convgemm_sat_add(int64_t a, int64_t b) {
   int64_t r;
   return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
-}
-
-/* Bytes per element of a data type (validated: 0, 1 or 2): 4 for float32, 2 for the 16-bit
- * types. */
-static inline int64_t convgemm_data_type_bytes(convgemm_data_type_t type) {
-  return type == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
-}
-
-/* "float32", "float16", "bfloat16" ("?" for anything else). */
-static inline const char* convgemm_data_type_name(convgemm_data_type_t type) {
-  switch (type) {
-    case CONVGEMM_DATA_FLOAT32: return "float32";
-    case CONVGEMM_DATA_FLOAT16: return "float16";
-    case CONVGEMM_DATA_BFLOAT16: return "bfloat16";
-  }
-  return "?";
 }
 
 #ifdef __cplusplus

@@ -6,6 +6,7 @@
 
 #include <cublasLt.h>
 
+#include "conv/data_type.h"
 #include "conv/error.h"
 
 enum { CONVGEMM_GEMM_CACHE_ENTRIES = 8 };
@@ -78,10 +79,6 @@ static cudaDataType_t cuda_type(convgemm_data_type_t type) {
     case CONVGEMM_DATA_FLOAT32: break;
   }
   return CUDA_R_32F;
-}
-
-static size_t elem_bytes(convgemm_data_type_t type) {
-  return type == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
 }
 
 static const char* math_name(const convgemm_gemm_shape_t* s) {
@@ -203,7 +200,7 @@ static convgemm_status_t plan_build(convgemm_gemm_t* g, const convgemm_gemm_shap
 static uint32_t alignment(const void* ptr, int64_t stride_elems, int64_t batch,
                           convgemm_data_type_t type) {
   uint64_t bits = (uint64_t)(uintptr_t)ptr | 256u;
-  if (batch > 1) bits |= (uint64_t)stride_elems * elem_bytes(type);
+  if (batch > 1) bits |= (uint64_t)stride_elems * (uint64_t)convgemm_data_type_bytes(type);
   return (uint32_t)(bits & (~bits + 1));
 }
 
