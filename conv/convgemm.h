@@ -34,7 +34,9 @@
  *
  * Threads: a descriptor is immutable after creation and may be shared by any number of threads.
  * A handle may be used by one thread at a time (give each thread its own handle, as with cuBLAS).
- * The last-error message is kept per host thread.
+ * Creating and destroying handles is thread-safe and never synchronizes the device, so it does
+ * not disturb other threads' work or stream captures. The last-error message is kept per host
+ * thread.
  */
 #ifndef CONVGEMM_CONVGEMM_H_
 #define CONVGEMM_CONVGEMM_H_
@@ -159,9 +161,14 @@ const char* convgemm_get_last_error(void);
 /* ---- handle ----------------------------------------------------------------------------- */
 
 /* Creates a handle bound to the current CUDA device (cudaGetDevice). It records the device's
- * properties and creates two streams, three events and a cuBLASLt handle there (IM2COL_GEMM's).
+ * properties and creates two streams and three events there (IM2COL_GEMM's). The first handle
+ * on a CUDA context also raises the kernels' shared-memory limits and creates a cuBLASLt handle
+ * that every convgemm handle of that context shares; both last as long as the context (after a
+ * cudaDeviceReset, which ends them, the next handle sets the new context up again; handles
+ * created before the reset must not be used, only destroyed).
  * Statuses: NULL_POINTER, CUDA_ERROR (no device, or the runtime failed), CUBLAS_ERROR,
- * NOT_SUPPORTED (device older than compute capability 8.0), ALLOC_FAILED. */
+ * NOT_SUPPORTED (device older than compute capability 8.0, or an ordinal of 64 or more),
+ * ALLOC_FAILED. */
 convgemm_status_t convgemm_create(convgemm_handle_t* handle);
 
 /* Releases the handle. NULL is accepted and does nothing. Work already queued through the handle

@@ -3,9 +3,8 @@
 
 #include <cuda_runtime_api.h>
 
-#include "conv/direct_conv2d_plan.h"
-#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
+#include "conv/context_state.h"
 #include "gemm/cublaslt_gemm.h"
 
 static convgemm_status_t cuda_fail(cudaError_t e, const char* what) {
@@ -19,7 +18,9 @@ static convgemm_status_t read_attribute(int* value, enum cudaDeviceAttr attr, in
   return e == cudaSuccess ? CONVGEMM_STATUS_SUCCESS : cuda_fail(e, name);
 }
 
-/* The streams, events and cuBLASLt handle IM2COL_GEMM uses, on the current (the handle's) device. */
+/* The streams and events IM2COL_GEMM uses, on the current (the handle's) device; then the
+ * context's shared state (kernel settings, cuBLASLt handle), once the streams have made the
+ * device's primary context current. */
 static convgemm_status_t create_resources(struct convgemm_handle* h) {
   cudaError_t e;
   for (int i = 0; i < CONVGEMM_HANDLE_STREAMS; ++i) {
@@ -30,7 +31,9 @@ static convgemm_status_t create_resources(struct convgemm_handle* h) {
   }
   if ((e = cudaEventCreateWithFlags(&h->fork, cudaEventDisableTiming)) != cudaSuccess)
     return cuda_fail(e, "creating an event");
-  return convgemm_gemm_create(&h->gemm);
+  struct cublasLtContext* lt = NULL;
+  CONVGEMM_TRY(convgemm_context_acquire(h->info.device, h->info.max_smem_per_block, &lt));
+  return convgemm_gemm_create(&h->gemm, lt);
 }
 
 convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
@@ -53,11 +56,6 @@ convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
     return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
                          "device %d has compute capability %d.%d; convgemm needs 8.0 or newer",
                          info.device, info.cc_major, info.cc_minor);
-  const cudaError_t configured = convgemm_direct_configure(info.max_smem_per_block);
-  if (configured != cudaSuccess) return cuda_fail(configured, "configuring the DIRECT kernels");
-  const cudaError_t igemm_configured = convgemm_igemm_configure(info.max_smem_per_block);
-  if (igemm_configured != cudaSuccess)
-    return cuda_fail(igemm_configured, "configuring the IMPLICIT_GEMM kernel");
   struct convgemm_handle* h = calloc(1, sizeof *h);
   if (h == NULL) return convgemm_fail(CONVGEMM_STATUS_ALLOC_FAILED, "out of host memory");
   h->info = info;

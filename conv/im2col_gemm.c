@@ -162,10 +162,12 @@ convgemm_status_t convgemm_im2col_gemm_enqueue(struct convgemm_handle* h,
  * Synchronizing a device or context while any of its streams is capturing is invalid and
  * invalidates the capture, whichever thread does it and whatever the capture mode (ThreadLocal
  * only keeps other threads' unsafe calls from being refused): another thread's
- * cudaDeviceSynchronize, synchronous cudaMemcpy, legacy-stream free or cublasLtDestroy (which
- * synchronizes the device) can break ours. Seen with 8 threads, each with its own handle: a
- * capture failing with cudaErrorStreamCaptureInvalidated in round 297 of 300, most likely as
- * threads that had finished destroyed their handles. So a capture, update or instantiation that
+ * cudaDeviceSynchronize, synchronous cudaMemcpy or legacy-stream free can break ours. Seen with
+ * 8 threads, each with its own handle, when each handle still had a cuBLASLt handle of its own
+ * (cublasLtDestroy synchronizes the context): a capture failing with
+ * cudaErrorStreamCaptureInvalidated in round 297 of 300, and about one run in sixteen crashing
+ * inside the driver (conv/context_state.c). convgemm_destroy no longer synchronizes, but the
+ * caller's threads may. So a capture, update or instantiation that
  * fails costs only the graph: the capture is ended (the handle's streams leave capture mode), the
  * partial graph and the slot are dropped (a later call captures again), the runtime error our
  * own failed call left is cleared, and this call enqueues the same launches directly (same

@@ -23,7 +23,7 @@ typedef struct gemm_plan {
 } gemm_plan_t;
 
 struct convgemm_gemm {
-  cublasLtHandle_t lt;
+  cublasLtHandle_t lt; /* the context's, shared (conv/context_state.c) */
   uint64_t clock;
   gemm_plan_t cache[CONVGEMM_GEMM_CACHE_ENTRIES];
 };
@@ -40,14 +40,17 @@ static convgemm_status_t lt_fail(cublasStatus_t s, const char* what) {
       return lt_fail(lt_try_status_, what);                  \
   } while (0)
 
-convgemm_status_t convgemm_gemm_create(convgemm_gemm_t** gemm) {
+convgemm_status_t convgemm_gemm_library_create(struct cublasLtContext** lt) {
+  cublasLtHandle_t handle = NULL;
+  LT_TRY(cublasLtCreate(&handle), "cublasLtCreate");
+  *lt = handle;
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
+convgemm_status_t convgemm_gemm_create(convgemm_gemm_t** gemm, struct cublasLtContext* lt) {
   convgemm_gemm_t* g = calloc(1, sizeof *g);
   if (g == NULL) return convgemm_fail(CONVGEMM_STATUS_ALLOC_FAILED, "out of host memory");
-  const cublasStatus_t s = cublasLtCreate(&g->lt);
-  if (s != CUBLAS_STATUS_SUCCESS) {
-    free(g);
-    return lt_fail(s, "cublasLtCreate");
-  }
+  g->lt = lt;
   *gemm = g;
   return CONVGEMM_STATUS_SUCCESS;
 }
@@ -68,7 +71,6 @@ static void plan_release(gemm_plan_t* p) {
 void convgemm_gemm_destroy(convgemm_gemm_t* gemm) {
   if (gemm == NULL) return;
   for (int i = 0; i < CONVGEMM_GEMM_CACHE_ENTRIES; ++i) plan_release(&gemm->cache[i]);
-  cublasLtDestroy(gemm->lt);
   free(gemm);
 }
 

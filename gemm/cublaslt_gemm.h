@@ -43,9 +43,18 @@ typedef struct convgemm_gemm_shape {
 
 typedef struct convgemm_gemm convgemm_gemm_t;
 
-/* Creates the cuBLASLt handle and an empty algorithm cache. Statuses: CUBLAS_ERROR, ALLOC_FAILED. */
-convgemm_status_t convgemm_gemm_create(convgemm_gemm_t** gemm);
+struct cublasLtContext; /* cublasLt.h's cublasLtHandle_t points to one */
 
+/* Creates a cuBLASLt handle on the current context, for every convgemm_gemm_t of the context to
+ * share (cuBLASLt's functions are thread-safe on one handle). Never destroyed: cublasLtDestroy
+ * synchronizes the context (see conv/context_state.c). Statuses: CUBLAS_ERROR. */
+convgemm_status_t convgemm_gemm_library_create(struct cublasLtContext** lt);
+
+/* An empty algorithm cache running its GEMMs through `lt` (shared, not owned).
+ * Statuses: ALLOC_FAILED. */
+convgemm_status_t convgemm_gemm_create(convgemm_gemm_t** gemm, struct cublasLtContext* lt);
+
+/* Frees the cache and its cuBLASLt descriptors; the shared handle stays. */
 void convgemm_gemm_destroy(convgemm_gemm_t* gemm);
 
 /* Queues D = A * B on `stream` (the algorithm is chosen for the pointers' actual alignment); `workspace` (workspace_bytes) is cuBLASLt's scratch and must not
