@@ -222,15 +222,17 @@ __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmA
 // shared memory; with all 132 SMs storing, 0.74 against 1.5 TB/s in total.
 // `staging` is the tile's last stage, which the caller releases to the loader only after this
 // returns; both compute warpgroups must have retired their wgmmas reading it (the 256-thread
-// barrier below). Warpgroup wg uses kPassFloats of it (any stage holds 2 x 1088 floats: at least
-// one 1024-float filter tap and a 64 x 4 x 8-float window) as a (16 channels, 68) array. Per pass
-// of 16 channels every thread writes its 8 values of them (68 = 4 mod 32 spreads the 4 ft lanes
-// of a channel over separate 8-bank groups: conflict-free), then warp wq stores channel rows
-// wq, wq + 4, wq + 8, wq + 12 of the pass, lane l pixels l and l + 32. Every branch here is a
-// predicate, not a jump: a condition ptxas takes for divergent serializes the wgmmas (C7520).
+// barrier below). Warpgroup wg uses kPassFloats of it as a (kPassCh channels, 68) array: 64
+// channels where the stage holds 2 x 64 x 68 floats (problem 55's does), else 16 (any stage holds
+// 2 x 16 x 68: at least one 1024-float filter tap and a 64 x 4 x 8-float window). Per pass every
+// thread writes its values of the pass's channels (68 = 4 mod 32 spreads the 4 ft lanes of a
+// channel over separate 8-bank groups: conflict-free), then warp wq stores channel rows wq,
+// wq + 4, ... of the pass, lane l pixels l and l + 32. Every branch here is a predicate, not a
+// jump: a condition ptxas takes for divergent serializes the wgmmas (C7520).
+template <int kPassCh>
 __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const IgemmArgs& a,
                                                   const TileCoord& tc, int tid, float* staging) {
-  constexpr int kLd = 68, kPassCh = 16, kPassFloats = kPassCh * kLd;
+  constexpr int kLd = 68, kPassFloats = kPassCh * kLd;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
 #pragma unroll
@@ -543,7 +545,10 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     wgmma_wait<0>();
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
-    store_tile_staged(acc, a, tc, tid, stage);
+    if (stage_floats >= 2 * 64 * 68)
+      store_tile_staged<64>(acc, a, tc, tid, stage);
+    else
+      store_tile_staged<16>(acc, a, tc, tid, stage);
     mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
     if (cp.tile < a.tiles) start_tile_acc(acc, a, cp.tc, tid);
   }
