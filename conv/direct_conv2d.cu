@@ -19,6 +19,9 @@
  * memory and registers stay fp32, so the plan's sizes are the same for every type), summed in
  * fp32, the bias added in fp32, and the sum rounded to T once, at the store. With T = float the
  * conversions are the identity and the code is what it was before the types were added.
+ *
+ * ROW_STRIP (few input channels, many output channels, large filters: the AlexNet stem) has its
+ * own file, direct_conv2d_row_strip.cu; configure() and launch_plan() hand it over.
  */
 #include <cstdint>
 #include <type_traits>
@@ -384,7 +387,7 @@ cudaError_t configure(int max_smem_per_block) {
         cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
     if (e != cudaSuccess) return e;
   }
-  return cudaSuccess;
+  return cudaSuccess;  // ROW_STRIP's kernels: convgemm_direct_row_strip_configure
 }
 
 // The plan's kernel for element type T.
@@ -431,6 +434,9 @@ cudaError_t launch_plan(const struct convgemm_conv_desc* desc, const convgemm_di
                        a);
       break;
     }
+    case CONVGEMM_DIRECT_ROW_STRIP:  // its own arguments (direct_conv2d_row_strip.cu)
+      e = convgemm_direct_row_strip_launch(desc, plan, x, w, bias, y, stream);
+      break;
     case CONVGEMM_DIRECT_GENERIC: {
       const int64_t blocks = (plan->tiles + CONVGEMM_DIRECT_THREADS - 1) / CONVGEMM_DIRECT_THREADS;
       e = launch(direct_conv2d_generic_kernel<T>, blocks, 0, stream, a);
@@ -448,6 +454,7 @@ extern "C" cudaError_t convgemm_direct_configure(int max_smem_per_block) {
   cudaError_t e = configure<float>(max_smem_per_block);
   if (e == cudaSuccess) e = configure<__half>(max_smem_per_block);
   if (e == cudaSuccess) e = configure<__nv_bfloat16>(max_smem_per_block);
+  if (e == cudaSuccess) e = convgemm_direct_row_strip_configure(max_smem_per_block);
   return e;
 }
 

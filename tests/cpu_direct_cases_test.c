@@ -48,7 +48,7 @@ END_TEST
 START_TEST(test_fixed_cases_cover_every_tile_kind) {
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int dev = 0; dev < 2; ++dev) {
-    int seen[5] = {0, 0, 0, 0, 0};
+    int seen[CONVGEMM_DIRECT_ROW_STRIP + 1] = {0}; /* one count per convgemm_direct_tile_t */
     int chunk_below_8 = 0, partial_chunk = 0;
     for (int i = 0; i < direct_fixed_case_count(); ++i) {
       direct_case_t c;
@@ -65,11 +65,12 @@ START_TEST(test_fixed_cases_cover_every_tile_kind) {
     }
     ck_assert_msg(seen[CONVGEMM_DIRECT_TILE_K64] >= 3 && seen[CONVGEMM_DIRECT_TILE_K16] >= 3 &&
                       seen[CONVGEMM_DIRECT_TILE_K1] >= 3 && seen[CONVGEMM_DIRECT_GENERIC] >= 2 &&
-                      seen[CONVGEMM_DIRECT_DEPTHWISE] >= 3,
-                  "device %d: tile kinds K64 %d, K16 %d, K1 %d, GENERIC %d, DEPTHWISE %d", dev,
+                      seen[CONVGEMM_DIRECT_DEPTHWISE] >= 3 && seen[CONVGEMM_DIRECT_ROW_STRIP] >= 3,
+                  "device %d: tile kinds K64 %d, K16 %d, K1 %d, GENERIC %d, DEPTHWISE %d, "
+                  "ROW_STRIP %d", dev,
                   seen[CONVGEMM_DIRECT_TILE_K64], seen[CONVGEMM_DIRECT_TILE_K16],
                   seen[CONVGEMM_DIRECT_TILE_K1], seen[CONVGEMM_DIRECT_GENERIC],
-                  seen[CONVGEMM_DIRECT_DEPTHWISE]);
+                  seen[CONVGEMM_DIRECT_DEPTHWISE], seen[CONVGEMM_DIRECT_ROW_STRIP]);
     ck_assert_msg(chunk_below_8 >= 1, "device %d: no case shrinks the channel chunk", dev);
     ck_assert_msg(partial_chunk >= 1, "device %d: no case ends with a partial chunk", dev);
   }
@@ -107,7 +108,7 @@ START_TEST(test_fixed_cases_cover_the_edges) {
 END_TEST
 
 START_TEST(test_random_cases_are_valid_reproducible_and_affordable) {
-  int kinds[CONVGEMM_DIRECT_DEPTHWISE + 1] = {0}; /* one count per convgemm_direct_tile_t */
+  int kinds[CONVGEMM_DIRECT_ROW_STRIP + 1] = {0}; /* one count per convgemm_direct_tile_t */
   int grouped = 0, bias = 0;
   for (int i = 0; i < DIRECT_RANDOM_CASES; ++i) {
     direct_case_t a, b;

@@ -123,12 +123,68 @@ static convgemm_device_info_t pick_device(test_rng_t* rng) {
 
 /* ---- DIRECT's plan ---------------------------------------------------------------------- */
 
+/* ROW_STRIP's plan, when its rule holds: taken exactly when one channel fits the budget (its
+ * window pitch is within 31 floats of stride_w * x_phase_ld, so between the two bounds either
+ * choice is allowed), and then with sizes that follow its layout. Returns whether the plan is
+ * ROW_STRIP (checked here); otherwise the caller checks it as the other kinds. */
+static int check_row_strip_plan(const fuzz_ctx_t* ctx, const struct convgemm_conv_desc* d,
+                                const fuzz_model_t* m, int max_smem,
+                                const convgemm_direct_plan_t* plan) {
+  const convgemm_conv2d_params_t* p = &d->params;
+  if (!fuzz_model_row_strip_suits(p, m)) {
+    FUZZ_EXPECT(ctx, plan->tile != CONVGEMM_DIRECT_ROW_STRIP,
+                "ROW_STRIP although its rule does not hold (C/G %" PRId64 ", K/G %" PRId64 ")",
+                m->c_per_group, m->k_per_group);
+    return 0;
+  }
+  const int64_t budget = max_smem < CONVGEMM_DIRECT_SMEM_BUDGET ? max_smem
+                                                                : CONVGEMM_DIRECT_SMEM_BUDGET;
+  const int64_t row_groups = fuzz_model_row_strip_row_groups(m);
+  const fuzz_wide_t halo_h = fuzz_model_row_strip_halo_h(p, m);
+  const fuzz_wide_t halo_w =
+      fuzz_model_direct_halo(5 * row_groups, p->stride_w, p->s, p->dilation_w);
+  const fuzz_wide_t phase_ld = (halo_w + p->stride_w - 1) / p->stride_w;
+  const fuzz_wide_t min_ld = p->stride_w * phase_ld;
+  const int fits = fuzz_model_row_strip_smem(p, halo_h, min_ld + 31, 1) <= budget;
+  const int too_big = fuzz_model_row_strip_smem(p, halo_h, min_ld, 1) > budget;
+  if (plan->tile != CONVGEMM_DIRECT_ROW_STRIP) {
+    FUZZ_EXPECT(ctx, !fits, "not ROW_STRIP although one channel fits %" PRId64 " bytes",
+                budget);
+    return 0;
+  }
+  FUZZ_EXPECT(ctx, !too_big, "ROW_STRIP although one channel exceeds %" PRId64 " bytes", budget);
+  FUZZ_EXPECT(ctx,
+              plan->halo_h == halo_h && plan->halo_w == halo_w && plan->x_phase_ld == phase_ld &&
+                  plan->x_row_ld >= min_ld && plan->x_row_ld < min_ld + 32,
+              "ROW_STRIP window %d x %d, phase %d, pitch %d; want %lld x %lld, %lld, [%lld, +32)",
+              plan->halo_h, plan->halo_w, plan->x_phase_ld, plan->x_row_ld, (long long)halo_h,
+              (long long)halo_w, (long long)phase_ld, (long long)min_ld);
+  int64_t chunk = m->c_per_group;
+  while (chunk > 1 && fuzz_model_row_strip_smem(p, halo_h, plan->x_row_ld, chunk) > budget)
+    chunk /= 2;
+  const fuzz_wide_t smem = fuzz_model_row_strip_smem(p, halo_h, plan->x_row_ld, chunk);
+  FUZZ_EXPECT(ctx, plan->c_chunk == chunk && (fuzz_wide_t)plan->smem_bytes == smem,
+              "ROW_STRIP chunk %d, %zu bytes; want %" PRId64 ", %lld", plan->c_chunk,
+              plan->smem_bytes, chunk, (long long)smem);
+  const fuzz_wide_t k_tiles = (m->k_per_group + 95) / 96;
+  const fuzz_wide_t p_tiles = ((fuzz_wide_t)m->p * row_groups + 31) / 32;
+  const fuzz_wide_t q_tiles = (m->q + 5 * row_groups - 1) / (5 * row_groups);
+  FUZZ_EXPECT(ctx,
+              plan->shape.tile_q == 5 * row_groups && plan->k_tiles == k_tiles &&
+                  plan->p_tiles == p_tiles && plan->q_tiles == q_tiles &&
+                  plan->tiles == (fuzz_wide_t)p->n * p->groups * k_tiles * p_tiles * q_tiles,
+              "ROW_STRIP tiles %" PRId64 " = %" PRId64 " x %" PRId64 " x %" PRId64, plan->tiles,
+              plan->k_tiles, plan->p_tiles, plan->q_tiles);
+  return 1;
+}
+
 static void check_direct_plan(const fuzz_ctx_t* ctx, const struct convgemm_conv_desc* d,
                               const fuzz_model_t* m, int max_smem) {
   const convgemm_conv2d_params_t* p = &d->params;
   convgemm_direct_plan_t plan;
   memset(&plan, 0xA5, sizeof plan); /* every field must be written */
   convgemm_direct_make_plan(d, max_smem, &plan);
+  if (check_row_strip_plan(ctx, d, m, max_smem, &plan)) return;
   const convgemm_direct_tile_t tile = fuzz_model_direct_tile(m);
   const convgemm_direct_tile_shape_t shape = convgemm_direct_tile_shape(tile);
   const fuzz_wide_t halo_h =

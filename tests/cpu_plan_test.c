@@ -9,8 +9,13 @@
  *     them; DIRECT needs no workspace;
  *   - float16 / bfloat16: AUTO picks IM2COL_GEMM from K/G 8 on, else DIRECT, never
  *     IMPLICIT_GEMM, which is NOT_SUPPORTED with the type named.
+ *   - ROW_STRIP exactly when 2 <= C/G <= 4, R*S >= 25, K/G fills 3/4 of its 96-channel tiles
+ *     and one channel fits the budget (the AlexNet stem takes it; problem 55 and depthwise keep
+ *     their tiles), its window pitch conflicts least, and its sizes follow its layout;
  * Expected numbers are worked out by hand in the comments, from the layout in
- * direct_conv2d_plan.h (filter slice c*R*S rows of w_ld floats, input window c*halo_h*halo_w).
+ * direct_conv2d_plan.h (filter slice c*R*S rows of w_ld floats, input window c*halo_h*halo_w;
+ * ROW_STRIP: 128 bytes of tile slots, filter slice c*R*S rows of 104 floats, window
+ * c*halo_h*x_row_ld floats, c*R*S int tap offsets).
  */
 #include <stdint.h>
 #include <string.h>
@@ -105,6 +110,15 @@ START_TEST(test_tile_shapes) {
   ck_assert_int_eq(s.w_ld, 1);
   /* Depthwise: each thread 4 x 4 outputs of one channel. */
   ck_assert_int_eq(s.tile_p * s.tile_q, CONVGEMM_DIRECT_THREADS * 16);
+  s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_ROW_STRIP);
+  ck_assert_int_eq(s.block_k, 96);
+  ck_assert_int_eq(s.tile_p, 0); /* the plan's, from Q */
+  ck_assert_int_eq(s.tile_q, 0);
+  ck_assert_int_eq(s.w_ld, 104);
+  /* ROW_STRIP: 8 warps x 12 channels, 32 lanes x 5 columns. */
+  ck_assert_int_eq(CONVGEMM_DIRECT_STRIP_BLOCK_K * CONVGEMM_DIRECT_STRIP_GROUPS *
+                       CONVGEMM_DIRECT_STRIP_TP,
+                   CONVGEMM_DIRECT_THREADS * 12 * 5);
   s = convgemm_direct_tile_shape(CONVGEMM_DIRECT_GENERIC);
   ck_assert_int_eq(s.block_k, 0);
   /* Each tiled shape is exactly the 256-thread block times its thread tile (8x8, 4x8, 1x8
@@ -344,6 +358,247 @@ START_TEST(test_plan_invariants_over_many_shapes) {
             }
   ck_assert_int_eq(tiled + generic, 2 * 4 * 6 * 3 * 3 * 2);
   ck_assert_int_gt(generic, 0); /* the model's fallback branch was exercised too */
+}
+END_TEST
+
+/* ---- ROW_STRIP ---------------------------------------------------------------------------- */
+
+/* The most lanes of a warp whose window reads share a bank (independent of the library's
+ * search): lane l computes group (offset + l) of a strip starting `offset` groups into a row of
+ * `row_groups`, and reads word row * stride_h * row_ld + 5 * group; strips start at multiples of
+ * 32 groups. */
+static int strip_conflicts(int64_t row_groups, int64_t stride_h, int64_t row_ld) {
+  int worst = 0;
+  for (int64_t start = 0; start < 32 * row_groups; start += 32) {
+    const int64_t offset = start % row_groups;
+    int banks[32] = {0};
+    for (int64_t lane = 0; lane < 32; ++lane) {
+      const int64_t row = (offset + lane) / row_groups, group = (offset + lane) % row_groups;
+      const int64_t bank = (row * stride_h * row_ld + 5 * group) % 32;
+      if (++banks[bank] > worst) worst = banks[bank];
+    }
+  }
+  return worst;
+}
+
+/* ROW_STRIP's shared memory for c channels, from its layout. */
+static int64_t strip_bytes(const struct convgemm_conv_desc* d, const convgemm_direct_plan_t* pl,
+                           int64_t c) {
+  const int64_t taps = c * d->params.r * d->params.s;
+  return 128 + 4 * (taps * 104 + c * pl->halo_h * pl->x_row_ld + taps);
+}
+
+/* Invariants of a ROW_STRIP plan on a device with `max_smem` bytes per block. */
+static void check_strip_plan(const struct convgemm_conv_desc* d, const convgemm_direct_plan_t* pl,
+                             int max_smem) {
+  const convgemm_conv2d_params_t* p = &d->params;
+  ck_assert_int_eq(pl->tile, CONVGEMM_DIRECT_ROW_STRIP);
+  ck_assert_int_eq(pl->shape.block_k, 96);
+  ck_assert_int_eq(pl->shape.w_ld, 104);
+  /* Rows of ceil(Q/5) groups, at most 32; the rows a strip of 32 groups spans at most, counted
+   * here by walking the offsets strips start at (multiples of 32 groups) within a row. */
+  const int64_t row_groups = ceil_div(d->q, 5) < 32 ? ceil_div(d->q, 5) : 32;
+  ck_assert_int_eq(pl->shape.tile_q, 5 * row_groups);
+  int64_t rows = 0;
+  for (int64_t start = 0; start < 32 * row_groups; start += 32) {
+    const int64_t first = start % row_groups, last = first + 31;
+    const int64_t span = last / row_groups + 1;
+    if (span > rows) rows = span;
+  }
+  if (rows > d->p) rows = d->p;
+  ck_assert_int_eq(pl->shape.tile_p, rows);
+  ck_assert_int_eq(pl->halo_h, (rows - 1) * p->stride_h + (p->r - 1) * p->dilation_h + 1);
+  ck_assert_int_eq(pl->halo_w,
+                   (5 * row_groups - 1) * p->stride_w + (p->s - 1) * p->dilation_w + 1);
+  ck_assert_int_eq(pl->x_phase_ld, ceil_div(pl->halo_w, p->stride_w));
+  /* The pitch: the first of the 32 from stride_w * x_phase_ld on that conflicts least. */
+  const int64_t min_ld = p->stride_w * pl->x_phase_ld;
+  ck_assert_int_ge(pl->x_row_ld, min_ld);
+  ck_assert_int_lt(pl->x_row_ld, min_ld + 32);
+  const int chosen = strip_conflicts(row_groups, p->stride_h, pl->x_row_ld);
+  for (int64_t ld = min_ld; ld < min_ld + 32; ++ld) {
+    const int conflicts = strip_conflicts(row_groups, p->stride_h, ld);
+    ck_assert_int_ge(conflicts, chosen);
+    if (ld < pl->x_row_ld) ck_assert_int_gt(conflicts, chosen);
+  }
+  /* The chunk: C/G halved until it fits the budget (one channel always does: else no
+   * ROW_STRIP). */
+  const int64_t budget = max_smem < 96 * 1024 ? max_smem : 96 * 1024;
+  int64_t want = d->c_per_group;
+  while (want > 1 && strip_bytes(d, pl, want) > budget) want /= 2;
+  ck_assert_int_eq(pl->c_chunk, want);
+  ck_assert_int_eq((int64_t)pl->smem_bytes, strip_bytes(d, pl, want));
+  ck_assert_int_le((int64_t)pl->smem_bytes, budget);
+  ck_assert_int_eq(pl->k_tiles, ceil_div(d->k_per_group, 96));
+  ck_assert_int_eq(pl->p_tiles, ceil_div(d->p * row_groups, 32));
+  ck_assert_int_eq(pl->q_tiles, ceil_div(d->q, 5 * row_groups));
+  ck_assert_int_eq(pl->tiles, p->n * p->groups * pl->k_tiles * pl->p_tiles * pl->q_tiles);
+}
+
+START_TEST(test_alexnet_stem_plan) {
+  /* KernelBench 50: 256 x 3 x 224 x 224, K 96, 11x11, stride 4, padding 2 -> 55 x 55. Q 55 is 11
+   * groups of 5 a row (no padding column); strips start at row offsets 0 .. 10 and span up to
+   * (10 + 31) / 11 + 1 = 4 rows: window (4-1)*4 + 10 + 1 = 23 rows x 54*4 + 10 + 1 = 227
+   * columns, 57 per phase; pitch 228 (4*228 = 0 mod 32 would be 3-way: 228 = 4 mod 32, and 4
+   * rows apart are 16 banks apart: 2-way). One channel: 128 + 4 * (121*104 + 23*228 + 121) =
+   * 71924 bytes (3 would be 215516 > 96 KB: chunks of 1). Strips: ceil(55*11/32) = 19 a
+   * picture, 256 pictures: 4864 blocks. */
+  struct convgemm_conv_desc d = make_desc(256, 3, 224, 224, 96, 11, 11);
+  d.params.stride_h = d.params.stride_w = 4;
+  d.params.pad_h = d.params.pad_w = 2;
+  d.params.has_bias = 1;
+  d = revalidate(d.params);
+  ck_assert_int_eq(d.p, 55);
+  ck_assert_int_eq(d.q, 55);
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  for (int dev = 0; dev < 2; ++dev) {
+    convgemm_direct_plan_t plan;
+    convgemm_direct_make_plan(&d, devices[dev].max_smem_per_block, &plan);
+    ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_ROW_STRIP);
+    ck_assert_int_eq(plan.shape.tile_q, 55);
+    ck_assert_int_eq(plan.shape.tile_p, 4);
+    ck_assert_int_eq(plan.halo_h, 23);
+    ck_assert_int_eq(plan.halo_w, 227);
+    ck_assert_int_eq(plan.x_phase_ld, 57);
+    ck_assert_int_eq(plan.x_row_ld, 228);
+    ck_assert_int_eq(plan.c_chunk, 1);
+    ck_assert_uint_eq(plan.smem_bytes, 71924);
+    ck_assert_int_eq(plan.k_tiles, 1);
+    ck_assert_int_eq(plan.p_tiles, 19);
+    ck_assert_int_eq(plan.q_tiles, 1);
+    ck_assert_int_eq(plan.tiles, 4864);
+    check_strip_plan(&d, &plan, devices[dev].max_smem_per_block);
+    /* Two blocks per SM fit the H100's 228 KB (and the A100's 164 KB). */
+    ck_assert_int_le(2 * ((int64_t)plan.smem_bytes + 1024), 164 * 1024);
+  }
+  /* At stride 1 the pitch can make a warp's reads conflict-free: 5x5 over Q 55 (11 groups a
+   * row): rows 1 * pitch apart, conflict-free only for pitch = 23 mod 32; the window is 59
+   * columns (one phase), so the first such pitch from 59 is 87. */
+  struct convgemm_conv_desc s1 = make_desc(1, 2, 20, 55, 96, 5, 5);
+  s1.params.pad_h = s1.params.pad_w = 2;
+  s1 = revalidate(s1.params);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&s1, fake_device_h100().max_smem_per_block, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_ROW_STRIP);
+  ck_assert_int_eq(plan.halo_w, 59);
+  ck_assert_int_eq(plan.x_row_ld, 87);
+  ck_assert_int_eq(strip_conflicts(11, 1, 87), 1);
+  check_strip_plan(&s1, &plan, fake_device_h100().max_smem_per_block);
+}
+END_TEST
+
+START_TEST(test_row_strip_selection_rule) {
+  /* Around each threshold of the rule, on the stem's geometry (11x11, stride 4, padding 2) over a
+   * 64 x 64 input unless a filter says otherwise; problem 55 and depthwise keep their tiles
+   * (test_problem_55_plan, test_depthwise_plan). */
+  static const struct {
+    int64_t c, k, r, s, groups;
+    convgemm_direct_tile_t want;
+  } kCases[] = {
+      {3, 96, 11, 11, 1, CONVGEMM_DIRECT_ROW_STRIP},  /* the stem's channels */
+      {2, 96, 11, 11, 1, CONVGEMM_DIRECT_ROW_STRIP},  /* C/G 2 */
+      {4, 96, 11, 11, 1, CONVGEMM_DIRECT_ROW_STRIP},  /* C/G 4 */
+      {5, 96, 11, 11, 1, CONVGEMM_DIRECT_TILE_K64},   /* C/G 5 */
+      {1, 96, 11, 11, 1, CONVGEMM_DIRECT_GENERIC},    /* C/G 1: DEPTHWISE's, whose 32 x 128
+                                                         window at stride 4 exceeds the device */
+      {3, 72, 11, 11, 1, CONVGEMM_DIRECT_ROW_STRIP},  /* K/G 72: 3/4 of one tile */
+      {3, 71, 11, 11, 1, CONVGEMM_DIRECT_TILE_K64},
+      {3, 64, 11, 11, 1, CONVGEMM_DIRECT_TILE_K64},   /* K 64 (the ResNet stem's) */
+      {3, 40, 11, 11, 1, CONVGEMM_DIRECT_TILE_K16},
+      {3, 97, 11, 11, 1, CONVGEMM_DIRECT_TILE_K64},   /* two tiles, 97 of 192 channels used */
+      {3, 143, 11, 11, 1, CONVGEMM_DIRECT_TILE_K64},
+      {3, 144, 11, 11, 1, CONVGEMM_DIRECT_ROW_STRIP}, /* 144 of 192: 3/4 */
+      {3, 192, 11, 11, 1, CONVGEMM_DIRECT_ROW_STRIP},
+      {3, 96, 5, 5, 1, CONVGEMM_DIRECT_ROW_STRIP},    /* R*S 25 */
+      {3, 96, 4, 6, 1, CONVGEMM_DIRECT_TILE_K64},     /* R*S 24 */
+      {3, 96, 1, 25, 1, CONVGEMM_DIRECT_ROW_STRIP},
+      {6, 192, 11, 11, 2, CONVGEMM_DIRECT_ROW_STRIP}, /* groups 2: C/G 3, K/G 96 */
+      {6, 142, 11, 11, 2, CONVGEMM_DIRECT_TILE_K64},  /* groups 2: K/G 71 */
+      {96, 96, 11, 11, 32, CONVGEMM_DIRECT_TILE_K1},  /* C/G 3 but K/G 3 */
+      /* R*S 225: one channel's filter slice alone is 225*104*4 = 93600 bytes, with the window
+       * over the 96 KB budget: not ROW_STRIP. */
+      {3, 96, 15, 15, 1, CONVGEMM_DIRECT_TILE_K64},
+  };
+  const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i)
+    for (int dev = 0; dev < 2; ++dev) {
+      convgemm_conv2d_params_t p;
+      convgemm_conv2d_params_init(&p, 1, kCases[i].c, 64, 64, kCases[i].k, kCases[i].r,
+                                  kCases[i].s);
+      p.groups = kCases[i].groups;
+      p.stride_h = p.stride_w = 4;
+      p.pad_h = p.pad_w = 2;
+      const struct convgemm_conv_desc d = revalidate(p);
+      const int max_smem = devices[dev].max_smem_per_block;
+      convgemm_direct_plan_t plan;
+      convgemm_direct_make_plan(&d, max_smem, &plan);
+      ck_assert_msg(plan.tile == kCases[i].want, "case %zu (C %lld K %lld %lldx%lld G %lld): "
+                    "tile %d, want %d", i, (long long)kCases[i].c, (long long)kCases[i].k,
+                    (long long)kCases[i].r, (long long)kCases[i].s, (long long)kCases[i].groups,
+                    (int)plan.tile, (int)kCases[i].want);
+      if (plan.tile == CONVGEMM_DIRECT_ROW_STRIP) {
+        check_strip_plan(&d, &plan, max_smem);
+      } else {
+        ck_assert_int_eq(plan.x_phase_ld, 0);
+        ck_assert_int_eq(plan.x_row_ld, 0);
+      }
+    }
+  /* The stem on a device with 48 KB per block: one channel (71924 bytes) does not fit, so not
+   * ROW_STRIP (the K64 tile's 11x11 window does not fit either: GENERIC). */
+  struct convgemm_conv_desc stem = make_desc(2, 3, 224, 224, 96, 11, 11);
+  stem.params.stride_h = stem.params.stride_w = 4;
+  stem.params.pad_h = stem.params.pad_w = 2;
+  stem = revalidate(stem.params);
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(&stem, 48 * 1024, &plan);
+  ck_assert_int_ne(plan.tile, CONVGEMM_DIRECT_ROW_STRIP);
+  convgemm_direct_make_plan(&stem, 71924, &plan);
+  ck_assert_int_eq(plan.tile, CONVGEMM_DIRECT_ROW_STRIP);
+  convgemm_direct_make_plan(&stem, 71920, &plan);
+  ck_assert_int_ne(plan.tile, CONVGEMM_DIRECT_ROW_STRIP);
+}
+END_TEST
+
+START_TEST(test_row_strip_plan_invariants_over_many_shapes) {
+  /* Every combination of a few values of each parameter the kernel's indexing depends on (Q over
+   * 5-column groups and past one strip row, P, stride, dilation, filter, C/G for the chunks,
+   * K/G for partial tiles, groups), on both recorded devices and a small one. */
+  static const int64_t kW[] = {6, 31, 57, 230, 700};
+  static const int64_t kH[] = {9, 40};
+  static const int64_t kStride[][2] = {{1, 1}, {4, 4}, {3, 2}, {2, 5}};
+  static const int64_t kDilation[][2] = {{1, 1}, {2, 2}, {1, 3}};
+  static const int64_t kFilter[][2] = {{5, 5}, {11, 11}, {3, 9}};
+  static const int64_t kCg[] = {2, 3, 4};
+  static const int64_t kKg[] = {72, 96, 150};
+  const int max_smems[3] = {fake_device_h100().max_smem_per_block,
+                            fake_device_a100().max_smem_per_block, 64 * 1024};
+  int strips = 0;
+  for (int wi = 0; wi < 5; ++wi)
+    for (int hi = 0; hi < 2; ++hi)
+      for (int st = 0; st < 4; ++st)
+        for (int dl = 0; dl < 3; ++dl)
+          for (int f = 0; f < 3; ++f)
+            for (int c = 0; c < 3; ++c)
+              for (int k = 0; k < 3; ++k) {
+                convgemm_conv2d_params_t p;
+                convgemm_conv2d_params_init(&p, 2, 2 * kCg[c], kH[hi] + 30, kW[wi] + 30,
+                                            2 * kKg[k], kFilter[f][0], kFilter[f][1]);
+                p.groups = 2;
+                p.stride_h = kStride[st][0];
+                p.stride_w = kStride[st][1];
+                p.dilation_h = kDilation[dl][0];
+                p.dilation_w = kDilation[dl][1];
+                p.pad_h = p.pad_w = 1;
+                const struct convgemm_conv_desc d = revalidate(p);
+                for (int dev = 0; dev < 3; ++dev) {
+                  convgemm_direct_plan_t plan;
+                  convgemm_direct_make_plan(&d, max_smems[dev], &plan);
+                  if (plan.tile != CONVGEMM_DIRECT_ROW_STRIP) continue;
+                  check_strip_plan(&d, &plan, max_smems[dev]);
+                  ++strips;
+                }
+              }
+  ck_assert_int_gt(strips, 1000);
 }
 END_TEST
 
@@ -687,6 +942,9 @@ static Suite* plan_suite(void) {
   tcase_add_test(plan, test_gpu_suite_fallback_cases_are_generic);
   tcase_add_test(plan, test_tile_counts_with_groups_and_partial_tiles);
   tcase_add_test(plan, test_plan_invariants_over_many_shapes);
+  tcase_add_test(plan, test_alexnet_stem_plan);
+  tcase_add_test(plan, test_row_strip_selection_rule);
+  tcase_add_test(plan, test_row_strip_plan_invariants_over_many_shapes);
   suite_add_tcase(s, plan);
 
   TCase* algo = tcase_create("algorithm");

@@ -16,7 +16,10 @@ typedef struct case_row {
 } case_row_t;
 
 /* Tile kinds (direct_conv2d_plan.h): K64 when K/G >= 48, K16 when >= 8, else K1; tiles are
- * 8 / 16 / 64 output rows x 32 columns; input channels go in chunks of up to 8.
+ * 8 / 16 / 64 output rows x 32 columns; input channels go in chunks of up to 8. ROW_STRIP when
+ * 2 <= C/G <= 4, R*S >= 25 and K/G fills 3/4 of its 96-channel tiles: 96 channels x 32 groups
+ * of 5 columns over rows of min(ceil(Q/5), 32) groups; its register-window path for stride_w 4,
+ * dilation_w 1, S 11 (the AlexNet stem), the general one for everything else.
  *   name                                            n   c    h    w    k   r   s  ph pw sh sw dh   dw   g  bias */
 static const case_row_t kRows[] = {
     {"1x1, K64 tile",                                2, 16,   9,  33,  64,  1,  1, 0, 0, 1, 1, 1,    1,  1, 0},
@@ -69,6 +72,19 @@ static const case_row_t kRows[] = {
     {"TMA window: 1x3 filter, pad_w 2",              1,  8,  23,  96,  24,  1,  3, 0, 2, 1, 1, 1,    1,  1, 1},
     /* 594 tiles over 132 persistent blocks: both compute warpgroups take several tiles each. */
     {"TMA window: 594 tiles, ping-pong",             2,  8, 200, 132,   8,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
+    /* ROW_STRIP. The stem's rows (Q 55: 11 groups a row, strips over 4 rows, the second one
+     * partial), then its register window with C 4 (four one-channel chunks), K/G 80
+     * (a partial 96-channel tile) and odd P, Q; the general path at stride 1 (conflict-free
+     * pitch), groups, dilation along both axes, unequal strides with two column tiles (Q 170
+     * over 160-column rows), Q <= 5 (one group a row, 32-row strips), two k tiles. */
+    {"ROW_STRIP: stem rows, Q 55, K 96",             1,  3,  19, 224,  96, 11, 11, 2, 2, 4, 4, 1,    1,  1, 1},
+    {"ROW_STRIP: window path, C 4, K 80, P 3 Q 11",  2,  4,  15,  47,  80, 11, 11, 2, 2, 4, 4, 1,    1,  1, 0},
+    {"ROW_STRIP: 5x5 stride 1, C 2, Q 55",           1,  2,   7,  55,  96,  5,  5, 2, 2, 1, 1, 1,    1,  1, 1},
+    {"ROW_STRIP: groups 2, C/G 3, 5x5 stride 2",     1,  6,  13,  29, 192,  5,  5, 1, 1, 2, 2, 1,    1,  2, 0},
+    {"ROW_STRIP: dilation 2 stride 2, K 72",         1,  3,  21,  25,  72,  5,  5, 2, 2, 2, 2, 2,    2,  1, 1},
+    {"ROW_STRIP: stride (3,2) 7x7, two column tiles",1,  2,   6, 340,  96,  7,  7, 1, 3, 3, 2, 1,    1,  1, 0},
+    {"ROW_STRIP: Q 5, 32-row strips, dilation (2,1)",1,  3,  44,   9,  96,  5,  5, 0, 0, 1, 1, 2,    1,  1, 1},
+    {"ROW_STRIP: K 144 (two k tiles), dilation_w 2", 1,  2,   9,  31, 144,  5,  5, 2, 4, 1, 1, 1,    2,  1, 1},
 };
 
 int direct_fixed_case_count(void) { return (int)(sizeof kRows / sizeof kRows[0]); }

@@ -128,6 +128,35 @@ convgemm_direct_tile_t fuzz_model_direct_tile(const fuzz_model_t* m) {
   return CONVGEMM_DIRECT_TILE_K1;
 }
 
+int fuzz_model_row_strip_suits(const convgemm_conv2d_params_t* p, const fuzz_model_t* m) {
+  const fuzz_wide_t padded = ceil_div(m->k_per_group, 96) * 96;
+  return m->c_per_group >= 2 && m->c_per_group <= 4 && (fuzz_wide_t)p->r * p->s >= 25 &&
+         m->k_per_group >= 72 && 3 * padded <= 4 * (fuzz_wide_t)m->k_per_group;
+}
+
+int64_t fuzz_model_row_strip_row_groups(const fuzz_model_t* m) {
+  const int64_t groups = (int64_t)ceil_div(m->q, 5);
+  return groups < 32 ? groups : 32;
+}
+
+fuzz_wide_t fuzz_model_row_strip_halo_h(const convgemm_conv2d_params_t* p,
+                                        const fuzz_model_t* m) {
+  const int64_t row_groups = fuzz_model_row_strip_row_groups(m);
+  int64_t rows = 0;
+  for (int64_t start = 0; start < 32 * row_groups; start += 32) {
+    const int64_t span = (start % row_groups + 31) / row_groups + 1;
+    if (span > rows) rows = span;
+  }
+  if (rows > m->p) rows = m->p;
+  return fuzz_model_direct_halo(rows, p->stride_h, p->r, p->dilation_h);
+}
+
+fuzz_wide_t fuzz_model_row_strip_smem(const convgemm_conv2d_params_t* p, fuzz_wide_t halo_h,
+                                      fuzz_wide_t row_ld, int64_t c_chunk) {
+  const fuzz_wide_t taps = (fuzz_wide_t)c_chunk * p->r * p->s;
+  return 128 + 4 * (taps * 104 + c_chunk * halo_h * row_ld + taps);
+}
+
 fuzz_wide_t fuzz_model_direct_halo(int64_t tile, int64_t stride, int64_t filter,
                                    int64_t dilation) {
   return (fuzz_wide_t)(tile - 1) * stride + (fuzz_wide_t)(filter - 1) * dilation + 1;

@@ -48,9 +48,29 @@ void fuzz_model_desc(const convgemm_conv2d_params_t* params, fuzz_model_t* m);
  * groups * (ceil((C/G) / CONVGEMM_IM2COL_CHANNELS_PER_BLOCK) + 1) at most 65535 row blocks. */
 int fuzz_model_im2col_fits(const convgemm_conv2d_params_t* params, const fuzz_model_t* m);
 
-/* DIRECT's tile kind for a valid descriptor before any fallback to GENERIC: DEPTHWISE when
- * C/G == 1, else by K/G (>= 48: K64, >= 8: K16, else K1), as cpu_plan_test pins down. */
+/* DIRECT's tile kind for a valid descriptor that ROW_STRIP does not take, before any fallback
+ * to GENERIC: DEPTHWISE when C/G == 1, else by K/G (>= 48: K64, >= 8: K16, else K1), as
+ * cpu_plan_test pins down. */
 convgemm_direct_tile_t fuzz_model_direct_tile(const fuzz_model_t* m);
+
+/* Whether DIRECT's rule sends a valid descriptor to ROW_STRIP when one channel fits its budget
+ * (direct_conv2d_plan.h): 2 <= C/G <= 4, R*S >= 25, K/G >= 72 and K/G at least 3/4 of its
+ * 96-channel tiles. */
+int fuzz_model_row_strip_suits(const convgemm_conv2d_params_t* params, const fuzz_model_t* m);
+
+/* ROW_STRIP's 5-column groups a strip row: min(ceil(Q/5), 32). */
+int64_t fuzz_model_row_strip_row_groups(const fuzz_model_t* m);
+
+/* ROW_STRIP's staged rows: (rows - 1) * stride_h + (R - 1) * dilation_h + 1, where rows is the
+ * most output rows a strip of 32 groups (starting at a multiple of 32) spans, at most P. */
+fuzz_wide_t fuzz_model_row_strip_halo_h(const convgemm_conv2d_params_t* params,
+                                        const fuzz_model_t* m);
+
+/* ROW_STRIP's shared-memory bytes for c_chunk channels and window pitch row_ld: 128 bytes of
+ * tile slots, c_chunk*R*S filter rows of 104 floats, c_chunk*halo_h*row_ld window floats and
+ * c_chunk*R*S int tap offsets. */
+fuzz_wide_t fuzz_model_row_strip_smem(const convgemm_conv2d_params_t* params, fuzz_wide_t halo_h,
+                                      fuzz_wide_t row_ld, int64_t c_chunk);
 
 /* The staged input window along one axis: (tile - 1) * stride + (filter - 1) * dilation + 1. */
 fuzz_wide_t fuzz_model_direct_halo(int64_t tile, int64_t stride, int64_t filter,

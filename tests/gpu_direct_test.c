@@ -97,7 +97,7 @@ START_TEST(test_fixed_cases_reach_every_kernel_on_this_device) {
   /* The fixed list was built to reach every kernel (cpu_direct_cases_test checks it on recorded
    * H100 and A100 limits); check it on the card that ran it, so a pass here means each kernel
    * was compared with the reference. */
-  int seen[4] = {0, 0, 0, 0};
+  int seen[CONVGEMM_DIRECT_ROW_STRIP + 1] = {0}; /* one count per convgemm_direct_tile_t */
   for (int i = 0; i < direct_fixed_case_count(); ++i) {
     direct_case_t c;
     direct_fixed_case(i, &c);
@@ -108,10 +108,15 @@ START_TEST(test_fixed_cases_reach_every_kernel_on_this_device) {
     ++seen[plan.tile];
     convgemm_conv_desc_destroy(desc);
   }
-  ck_assert_msg(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0,
+  ck_assert_msg(seen[CONVGEMM_DIRECT_TILE_K64] > 0 && seen[CONVGEMM_DIRECT_TILE_K16] > 0 &&
+                    seen[CONVGEMM_DIRECT_TILE_K1] > 0 && seen[CONVGEMM_DIRECT_GENERIC] > 0 &&
+                    seen[CONVGEMM_DIRECT_DEPTHWISE] > 0 && seen[CONVGEMM_DIRECT_ROW_STRIP] > 0,
                 "device with %d bytes of shared memory per block: K64 %d, K16 %d, K1 %d, "
-                "GENERIC %d cases",
-                g_handle->info.max_smem_per_block, seen[0], seen[1], seen[2], seen[3]);
+                "GENERIC %d, DEPTHWISE %d, ROW_STRIP %d cases",
+                g_handle->info.max_smem_per_block, seen[CONVGEMM_DIRECT_TILE_K64],
+                seen[CONVGEMM_DIRECT_TILE_K16], seen[CONVGEMM_DIRECT_TILE_K1],
+                seen[CONVGEMM_DIRECT_GENERIC], seen[CONVGEMM_DIRECT_DEPTHWISE],
+                seen[CONVGEMM_DIRECT_ROW_STRIP]);
 }
 END_TEST
 
