@@ -6,7 +6,8 @@
  * conv_compare.h, and twice (the second call's bits must equal the first's; for IM2COL_GEMM the
  * second call replays its cached CUDA graph):
  *   DIRECT         each tile kind the plan chooses, asserted: K64, K16 (groups, stride 2), K1
- *                  (dilation), DEPTHWISE (C/G = 1; channel multiplier at stride 1, stride 2), and
+ *                  (dilation), DEPTHWISE (C/G = 1; channel multiplier at stride 1, stride 2),
+ *                  ROW_STRIP (the stem's register window and the general path), and
  *                  GENERIC (stride 40: no halo fits in shared memory); partial tiles, padding,
  *                  channel chunks; both math modes
  *   IM2COL_GEMM    minimum workspace with bias (pixel chunks of an image, whole images, groups),
@@ -88,6 +89,10 @@ static const sanitize_case_t kCases[] = {
     {"DIRECT depthwise, multiplier 2",        1,  4, 20,  40,  8, 3, 3, 1, 1, 1,  1, 1, 1, 4, 1, D, kDefault, CONVGEMM_DIRECT_DEPTHWISE, 0, WS_PREFERRED},
     /* The strided depthwise variant, partial 32 x 128 tile. */
     {"DIRECT depthwise, stride 2",            1,  3, 17,  45,  3, 3, 3, 1, 1, 2,  2, 1, 1, 3, 0, D, kIeee, CONVGEMM_DIRECT_DEPTHWISE, 0, WS_PREFERRED},
+    /* ROW_STRIP: the stem's register-window path (stride_w 4, S 11, C 3, K 96; P 6, Q 11: one
+     * partial strip) and the general path (5x5 stride 1, C 4, K 80 of a 96-channel tile). */
+    {"DIRECT ROW_STRIP, stem window",         1,  3, 30,  47, 96,11,11, 2, 2, 4,  4, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_ROW_STRIP, 0, WS_PREFERRED},
+    {"DIRECT ROW_STRIP, general path",        1,  4, 12,  20, 80, 5, 5, 2, 2, 1,  1, 1, 1, 1, 0, D, kBoth, CONVGEMM_DIRECT_ROW_STRIP, 0, WS_PREFERRED},
     /* Stride 40 along W: one channel's halo exceeds shared memory -> GENERIC. */
     {"DIRECT GENERIC, stride 40",             1,  2,  8, 200,  4, 1, 3, 0, 0, 1, 40, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_GENERIC, 0, WS_PREFERRED},
     /* IM2COL_GEMM, minimum workspace: P*Q 133 -> 128-pixel chunks, the second one partial. */
