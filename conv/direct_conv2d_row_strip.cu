@@ -25,13 +25,22 @@
  *     + 3 LDS.128 (filter, broadcast) + 9 integer/loop instructions: 60 FFMAs of 78, 77%.
  *   register window (stride_w 4, dilation_w 1, S 11: the stem): per filter row (c, r) the 27
  *     window words the lane's 5 outputs use ((5-1)*4 + 11) are loaded once into registers and the
- *     11 taps read them there: 660 FFMAs, 27 LDS + 33 LDS.128 and 17 others, 737 in all, 90%
+ *     11 taps read them there: 660 FFMAs, 27 LDS + 33 LDS.128 and 21 others, 741 in all, 89%
  *     (FFMA:LDS 11:1); shared-memory wavefronts per tap ~5 (window 2.5 x 2-way at worst on the
  *     stem, filter 3) against 60 FFMAs: about half the shared-memory bandwidth at full issue.
+ *     Latency: every filter LDS.128 is issued 20 or more FFMAs (most 30-40) before its first
+ *     use, the next tap's while this one's FFMAs issue; only the row's first window word is 6
+ *     instructions before its use, one ~30-cycle stall per row and warp where loading each tap's
+ *     filter at its start (737 instructions) stalled on 7 of the 11 taps as well.
+ * Staging, per warp and channel on the stem: the filter in 3 batches of 18 loads a lane and the
+ * window in 2 of 16, all of a batch in flight before its stores: 5 memory latencies and ~1460
+ * instructions, where a load and then its store at a time took ~58 latencies (46 filter, 12
+ * window) and ~2500 instructions.
  * Both sum each output in the order c, r, s with fmaf, add the bias after the sum and round to T
  * once at the store: the generic kernel's bits (direct_conv2d.cu). Offsets into x, w and y are
- * 64-bit. 256 threads, at most 128 registers (122 window path, 109 general, no spills; two
- * blocks per SM: the plan keeps one chunk's shared memory within CONVGEMM_DIRECT_SMEM_BUDGET),
+ * 64-bit. 256 threads, at most 128 registers (127 window path, 128 general on sm_90a: the
+ * staging batches take what the sums leave; no spills; two blocks per SM: the plan keeps one
+ * chunk's shared memory within CONVGEMM_DIRECT_SMEM_BUDGET),
  * so one block's staging hides behind the other's math. The stem: c_chunk 1 (71924 bytes), 4864
  * blocks of 96 x 160 outputs, 0.5% of them past P x Q.
  */
@@ -80,21 +89,49 @@ __device__ __forceinline__ float operand(float v, bool round_tf32) {
 // 8 channels (lane: column l % 4, channel l / 4), 32 distinct banks with the pitch of 104, and
 // reads 8 filter rows x 16 bytes. Offsets from w_tile are 32-bit: the block's filter rows hold
 // 96 x C/G*R*S floats, which the plan's shared-memory bound keeps small.
+// Warp w takes the (8-channel block, 4-column block) items w, w + 8, w + 16, ... of the 12 x
+// ceil(cols/4), numbered channel block fastest; items 24 apart share the channel block and lie 8
+// columns apart, so a lane's elements are three (channel, column) starts plus 8 columns a step,
+// loaded and stored with immediate offsets. A batch issues all its loads before its first store:
+// one memory latency per batch (the stem: 3 per channel). One load then its store per element
+// cost a latency each, 46 per channel: w_tile is a generic pointer, so the compiler cannot move a
+// load above the previous element's shared-memory store.
+constexpr int kFilterBatch = 18;  // a lane's loads in flight: 6 steps of its 3 starts
+static_assert(kBlockK / 8 * 2 == 3 * kWarps, "the channel block repeats every 3 items of a warp");
+
 template <typename T>
 __device__ __forceinline__ void stage_filter(const StripArgs<T>& a, const T* w_tile, int k0,
                                              int c0, int cols, float* w_s) {
   constexpr int K_BLOCKS = kBlockK / 8;
+  constexpr int STEPS = kFilterBatch / 3;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int w_row = a.cg * a.r * a.s;  // floats between filter rows k, k+1
   const int k_end = a.kg - k0;         // channels of this tile that exist
   const T* w_chunk = w_tile + c0 * a.r * a.s;
-  const int items = K_BLOCKS * ((cols + 3) / 4);
-  for (int item = warp; item < items; item += kWarps) {
-    const int kk = (item % K_BLOCKS) * 8 + (lane >> 2);
-    const int col = (item / K_BLOCKS) * 4 + (lane & 3);
-    if (col >= cols) continue;
-    const float v = kk < k_end ? to_float(w_chunk[kk * w_row + col]) : 0.0f;
-    w_s[col * kWLd + kk] = operand(v, a.round_tf32);
+  int kk[3], col[3];  // col < 8: the items w + 8j lie in the first two column blocks
+#pragma unroll
+  for (int j = 0; j < 3; ++j) {
+    const int item = warp + j * kWarps;
+    kk[j] = (item % K_BLOCKS) * 8 + (lane >> 2);
+    col[j] = (item / K_BLOCKS) * 4 + (lane & 3);
+  }
+  for (int first = 0; first < cols; first += 8 * STEPS) {
+    float v[3][STEPS];
+#pragma unroll
+    for (int i = 0; i < STEPS; ++i)
+#pragma unroll
+      for (int j = 0; j < 3; ++j) {
+        const int c = col[j] + first + 8 * i;
+        const float value = c < cols && kk[j] < k_end ? to_float(w_chunk[kk[j] * w_row + c]) : 0.0f;
+        v[j][i] = operand(value, a.round_tf32);
+      }
+#pragma unroll
+    for (int i = 0; i < STEPS; ++i)
+#pragma unroll
+      for (int j = 0; j < 3; ++j) {
+        const int c = col[j] + first + 8 * i;
+        if (c < cols) w_s[c * kWLd + kk[j]] = v[j][i];
+      }
   }
 }
 
@@ -166,31 +203,60 @@ __device__ __forceinline__ LaneGroup lane_group(const StripArgs<T>& a, int64_t g
 }
 
 // The window of `chunk` channels starting at channel c0: a warp per row, a lane per column
-// (coalesced), each stored at its phase's slot, zeros outside the image. The lane's (phase,
-// index) of column v = lane + 32i advances by 32 columns without a division.
+// (coalesced), each stored at its phase's slot, zeros outside the image. A batch is kWinRows rows
+// of the warp (kWarps apart) x kWinCols columns of 32, all its loads issued before its first
+// store (the stem's 23 rows x 227 columns: 2 batches per warp and channel, 2 memory latencies
+// where a loop with two loads in flight took 4 per row, 12). Larger batches (3 x 8 here or 24
+// filter loads) spill on some of the 12 kernels.
+constexpr int kWinRows = 2, kWinCols = 8;
+
 template <typename T>
 __device__ __forceinline__ void stage_window(const StripArgs<T>& a, const StripTile<T>& win, int c0,
                                              int chunk, float* x_s) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int sw = a.stride_w;
-  const int step_index = 32 / sw, step_phase = 32 % sw;
+  const int rows = chunk * a.halo_h;
   const int64_t plane = (int64_t)a.in_h * a.in_w;
-  for (int row = warp; row < chunk * a.halo_h; row += kWarps) {
-    const int cc = row / a.halo_h, hh = row - cc * a.halo_h;
-    const bool row_inside = hh >= win.row_begin && hh < win.row_end;
-    const T* src = win.x_win + (c0 + cc) * plane + (int64_t)hh * a.in_w;
-    float* dst = x_s + row * a.x_row_ld;
-    int phase = lane % sw, index = lane / sw;
-#pragma unroll 2  // two of a lane's loads in flight
-    for (int v = lane; v < a.halo_w; v += 32) {
-      float value = 0.0f;
-      if (row_inside && v >= win.col_begin && v < win.col_end) value = to_float(src[v]);
-      dst[phase * a.x_phase_ld + index] = operand(value, a.round_tf32);
-      index += step_index;
-      phase += step_phase;
-      if (phase >= sw) {
-        phase -= sw;
-        ++index;
+  for (int row0 = warp; row0 < rows; row0 += kWinRows * kWarps) {
+    for (int v0 = 0; v0 < a.halo_w; v0 += 32 * kWinCols) {
+      float value[kWinRows][kWinCols];
+#pragma unroll
+      for (int i = 0; i < kWinRows; ++i) {
+        const int row = row0 + i * kWarps;
+        const int cc = row / a.halo_h, hh = row - cc * a.halo_h;
+        const bool row_inside = (row < rows) & (hh >= win.row_begin) & (hh < win.row_end);
+        const T* src = win.x_win + (c0 + cc) * plane + (int64_t)hh * a.in_w;
+#pragma unroll
+        for (int j = 0; j < kWinCols; ++j) {
+          const int v = v0 + lane + 32 * j;
+          const bool inside = row_inside & (v >= win.col_begin) & (v < win.col_end);
+          value[i][j] = operand(inside ? to_float(src[v]) : 0.0f, a.round_tf32);
+        }
+      }
+      // Column v goes to phase v % stride_w, index v / stride_w: the same slots in every row.
+      int slot[kWinCols];
+      {
+        const int sw = a.stride_w, v = v0 + lane;
+        int phase = v % sw, index = v / sw;
+        const int step_index = 32 / sw, step_phase = 32 % sw;
+#pragma unroll
+        for (int j = 0; j < kWinCols; ++j) {
+          slot[j] = phase * a.x_phase_ld + index;
+          index += step_index;
+          phase += step_phase;
+          if (phase >= sw) {
+            phase -= sw;
+            ++index;
+          }
+        }
+      }
+#pragma unroll
+      for (int i = 0; i < kWinRows; ++i) {
+        const int row = row0 + i * kWarps;
+        if (row >= rows) break;
+        float* dst = x_s + row * a.x_row_ld;
+#pragma unroll
+        for (int j = 0; j < kWinCols; ++j)
+          if (v0 + lane + 32 * j < a.halo_w) dst[slot[j]] = value[i][j];
       }
     }
   }
@@ -246,30 +312,54 @@ __device__ __forceinline__ void accumulate_taps(const float* x_lane, const float
 // Register-window path for a compile-time width geometry (SW, DW, S): per filter row (c, r) the
 // WIN window columns the lane's 5 outputs read go into registers once; taps s = 0 .. S-1 then
 // take column i*SW + s*DW for output i from there (the order c, r, s is unchanged).
+// The filter values are software-pipelined in their own 12 registers: each float4 is reloaded
+// with the next tap's (after tap S-1: the next row's tap 0) as soon as its 20 FFMAs have issued,
+// 40 FFMAs before its first use (ptxas keeps 20 or more). Loading a tap's 3 float4s at its start,
+// ptxas hoisted them for taps 0-3 only: on taps 4-10 the first was 3 instructions before its use,
+// a stall of the shared-memory latency (~30 cycles) on 7 taps a row. The rows (c, r) run as one
+// loop so that the last tap's loads can fetch the next row's first; after the last row they
+// re-read its tap 0 (in bounds, unused). Holding the next row's window too (loaded after each
+// column's last tap) took 17 more instructions a row: ptxas sank the loads to the row start
+// anyway, giving each its own address register.
 template <int SW, int DW, int S>
 __device__ __forceinline__ void accumulate_window_rows(const float* x_lane, const float* w_warp,
                                                        int chunk, int r_count, int halo_h,
                                                        int dil_h, int row_ld, int phase_ld,
                                                        float (&acc)[kTK][kTP]) {
   constexpr int WIN = (kTP - 1) * SW + (S - 1) * DW + 1;
-  for (int cc = 0; cc < chunk; ++cc) {
+  const int rows = chunk * r_count;
+  const float* w_row = w_warp;  // filter row (c, r): rows (c, r) and (c, r + 1) are S taps apart
+  float wv[kTK];
+  load_filter(w_row, wv);
+  int cc = 0, r = 0;
 #pragma unroll 1
-    for (int r = 0; r < r_count; ++r) {
-      const float* x_row = x_lane + (cc * halo_h + r * dil_h) * row_ld;
-      float win[WIN];  // win[v]: window column v, counted from the lane's first
+  for (int row = 0; row < rows; ++row) {
+    const float* x_row = x_lane + (cc * halo_h + r * dil_h) * row_ld;
+    if (++r == r_count) {
+      r = 0;
+      ++cc;
+    }
+    float win[WIN];  // win[v]: window column v, counted from the lane's first
 #pragma unroll
-      for (int v = 0; v < WIN; ++v) win[v] = x_row[(v % SW) * phase_ld + v / SW];
-      const float* w_row = w_warp + (cc * r_count + r) * S * kWLd;
+    for (int v = 0; v < WIN; ++v) win[v] = x_row[(v % SW) * phase_ld + v / SW];
+    const float* w_next = row + 1 < rows ? w_row + S * kWLd : w_row;
 #pragma unroll
-      for (int s = 0; s < S; ++s) {
-        float wv[kTK];
-        load_filter(w_row + s * kWLd, wv);
-        float xv[kTP];
+    for (int s = 0; s < S; ++s) {
+      float xv[kTP];
 #pragma unroll
-        for (int i = 0; i < kTP; ++i) xv[i] = win[i * SW + s * DW];
-        fma_tile(wv, xv, acc);
+      for (int i = 0; i < kTP; ++i) xv[i] = win[i * SW + s * DW];
+      const float* w_tap = s + 1 < S ? w_row + (s + 1) * kWLd : w_next;  // the next tap's
+#pragma unroll
+      for (int j = 0; j < kTK; j += 4) {
+#pragma unroll
+        for (int jj = j; jj < j + 4; ++jj)
+#pragma unroll
+          for (int i = 0; i < kTP; ++i) acc[jj][i] = fmaf(wv[jj], xv[i], acc[jj][i]);
+        const float4 v4 = *reinterpret_cast<const float4*>(w_tap + j);
+        wv[j] = v4.x; wv[j + 1] = v4.y; wv[j + 2] = v4.z; wv[j + 3] = v4.w;
       }
     }
+    w_row = w_next;
   }
 }
 
@@ -284,13 +374,18 @@ __device__ __forceinline__ void store_tile(const StripArgs<T>& a, const StripTil
   const int q_first = t.q0 + lg.qg * kTP;
   T* y = a.y + (((int64_t)t.n * a.k + k_global) * a.p + lg.p) * a.q + q_first;
   const int64_t channel_step = (int64_t)a.p * a.q;
+  // The 12 bias loads first: the compiler cannot hoist a load of bias above a store to y (they
+  // may alias as far as it knows), so loading each channel's before its stores cost 12 latencies.
+  float b[kTK];
+#pragma unroll
+  for (int j = 0; j < kTK; ++j)
+    b[j] = a.bias != nullptr && k_first + j < a.kg ? to_float(a.bias[k_global + j]) : 0.0f;
 #pragma unroll
   for (int j = 0; j < kTK; ++j) {
     if (k_first + j >= a.kg) break;
-    const float b = a.bias != nullptr ? to_float(a.bias[k_global + j]) : 0.0f;
 #pragma unroll
     for (int i = 0; i < kTP; ++i)
-      if (q_first + i < a.q) y[j * channel_step + i] = from_float<T>(acc[j][i] + b);
+      if (q_first + i < a.q) y[j * channel_step + i] = from_float<T>(acc[j][i] + b[j]);
   }
 }
 
