@@ -1,5 +1,6 @@
 /* Which algorithm runs a descriptor: support checks, AUTO's choice, workspace sizes.
  * Pure host code, CPU-tested. */
+#include "conv/direct_conv2d_plan.h"
 #include "conv/im2col_gemm_plan.h"
 #include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
@@ -44,6 +45,13 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
       desc->k_per_group >= CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS &&
       desc->q >= (p->r * p->s > 1 ? CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q : CONVGEMM_AUTO_IGEMM_MIN_Q))
     return CONVGEMM_ALGO_IMPLICIT_GEMM;
+  /* DIRECT's ROW_STRIP kernel (few input channels under a large filter, many output channels)
+   * beats the GEMMs where its plan takes it: the AlexNet stem (KernelBench 50, the one suite
+   * shape it takes) 1.47 ms against IM2COL_GEMM's 1.82 in DEFAULT math and 2.47 in IEEE math
+   * (H100, docs/optimization_log.md DIRECT 10). */
+  convgemm_direct_plan_t direct;
+  convgemm_direct_make_plan(desc, info->max_smem_per_block, &direct);
+  if (direct.tile == CONVGEMM_DIRECT_ROW_STRIP) return CONVGEMM_ALGO_DIRECT;
   /* GEMM pays off once each output channel has enough reduction work and enough channels share
    * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay
    * DIRECT. Thresholds from the small_channels suite (docs/optimization_log.md). */

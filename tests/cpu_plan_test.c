@@ -606,7 +606,7 @@ END_TEST
 
 START_TEST(test_auto_rule) {
   /* AUTO: IM2COL_GEMM once K/G >= 32 (DEFAULT math; 64 in IEEE) and (C/G)*R*S >= 64, else
-   * DIRECT. */
+   * DIRECT; DIRECT where its plan is ROW_STRIP. */
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   struct convgemm_conv_desc depthwise = make_desc(16, 64, 512, 512, 64, 3, 3);
   depthwise.params.groups = 64;
@@ -670,6 +670,24 @@ START_TEST(test_auto_rule) {
     CK_CONVGEMM(convgemm_conv_desc_validate(&ieee64.params, &ieee64));
     ck_assert_int_eq(convgemm_select_algorithm(&ieee32, &devices[i]), CONVGEMM_ALGO_DIRECT);
     ck_assert_int_eq(convgemm_select_algorithm(&ieee64, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+    /* The AlexNet stem (KernelBench 50) takes DIRECT's ROW_STRIP kernel in both math modes,
+     * where the GEMM rule alone would pick IM2COL_GEMM; the ResNet stem (7x7 stride 2, K 64: not
+     * ROW_STRIP) keeps the GEMM. */
+    struct convgemm_conv_desc stem = make_desc(256, 3, 224, 224, 96, 11, 11);
+    stem.params.stride_h = stem.params.stride_w = 4;
+    stem.params.pad_h = stem.params.pad_w = 2;
+    stem.params.has_bias = 1;
+    for (int mode = 0; mode < 2; ++mode) {
+      stem.params.math_mode = (convgemm_math_mode_t)mode;
+      CK_CONVGEMM(convgemm_conv_desc_validate(&stem.params, &stem));
+      ck_assert_int_eq(convgemm_select_algorithm(&stem, &devices[i]), CONVGEMM_ALGO_DIRECT);
+    }
+    struct convgemm_conv_desc resnet_stem = make_desc(32, 3, 224, 224, 64, 7, 7);
+    resnet_stem.params.stride_h = resnet_stem.params.stride_w = 2;
+    resnet_stem.params.pad_h = resnet_stem.params.pad_w = 3;
+    CK_CONVGEMM(convgemm_conv_desc_validate(&resnet_stem.params, &resnet_stem));
+    ck_assert_int_eq(convgemm_select_algorithm(&resnet_stem, &devices[i]),
+                     CONVGEMM_ALGO_IM2COL_GEMM);
   }
 }
 END_TEST
