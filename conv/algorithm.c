@@ -45,13 +45,16 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
       desc->k_per_group >= CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS &&
       desc->q >= (p->r * p->s > 1 ? CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q : CONVGEMM_AUTO_IGEMM_MIN_Q))
     return CONVGEMM_ALGO_IMPLICIT_GEMM;
-  /* DIRECT's ROW_STRIP kernel (few input channels under a large filter, many output channels)
-   * beats the GEMMs where its plan takes it: the AlexNet stem (KernelBench 50, the one suite
-   * shape it takes) 1.47 ms against IM2COL_GEMM's 1.82 in DEFAULT math and 2.47 in IEEE math
-   * (H100, docs/optimization_log.md DIRECT 10). */
+  /* DIRECT's ROW_STRIP kernel beats the GEMMs on its register-window path (stride_w 4, S 11):
+   * the AlexNet stem (KernelBench 50) 1.48 ms against IM2COL_GEMM's 1.82 in DEFAULT math and
+   * 2.47 in IEEE math, the same with C = 4 0.53 against 0.61. Its general path loses to
+   * IM2COL_GEMM (5x5 stride 1 C 3: 2.24 against 1.16 ms; 7x7 stride 2: 0.79 against 0.53; 9x9
+   * C 2: 0.53 against 0.36), so those keep the GEMM rule below (H100,
+   * docs/optimization_log.md DIRECT 10). */
   convgemm_direct_plan_t direct;
   convgemm_direct_make_plan(desc, info->max_smem_per_block, &direct);
-  if (direct.tile == CONVGEMM_DIRECT_ROW_STRIP) return CONVGEMM_ALGO_DIRECT;
+  if (direct.tile == CONVGEMM_DIRECT_ROW_STRIP && direct.strip_window)
+    return CONVGEMM_ALGO_DIRECT;
   /* GEMM pays off once each output channel has enough reduction work and enough channels share
    * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay
    * DIRECT. Thresholds from the small_channels suite (docs/optimization_log.md). */

@@ -172,6 +172,7 @@ static int make_row_strip_plan(const struct convgemm_conv_desc* d, int64_t budge
   plan->smem_bytes = (size_t)strip_smem(d, halo_h, row_ld, c_chunk);
   plan->x_phase_ld = (int)phase_ld;
   plan->x_row_ld = (int)row_ld;
+  plan->strip_window = p->stride_w == 4 && p->dilation_w == 1 && p->s == 11;
   plan->k_tiles = ceil_div(d->k_per_group, CONVGEMM_DIRECT_STRIP_BLOCK_K);
   plan->p_tiles = ceil_div(d->p * row_groups, CONVGEMM_DIRECT_STRIP_GROUPS);
   plan->q_tiles = ceil_div(d->q, tile_q);
@@ -186,7 +187,7 @@ void convgemm_direct_make_plan(const struct convgemm_conv_desc* d, int max_smem_
   const convgemm_conv2d_params_t* p = &d->params;
   const int64_t budget = max_smem_per_block < CONVGEMM_DIRECT_SMEM_BUDGET
                              ? max_smem_per_block : CONVGEMM_DIRECT_SMEM_BUDGET;
-  plan->x_phase_ld = plan->x_row_ld = 0;
+  plan->x_phase_ld = plan->x_row_ld = plan->strip_window = 0;
   if (row_strip_suits(d) && make_row_strip_plan(d, budget, plan)) return;
   convgemm_direct_tile_t tile = d->c_per_group == 1   ? CONVGEMM_DIRECT_DEPTHWISE
                                 : d->k_per_group >= 48 ? CONVGEMM_DIRECT_TILE_K64

@@ -86,6 +86,8 @@ typedef struct convgemm_direct_plan {
   size_t smem_bytes;  /* dynamic shared memory per block */
   int x_phase_ld;     /* ROW_STRIP: floats per column phase of a staged row, ceil(halo_w/stride_w) */
   int x_row_ld;       /* ROW_STRIP: floats between staged rows (>= stride_w * x_phase_ld) */
+  int strip_window;   /* ROW_STRIP: 1 for the register-window path (stride_w 4, dilation_w 1,
+                         S 11: the stem's width geometry), 0 for the general path */
   int64_t k_tiles, p_tiles, q_tiles; /* ROW_STRIP: p_tiles counts strips */
   int64_t tiles;      /* blocks of work: n * groups * k_tiles * p_tiles * q_tiles */
 } convgemm_direct_plan_t;

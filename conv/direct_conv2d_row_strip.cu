@@ -440,11 +440,11 @@ __global__ void __launch_bounds__(kThreads, 2)
 template <typename T>
 using StripKernel = void (*)(StripArgs<T>);
 
-// The stem's width geometry gets the register window; everything else the general path.
+// The stem's width geometry (plan->strip_window) gets the register window; everything else the
+// general path.
 template <typename T>
-StripKernel<T> pick_kernel(const convgemm_conv2d_params_t& p) {
-  if (p.stride_w == 4 && p.dilation_w == 1 && p.s == 11)
-    return direct_conv2d_row_strip_kernel<T, 4, 1, 11>;
+StripKernel<T> pick_kernel(const convgemm_direct_plan_t& plan) {
+  if (plan.strip_window) return direct_conv2d_row_strip_kernel<T, 4, 1, 11>;
   return direct_conv2d_row_strip_kernel<T, 0, 0, 0>;
 }
 
@@ -482,7 +482,7 @@ cudaError_t launch(const struct convgemm_conv_desc* desc, const convgemm_direct_
   config.blockDim = dim3(kThreads);
   config.dynamicSmemBytes = plan->smem_bytes;
   config.stream = stream;
-  return cudaLaunchKernelEx(&config, pick_kernel<T>(desc->params), a);
+  return cudaLaunchKernelEx(&config, pick_kernel<T>(*plan), a);
 }
 
 }  // namespace

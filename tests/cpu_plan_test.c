@@ -670,9 +670,10 @@ START_TEST(test_auto_rule) {
     CK_CONVGEMM(convgemm_conv_desc_validate(&ieee64.params, &ieee64));
     ck_assert_int_eq(convgemm_select_algorithm(&ieee32, &devices[i]), CONVGEMM_ALGO_DIRECT);
     ck_assert_int_eq(convgemm_select_algorithm(&ieee64, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
-    /* The AlexNet stem (KernelBench 50) takes DIRECT's ROW_STRIP kernel in both math modes,
-     * where the GEMM rule alone would pick IM2COL_GEMM; the ResNet stem (7x7 stride 2, K 64: not
-     * ROW_STRIP) keeps the GEMM. */
+    /* The AlexNet stem (KernelBench 50) takes DIRECT's ROW_STRIP register-window path in both
+     * math modes, where the GEMM rule alone would pick IM2COL_GEMM; ROW_STRIP's general path
+     * (5x5 stride 1, C 3, K 96: a GEMM) and the ResNet stem (7x7 stride 2, K 64: not
+     * ROW_STRIP) keep the GEMM rule. */
     struct convgemm_conv_desc stem = make_desc(256, 3, 224, 224, 96, 11, 11);
     stem.params.stride_h = stem.params.stride_w = 4;
     stem.params.pad_h = stem.params.pad_w = 2;
@@ -682,6 +683,14 @@ START_TEST(test_auto_rule) {
       CK_CONVGEMM(convgemm_conv_desc_validate(&stem.params, &stem));
       ck_assert_int_eq(convgemm_select_algorithm(&stem, &devices[i]), CONVGEMM_ALGO_DIRECT);
     }
+    struct convgemm_conv_desc general = make_desc(64, 3, 224, 224, 96, 5, 5);
+    general.params.pad_h = general.params.pad_w = 2;
+    CK_CONVGEMM(convgemm_conv_desc_validate(&general.params, &general));
+    convgemm_direct_plan_t general_plan;
+    convgemm_direct_make_plan(&general, devices[i].max_smem_per_block, &general_plan);
+    ck_assert_int_eq(general_plan.tile, CONVGEMM_DIRECT_ROW_STRIP);
+    ck_assert_int_eq(general_plan.strip_window, 0);
+    ck_assert_int_ne(convgemm_select_algorithm(&general, &devices[i]), CONVGEMM_ALGO_DIRECT);
     struct convgemm_conv_desc resnet_stem = make_desc(32, 3, 224, 224, 64, 7, 7);
     resnet_stem.params.stride_h = resnet_stem.params.stride_w = 2;
     resnet_stem.params.pad_h = resnet_stem.params.pad_w = 3;

@@ -195,9 +195,17 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
                          p.k / p.groups >= 8 && oq >= (p.r * p.s > 1 ? 32 : 64);
   const int igemm_rule =
       wgmma_rule || (gemm_rule && igemm_runs && tf32 && p.r * p.s > 1 && unit_stride && oq >= 64);
-  const convgemm_algo_t want = igemm_rule  ? CONVGEMM_ALGO_IMPLICIT_GEMM
-                               : gemm_rule ? CONVGEMM_ALGO_IM2COL_GEMM
-                                           : CONVGEMM_ALGO_DIRECT;
+  /* DIRECT's ROW_STRIP register-window path (the stem's width geometry) comes right after the
+   * wgmma kernel, before the GEMM rule (float32 only). */
+  convgemm_direct_plan_t direct_plan;
+  convgemm_direct_make_plan(desc, handle->info.max_smem_per_block, &direct_plan);
+  const int strip_rule =
+      !is16 && direct_plan.tile == CONVGEMM_DIRECT_ROW_STRIP && direct_plan.strip_window;
+  const convgemm_algo_t want = wgmma_rule   ? CONVGEMM_ALGO_IMPLICIT_GEMM
+                               : strip_rule ? CONVGEMM_ALGO_DIRECT
+                               : igemm_rule ? CONVGEMM_ALGO_IMPLICIT_GEMM
+                               : gemm_rule  ? CONVGEMM_ALGO_IM2COL_GEMM
+                                            : CONVGEMM_ALGO_DIRECT;
   ck_assert_msg(resolved == want, "%s: AUTO resolves to algorithm %d, want %d", ctx,
                 (int)resolved, (int)want);
   size_t ws_min = 1, ws_pref = 0;
