@@ -51,9 +51,7 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
    * IM2COL_GEMM (5x5 stride 1 C 3: 2.24 against 1.16 ms; 7x7 stride 2: 0.79 against 0.53; 9x9
    * C 2: 0.53 against 0.36), so those keep the GEMM rule below (H100,
    * docs/optimization_log.md DIRECT 10). */
-  convgemm_direct_plan_t direct;
-  convgemm_direct_make_plan(desc, info->max_smem_per_block, &direct);
-  if (direct.tile == CONVGEMM_DIRECT_ROW_STRIP && direct.strip_window)
+  if (convgemm_direct_takes_strip_window(desc, info->max_smem_per_block))
     return CONVGEMM_ALGO_DIRECT;
   /* GEMM pays off once each output channel has enough reduction work and enough channels share
    * a column matrix; small channel counts per group (depthwise, grouped, few filters) stay

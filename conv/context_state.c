@@ -39,11 +39,6 @@ typedef struct context_state {
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static context_state_t g_state[CONVGEMM_CONTEXT_MAX_DEVICES]; /* by device ordinal */
 
-static convgemm_status_t cuda_fail(cudaError_t e, const char* what) {
-  return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "%s failed: %s (%s)", what, cudaGetErrorName(e),
-                       cudaGetErrorString(e));
-}
-
 static void* driver_function(const char* name, unsigned int version) {
   enum cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
   void* fn = NULL;
@@ -77,9 +72,9 @@ static convgemm_status_t current_context_id(unsigned long long* id) {
 
 static convgemm_status_t configure_kernels(int max_smem_per_block) {
   cudaError_t e = convgemm_direct_configure(max_smem_per_block);
-  if (e != cudaSuccess) return cuda_fail(e, "configuring the DIRECT kernels");
+  if (e != cudaSuccess) return convgemm_fail_cuda(e, "configuring the DIRECT kernels");
   e = convgemm_igemm_configure(max_smem_per_block);
-  if (e != cudaSuccess) return cuda_fail(e, "configuring the IMPLICIT_GEMM kernels");
+  if (e != cudaSuccess) return convgemm_fail_cuda(e, "configuring the IMPLICIT_GEMM kernels");
   return CONVGEMM_STATUS_SUCCESS;
 }
 

@@ -145,6 +145,12 @@ static int64_t strip_smem(const struct convgemm_conv_desc* d, int64_t halo_h, in
   return convgemm_sat_add(convgemm_sat_mul(floats, 4), CONVGEMM_DIRECT_STRIP_TILE_BYTES);
 }
 
+/* ROW_STRIP's register-window path takes this width geometry (the stem's): stride_w 4,
+ * dilation_w 1, S 11. */
+static int strip_window_geometry(const convgemm_conv2d_params_t* p) {
+  return p->stride_w == 4 && p->dilation_w == 1 && p->s == 11;
+}
+
 /* Fills `plan` with ROW_STRIP and returns 1 when one channel fits `budget`; else returns 0 and
  * leaves it alone. */
 static int make_row_strip_plan(const struct convgemm_conv_desc* d, int64_t budget,
@@ -172,7 +178,7 @@ static int make_row_strip_plan(const struct convgemm_conv_desc* d, int64_t budge
   plan->smem_bytes = (size_t)strip_smem(d, halo_h, row_ld, c_chunk);
   plan->x_phase_ld = (int)phase_ld;
   plan->x_row_ld = (int)row_ld;
-  plan->strip_window = p->stride_w == 4 && p->dilation_w == 1 && p->s == 11;
+  plan->strip_window = strip_window_geometry(p);
   plan->k_tiles = ceil_div(d->k_per_group, CONVGEMM_DIRECT_STRIP_BLOCK_K);
   plan->p_tiles = ceil_div(d->p * row_groups, CONVGEMM_DIRECT_STRIP_GROUPS);
   plan->q_tiles = ceil_div(d->q, tile_q);
@@ -222,4 +228,12 @@ void convgemm_direct_make_plan(const struct convgemm_conv_desc* d, int max_smem_
   plan->p_tiles = ceil_div(d->p, s.tile_p);
   plan->q_tiles = ceil_div(d->q, s.tile_q);
   plan->tiles = p->n * p->groups * plan->k_tiles * plan->p_tiles * plan->q_tiles;
+}
+
+int convgemm_direct_takes_strip_window(const struct convgemm_conv_desc* d,
+                                       int max_smem_per_block) {
+  if (!strip_window_geometry(&d->params)) return 0; /* most shapes: no plan to build */
+  convgemm_direct_plan_t plan;
+  convgemm_direct_make_plan(d, max_smem_per_block, &plan);
+  return plan.tile == CONVGEMM_DIRECT_ROW_STRIP && plan.strip_window;
 }

@@ -101,6 +101,11 @@ convgemm_direct_tile_shape_t convgemm_direct_tile_shape(convgemm_direct_tile_t t
 void convgemm_direct_make_plan(const struct convgemm_conv_desc* desc, int max_smem_per_block,
                                convgemm_direct_plan_t* plan);
 
+/* Whether DIRECT's plan for `desc` is ROW_STRIP's register-window path (AUTO's DIRECT rule);
+ * builds the plan only for the window's width geometry. */
+int convgemm_direct_takes_strip_window(const struct convgemm_conv_desc* desc,
+                                       int max_smem_per_block);
+
 /* Lets DIRECT's kernels use up to `max_smem_per_block` bytes of dynamic shared memory on the
  * current device. Called once per handle by convgemm_create. */
 cudaError_t convgemm_direct_configure(int max_smem_per_block);

@@ -5,6 +5,8 @@
 #ifndef CONVGEMM_ERROR_H_
 #define CONVGEMM_ERROR_H_
 
+#include <cuda_runtime_api.h>
+
 #include "conv/convgemm.h"
 
 #ifdef __cplusplus
@@ -25,6 +27,9 @@ convgemm_status_t convgemm_fail(convgemm_status_t status, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* CUDA_ERROR with "<what> failed: <error name> (<error string>)" as this thread's last error. */
+convgemm_status_t convgemm_fail_cuda(cudaError_t e, const char* what);
 
 #ifdef __cplusplus
 }

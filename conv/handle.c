@@ -3,19 +3,14 @@
 
 #include <cuda_runtime_api.h>
 
-#include "conv/internal.h"
 #include "conv/context_state.h"
+#include "conv/internal.h"
 #include "gemm/cublaslt_gemm.h"
-
-static convgemm_status_t cuda_fail(cudaError_t e, const char* what) {
-  return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "%s failed: %s (%s)", what, cudaGetErrorName(e),
-                       cudaGetErrorString(e));
-}
 
 static convgemm_status_t read_attribute(int* value, enum cudaDeviceAttr attr, int device,
                                         const char* name) {
   const cudaError_t e = cudaDeviceGetAttribute(value, attr, device);
-  return e == cudaSuccess ? CONVGEMM_STATUS_SUCCESS : cuda_fail(e, name);
+  return e == cudaSuccess ? CONVGEMM_STATUS_SUCCESS : convgemm_fail_cuda(e, name);
 }
 
 /* The streams and events IM2COL_GEMM uses, on the current (the handle's) device; then the
@@ -25,12 +20,12 @@ static convgemm_status_t create_resources(struct convgemm_handle* h) {
   cudaError_t e;
   for (int i = 0; i < CONVGEMM_HANDLE_STREAMS; ++i) {
     if ((e = cudaStreamCreateWithFlags(&h->streams[i], cudaStreamNonBlocking)) != cudaSuccess)
-      return cuda_fail(e, "creating a stream");
+      return convgemm_fail_cuda(e, "creating a stream");
     if ((e = cudaEventCreateWithFlags(&h->join[i], cudaEventDisableTiming)) != cudaSuccess)
-      return cuda_fail(e, "creating an event");
+      return convgemm_fail_cuda(e, "creating an event");
   }
   if ((e = cudaEventCreateWithFlags(&h->fork, cudaEventDisableTiming)) != cudaSuccess)
-    return cuda_fail(e, "creating an event");
+    return convgemm_fail_cuda(e, "creating an event");
   struct cublasLtContext* lt = NULL;
   CONVGEMM_TRY(convgemm_context_acquire(h->info.device, h->info.max_smem_per_block, &lt));
   return convgemm_gemm_create(&h->gemm, lt);
@@ -41,7 +36,7 @@ convgemm_status_t convgemm_create(convgemm_handle_t* handle) {
   *handle = NULL;
   convgemm_device_info_t info = {0};
   const cudaError_t e = cudaGetDevice(&info.device);
-  if (e != cudaSuccess) return cuda_fail(e, "cudaGetDevice");
+  if (e != cudaSuccess) return convgemm_fail_cuda(e, "cudaGetDevice");
   CONVGEMM_TRY(read_attribute(&info.cc_major, cudaDevAttrComputeCapabilityMajor, info.device,
                               "reading the compute capability"));
   CONVGEMM_TRY(read_attribute(&info.cc_minor, cudaDevAttrComputeCapabilityMinor, info.device,

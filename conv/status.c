@@ -43,3 +43,8 @@ convgemm_status_t convgemm_fail(convgemm_status_t status, const char* fmt, ...) 
   va_end(args);
   return status;
 }
+
+convgemm_status_t convgemm_fail_cuda(cudaError_t e, const char* what) {
+  return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR, "%s failed: %s (%s)", what, cudaGetErrorName(e),
+                       cudaGetErrorString(e));
+}
