@@ -55,7 +55,8 @@ static void* driver_function(const char* name, unsigned int version) {
 static convgemm_status_t current_context_id(unsigned long long* id) {
   static PFN_cuCtxGetCurrent_v4000 get_current;
   static PFN_cuCtxGetId_v12000 get_id;
-  if (get_current == NULL) get_current = (PFN_cuCtxGetCurrent_v4000)driver_function("cuCtxGetCurrent", 4000);
+  if (get_current == NULL)
+    get_current = (PFN_cuCtxGetCurrent_v4000)driver_function("cuCtxGetCurrent", 4000);
   if (get_id == NULL) get_id = (PFN_cuCtxGetId_v12000)driver_function("cuCtxGetId", 12000);
   if (get_current == NULL || get_id == NULL)
     return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR,

@@ -58,13 +58,13 @@ static int64_t gcd64(int64_t a, int64_t b) {
 
 /* 2 <= C/G <= 4 (C/G 1 is DEPTHWISE's), R*S >= 25 (taps enough to amortise staging the 96-channel
  * filter slice and the window of every channel), and K/G filling at least 3/4 of its 96-channel
- * tiles (K/G in [72, 96], [144, 192], [216, 288], ...): below that the K64 and K16 tiles waste
- * fewer FMAs than ROW_STRIP's partial tile costs. */
+ * tiles (K/G in [72, 96], [144, 192], [216, 288], ...; so K/G >= 72): below that the K64 and K16
+ * tiles waste fewer FMAs than ROW_STRIP's partial tile costs. */
 static int row_strip_suits(const struct convgemm_conv_desc* d) {
   const int64_t k_padded =
       ceil_div(d->k_per_group, CONVGEMM_DIRECT_STRIP_BLOCK_K) * CONVGEMM_DIRECT_STRIP_BLOCK_K;
   return d->c_per_group >= 2 && d->c_per_group <= CONVGEMM_DIRECT_STRIP_MAX_CG &&
-         d->params.r * d->params.s >= 25 && d->k_per_group >= 72 &&
+         d->params.r * d->params.s >= CONVGEMM_DIRECT_STRIP_MIN_TAPS &&
          3 * k_padded <= 4 * d->k_per_group;
 }
 

@@ -66,6 +66,7 @@ enum {
   CONVGEMM_DIRECT_STRIP_TP = 5,        /* ROW_STRIP: consecutive output columns per thread */
   CONVGEMM_DIRECT_STRIP_GROUPS = 32,   /* ROW_STRIP: 5-column groups per strip (one per lane) */
   CONVGEMM_DIRECT_STRIP_MAX_CG = 4,    /* ROW_STRIP: most input channels per group it takes */
+  CONVGEMM_DIRECT_STRIP_MIN_TAPS = 25, /* ROW_STRIP: fewest filter taps R*S it takes */
   CONVGEMM_DIRECT_STRIP_TILE_BYTES = 128, /* ROW_STRIP: two slots of a tile's coordinates */
   CONVGEMM_DIRECT_MAX_C_CHUNK = 8,     /* input channels staged per pass, at most */
   CONVGEMM_DIRECT_SMEM_BUDGET = 96 * 1024 /* bytes per block that leave room for two blocks/SM */

@@ -229,10 +229,12 @@ __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmA
 // channel over separate 8-bank groups: conflict-free), then warp wq stores channel rows wq,
 // wq + 4, ... of the pass, lane l pixels l and l + 32. Every branch here is a predicate, not a
 // jump: a condition ptxas takes for divergent serializes the wgmmas (C7520).
+constexpr int kStagedLd = 68;  // floats per channel row of store_tile_staged's passes
+
 template <int kPassCh>
 __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const IgemmArgs& a,
                                                   const TileCoord& tc, int tid, float* staging) {
-  constexpr int kLd = 68, kPassFloats = kPassCh * kLd;
+  constexpr int kLd = kStagedLd, kPassFloats = kPassCh * kLd;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
 #pragma unroll
@@ -545,7 +547,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     wgmma_wait<0>();
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
-    if (stage_floats >= 2 * 64 * 68)
+    if (stage_floats >= 2 * 64 * kStagedLd)  // a 64-channel pass per warpgroup fits
       store_tile_staged<64>(acc, a, tc, tid, stage);
     else
       store_tile_staged<16>(acc, a, tc, tid, stage);
