@@ -121,6 +121,13 @@ static convgemm_status_t run(struct convgemm_handle* h, const struct convgemm_co
     case CONVGEMM_ALGO_IMPLICIT_GEMM: {
       convgemm_igemm_plan_t plan;
       convgemm_igemm_make_plan(d, &h->info, &plan);
+      /* 16-bit data runs only the TMA kernel (float32 falls back to cp.async copies), whose
+       * tensor map needs x on a 16-byte boundary. */
+      if (convgemm_desc_is_16bit(d) && ((uintptr_t)x & 15u) != 0)
+        return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
+                             "IMPLICIT_GEMM on %s data needs x (%p) aligned to 16 bytes (its TMA "
+                             "loads); use IM2COL_GEMM or DIRECT",
+                             convgemm_data_type_name(d->params.data_type), x);
       const cudaError_t e = convgemm_igemm_launch(d, &plan, x, w, bias, y, workspace, stream);
       if (e != cudaSuccess)
         return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR,

@@ -11,6 +11,7 @@
 #include "conv/implicit_gemm_args.cuh"
 #include "conv/implicit_gemm_plan.h"
 #include "gemm/cp_async.cuh"
+#include "gemm/elem_type.cuh"
 #include "gemm/mma_tf32.cuh"
 #include "gemm/tf32_round.cuh"
 
@@ -68,6 +69,34 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, 
   }
 }
 
+// 16-bit data (wgmma kernel only): packed[g][kt][cc][tap][e] = w[g*K/G + kt*kBlockK + n]
+// [cc*16 + kk][tap] as is (T: __half or __nv_bfloat16), zero past K/G and C/G; a chunk holds 16
+// channels, a tap's 2048 values (the 4 KB of a TF32 tap) in wgmma's K-major core matrices of 8
+// channels x 8 k values (gemm/wgmma_16bit.cuh):
+//   e = ((n / 8) * 2 + kk / 8) * 64 + (n % 8) * 8 + kk % 8
+template <typename T>
+__global__ void __launch_bounds__(256) igemm_pack_filter_16bit_kernel(const T* w, T* packed,
+                                                                      int64_t total, int cg,
+                                                                      int kg, int rs,
+                                                                      int c_chunks, int k_tiles) {
+  constexpr int kChunk16 = 2 * kChunk;
+  constexpr int kTapValues = kChunk16 * kBlockK;
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t t = i;
+    const int e = (int)(t % kTapValues); t /= kTapValues;
+    const int tap = (int)(t % rs);     t /= rs;
+    const int cc = (int)(t % c_chunks); t /= c_chunks;
+    const int kt = (int)(t % k_tiles); t /= k_tiles;
+    const int g = (int)t;
+    const int n = (e / 128) * 8 + (e / 8) % 8;
+    const int kk = ((e / 64) % 2) * 8 + e % 8;
+    const int k = kt * kBlockK + n, c = cc * kChunk16 + kk;
+    packed[i] = k < kg && c < cg ? w[(((int64_t)g * kg + k) * cg + c) * rs + tap]
+                                 : from_float<T>(0.0f);
+  }
+}
+
 // UNIT: stride_w == dilation_w == 1, so the 16 A-fragment loads of a tap are one base address
 // plus compile-time offsets (ncu on problem 55 found the first version issue bound on integer
 // address arithmetic: 13 instructions per mma).
@@ -99,7 +128,8 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
   const int kt = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;
   const int64_t ih0 = (int64_t)pt * kTileP * a.stride_h - a.pad_h;
   const int64_t iw0 = (int64_t)qt * kTileQ * stride_w - a.pad_w;
-  const float* x_grp = a.x + ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+  const float* x_grp = static_cast<const float*>(a.x) +
+                       ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
   const float* w_tile = a.packed + ((int64_t)g * a.k_tiles + kt) * a.c_chunks *
                                        ((int64_t)rs * kChunk * kBlockK);
 
@@ -194,8 +224,9 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
         const int k = kt * kBlockK + wn * 32 + nf * 8 + 2 * ft + j;
         if (k >= a.kg) continue;
         const int k_global = g * a.kg + k;
-        const float b = a.bias != nullptr ? a.bias[k_global] : 0.0f;
-        float* y_row = a.y + (((int64_t)n * a.k + k_global) * a.p + p) * a.q;
+        const float b = a.bias != nullptr ? static_cast<const float*>(a.bias)[k_global] : 0.0f;
+        float* y_row =
+            static_cast<float*>(a.y) + (((int64_t)n * a.k + k_global) * a.p + p) * a.q;
 #pragma unroll
         for (int mf = 0; mf < kMFrags; ++mf) {
           const int q = qt * kTileQ + mf * 16 + fg;
@@ -222,8 +253,8 @@ extern "C" cudaError_t convgemm_igemm_configure(int max_smem_per_block) {
 }
 
 extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* desc,
-                                             const convgemm_igemm_plan_t* plan, const float* x,
-                                             const float* w, const float* bias, float* y,
+                                             const convgemm_igemm_plan_t* plan, const void* x,
+                                             const void* w, const void* bias, void* y,
                                              void* workspace, cudaStream_t stream) {
   using namespace convgemm;
   const convgemm_conv2d_params_t& p = desc->params;
@@ -231,20 +262,35 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   {
     // Launched with cudaLaunchKernelEx, whose own status is returned: cudaGetLastError after a
     // <<<>>> launch would also report (and clear) an error the caller left pending.
-    const int64_t total = (int64_t)plan->packed_floats / (plan->split ? 2 : 1);  // values
+    const int is16 = p.data_type != CONVGEMM_DATA_FLOAT32;
+    // Values: a 4-byte word holds one TF32 value (two with split: big and small) or two 16-bit.
+    const int64_t total = (int64_t)plan->packed_floats * (is16 ? 2 : 1) / (plan->split ? 2 : 1);
     const int64_t blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
     cudaLaunchConfig_t pack = {};
     pack.gridDim = dim3((unsigned)blocks);
     pack.blockDim = dim3(256);
     pack.stream = stream;
-    const cudaError_t e = cudaLaunchKernelEx(
-        &pack, igemm_pack_filter_kernel, w, packed, total, (int)desc->c_per_group,
-        (int)desc->k_per_group, (int)(p.r * p.s), (int)plan->c_chunks, (int)plan->k_tiles,
-        plan->variant == CONVGEMM_IGEMM_WGMMA, plan->split != 0);
+    const int cg = (int)desc->c_per_group, kg = (int)desc->k_per_group, rs = (int)(p.r * p.s);
+    const int c_chunks = (int)plan->c_chunks, k_tiles = (int)plan->k_tiles;
+    cudaError_t e;
+    if (p.data_type == CONVGEMM_DATA_FLOAT16)
+      e = cudaLaunchKernelEx(&pack, igemm_pack_filter_16bit_kernel<__half>,
+                             static_cast<const __half*>(w), reinterpret_cast<__half*>(packed),
+                             total, cg, kg, rs, c_chunks, k_tiles);
+    else if (p.data_type == CONVGEMM_DATA_BFLOAT16)
+      e = cudaLaunchKernelEx(&pack, igemm_pack_filter_16bit_kernel<__nv_bfloat16>,
+                             static_cast<const __nv_bfloat16*>(w),
+                             reinterpret_cast<__nv_bfloat16*>(packed), total, cg, kg, rs,
+                             c_chunks, k_tiles);
+    else
+      e = cudaLaunchKernelEx(&pack, igemm_pack_filter_kernel, static_cast<const float*>(w),
+                             packed, total, cg, kg, rs, c_chunks, k_tiles,
+                             plan->variant == CONVGEMM_IGEMM_WGMMA, plan->split != 0);
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
   static_cast<ConvGeometry&>(a) = conv_geometry(*desc);
+  a.data_type = p.data_type;
   a.x = x; a.packed = packed; a.bias = bias; a.y = y;
   a.halo_h = plan->halo_h; a.halo_w = plan->halo_w; a.x_plane_ld = plan->x_plane_ld;
   a.x_stage_floats = plan->x_stage_floats; a.w_stage_floats = plan->w_stage_floats;

@@ -15,10 +15,14 @@
 namespace convgemm {
 
 struct IgemmArgs : ConvGeometry {
-  const float* x;       // (N, C, H, W)
-  const float* packed;  // (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K (x 2 split)), TF32
-  const float* bias;    // (K) or nullptr
-  float* y;             // (N, K, P, Q)
+  // Tensors of data_type (float32 for the mma.sync and cp.async kernels; the TMA wgmma kernel
+  // also takes float16 and bfloat16).
+  convgemm_data_type_t data_type;
+  const void* x;        // (N, C, H, W)
+  const float* packed;  // (G, k_tiles, c_chunks, R*S, 1024 words (x 2 split)): per tap C_CHUNK x
+                        // BLOCK_K TF32 values, or 2 C_CHUNK x BLOCK_K 16-bit values
+  const void* bias;     // (K) or nullptr
+  void* y;              // (N, K, P, Q)
   int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages, tma_box_w,
       tma_shift, stage_rows;
   int split;            // 3xTF32 (IEEE math): x_s and each packed tap hold big and small parts

@@ -11,9 +11,14 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
                        int stages, int stage_rows, convgemm_igemm_plan_t* plan) {
   const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
+  /* 16-bit data (WGMMA only): 16 channels per stage, 8 per 16-byte pixel row (k16 wgmmas), so
+   * every stage, box and packed tap has the bytes of the TF32 layout with 8 and 4. */
+  const int is16 = convgemm_desc_is_16bit(d);
+  const int64_t chunk = is16 ? 2 * CONVGEMM_IGEMM_C_CHUNK : CONVGEMM_IGEMM_C_CHUNK;
+  const int64_t per16 = chunk / 2; /* values per 16 bytes */
   /* fp32 operands (IEEE math, or C/G == 1): WGMMA's 3xTF32, each operand as a big and a small
    * TF32 part, twice the window planes and filter taps per stage. */
-  const int split = wgmma && !d->tf32_operands;
+  const int split = wgmma && !d->tf32_operands && !is16;
   const int64_t parts = split ? 2 : 1;
   const int tile_p = wgmma ? CONVGEMM_IGEMM_WG_TILE_P : CONVGEMM_IGEMM_TILE_P;
   const int tile_q = wgmma ? CONVGEMM_IGEMM_WG_TILE_Q : CONVGEMM_IGEMM_TILE_Q;
@@ -31,17 +36,18 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   const int64_t plane_ld = window >= INT64_MAX - 64 ? INT64_MAX
                            : wgmma                  ? ceil_div(window, 8) * 8
                                                     : ceil_div(window, 32) * 32 + 8;
-  /* WGMMA's TMA box: (C_CHUNK, halo_h, tma_box_w) floats. Each box dimension
+  /* WGMMA's TMA box: (chunk, halo_h, tma_box_w) values. Each box dimension
    * must be at most 256 and at most the tensor's (W, H, C/G: else the load faults), and the
-   * tensor's row stride W * 4 bytes a multiple of 16. */
+   * tensor's row stride W * elem_bytes a multiple of 16. */
   /* The box's first column must sit on a 16-byte boundary (else the load is an illegal
    * instruction, measured with pad_w = 1): it starts tma_shift columns left of the window. */
-  const int64_t tma_shift = (4 - p->pad_w % 4) % 4;
-  const int64_t box_w = ceil_div(halo_w + tma_shift, 4) * 4;
-  const int tma = wgmma && p->w % 4 == 0 && box_w <= 256 && box_w <= p->w && halo_h <= 256 &&
-                  halo_h <= p->h && d->c_per_group >= CONVGEMM_IGEMM_C_CHUNK &&
+  const int64_t tma_shift = (per16 - p->pad_w % per16) % per16;
+  const int64_t box_w = ceil_div(halo_w + tma_shift, per16) * per16;
+  const int tma = wgmma && p->w % per16 == 0 && box_w <= 256 && box_w <= p->w && halo_h <= 256 &&
+                  halo_h <= p->h && d->c_per_group >= chunk &&
                   window <= CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS &&
                   p->pad_w < INT32_MAX / 2 && p->pad_h < INT32_MAX / 2; /* int box corners */
+  /* In 4-byte words: chunk x halo_h x box_w values of elem_bytes. */
   const int64_t box = tma ? CONVGEMM_IGEMM_C_CHUNK * halo_h * box_w : 0;
   int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK * parts, plane_ld);
   if (wgmma && x_stage < INT64_MAX - 64)
@@ -66,7 +72,7 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->x_stage_floats = (int)(x_stage < INT32_MAX ? x_stage : INT32_MAX);
   plan->w_stage_floats = (int)(w_stage < INT32_MAX ? w_stage : INT32_MAX);
   plan->smem_bytes = (size_t)smem;
-  plan->c_chunks = ceil_div(d->c_per_group, CONVGEMM_IGEMM_C_CHUNK);
+  plan->c_chunks = ceil_div(d->c_per_group, chunk);
   plan->k_tiles = ceil_div(d->k_per_group, CONVGEMM_IGEMM_BLOCK_K);
   plan->p_tiles = ceil_div(d->p, tile_p);
   plan->q_tiles = ceil_div(d->q, tile_q);
@@ -94,8 +100,11 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
       for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
            --stages) {
         plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, plan);
+        /* 16-bit data has only the TMA kernel: a window too large for it with all R filter
+         * rows takes one row per stage. */
         if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
-            (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18)) {
+            (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18) &&
+            (plan->tma || !convgemm_desc_is_16bit(d))) {
           const int64_t persistent = (int64_t)info->sm_count * CONVGEMM_IGEMM_WG_BLOCKS_PER_SM;
           plan->blocks = (int)(plan->tiles < persistent ? plan->tiles : persistent);
           if (plan->blocks < 1) plan->blocks = 1;
@@ -103,9 +112,10 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
         }
       }
     }
-    /* fp32 operands have no mma.sync kernel: where only shared memory kept the 3xTF32 kernel
-     * out, keep its plan (the smallest tried: one filter row, 3 stages), refused for that. */
-    if (!d->tf32_operands && plan->split && plan->tma &&
+    /* fp32 and 16-bit operands have no mma.sync kernel: where only shared memory kept the
+     * 3xTF32 or 16-bit kernel out, keep its plan (the smallest tried: one filter row, 3
+     * stages), refused for that. */
+    if (!d->tf32_operands && (plan->split || convgemm_desc_is_16bit(d)) && plan->tma &&
         plan->smem_bytes > (size_t)info->max_smem_per_block)
       return;
   }
@@ -116,7 +126,11 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
 static const char* refusal(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info,
                            const convgemm_igemm_plan_t* plan) {
   if (info->cc_major < 8) return "IMPLICIT_GEMM needs compute capability 8.0 or newer";
-  if (!d->tf32_operands && !(plan->split && plan->tma))
+  if (convgemm_desc_is_16bit(d) && !(plan->variant == CONVGEMM_IGEMM_WGMMA && plan->tma))
+    return "IMPLICIT_GEMM computes float16 and bfloat16 data only in its sm_90 TMA kernel "
+           "(compute capability 9.0, stride_w 1, C/G >= 16, W a multiple of 8, the window "
+           "within the TMA box limits); use DIRECT or IM2COL_GEMM";
+  if (!d->tf32_operands && !convgemm_desc_is_16bit(d) && !(plan->split && plan->tma))
     return d->params.math_mode == CONVGEMM_MATH_IEEE
                ? "IMPLICIT_GEMM computes IEEE math (3xTF32) only in its sm_90 TMA kernel (compute "
                  "capability 9.0, stride_w 1, C/G >= 8, W a multiple of 4, the window within "
@@ -140,7 +154,8 @@ convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
   const char* why = refusal(d, info, &plan);
   if (why == NULL) return CONVGEMM_STATUS_SUCCESS;
   if (plan.smem_bytes > (size_t)info->max_smem_per_block &&
-      (d->tf32_operands || (plan.split && plan.tma)) && info->cc_major >= 8)
+      (d->tf32_operands || ((plan.split || convgemm_desc_is_16bit(d)) && plan.tma)) &&
+      info->cc_major >= 8)
     return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED, "%s (%zu bytes per block for R*S = %lld; "
                          "the device allows %d)", why, plan.smem_bytes,
                          (long long)(d->params.r * d->params.s), info->max_smem_per_block);

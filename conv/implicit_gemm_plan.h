@@ -27,6 +27,12 @@
  * The packed filter lives in the workspace: (G, k_tiles, c_chunks, R*S, C_CHUNK x BLOCK_K) floats,
  * TF32-rounded, zero past K/G and C/G, in the chosen kernel's order, repacked by a small kernel
  * on every call (295 KB for problem 55), so a changed filter is always picked up.
+ *
+ * 16-bit data (float16, bfloat16) runs only in the WGMMA kernel's TMA form: the operands as they
+ * are (exact in fp32), k16 wgmmas, a stage of 2 C_CHUNK = 16 channels, 8 to a 16-byte pixel row
+ * of x_s. Every stage, TMA box and packed tap then has the bytes of the TF32 layout (the sizes
+ * below count 4-byte words: "floats"), the box's first column on a 16-byte boundary takes
+ * tma_shift = (8 - pad_w % 8) % 8, and the box needs W a multiple of 8 and C/G >= 16.
  */
 #ifndef CONVGEMM_IMPLICIT_GEMM_PLAN_H_
 #define CONVGEMM_IMPLICIT_GEMM_PLAN_H_
@@ -113,8 +119,9 @@ typedef struct convgemm_igemm_plan {
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* desc,
                               const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan);
 
-/* SUCCESS, or NOT_SUPPORTED with the reason: TF32 operands only (DEFAULT math with C/G > 1;
- * IEEE math and depthwise are fp32), compute capability 8.0 or newer, the two shared-memory
+/* SUCCESS, or NOT_SUPPORTED with the reason: TF32 operands (DEFAULT math with C/G > 1; IEEE math
+ * and depthwise are fp32: 3xTF32) and 16-bit data in the sm_90 TMA kernel only, compute
+ * capability 8.0 or newer, the two shared-memory
  * stages within the device's per-block limit (large R*S, stride or dilation exceed it), and the
  * grid's tile count and window indices within 32 bits. */
 convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* desc,
@@ -130,8 +137,8 @@ cudaError_t convgemm_igemm_configure(int max_smem_per_block);
 /* Queues the filter packing and the plan's kernel on `stream`; `workspace` holds
  * workspace_bytes. */
 cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* desc,
-                                  const convgemm_igemm_plan_t* plan, const float* x,
-                                  const float* w, const float* bias, float* y, void* workspace,
+                                  const convgemm_igemm_plan_t* plan, const void* x,
+                                  const void* w, const void* bias, void* y, void* workspace,
                                   cudaStream_t stream);
 
 #ifdef __cplusplus

@@ -37,8 +37,10 @@
 
 #include "conv/implicit_gemm_args.cuh"
 #include "gemm/cp_async.cuh"
+#include "gemm/elem_type.cuh"
 #include "gemm/tf32_round.cuh"
 #include "gemm/tma.cuh"
+#include "gemm/wgmma_16bit.cuh"
 #include "gemm/wgmma_tf32.cuh"
 
 namespace convgemm {
@@ -55,8 +57,19 @@ static_assert(kComputeThreads == 256 && kTileP == 4 && kTileQ == 64 && kBlockK =
                   kChunk == 8,
               "the warpgroup split below assumes 2 warpgroups x 2 rows x 64 columns x 128 ch");
 
+// The TMA kernel's element types: float (TF32 operands, or 3xTF32), __half and __nv_bfloat16.
+// A 16-byte core-matrix row holds kPer16B channels of a window pixel; a stage holds kChunk
+// channels (one k step of wgmma per tap: k8 for TF32, k16 for 16-bit), so a stage, its TMA box
+// (kChunk x halo_h x tma_box_w values) and a packed tap (4 KB) have the same bytes either way.
+template <typename T>
+struct TmaElem {
+  static constexpr int kPer16B = 16 / (int)sizeof(T);
+  static constexpr int kChunk = 2 * kPer16B;
+};
+static_assert(TmaElem<float>::kChunk == kChunk, "float stages hold C_CHUNK channels");
+
 #if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile empty kernels
-constexpr int kTapFloats = kChunk * kBlockK;
+constexpr int kTapFloats = kChunk * kBlockK;  // 4-byte words per packed tap, any element type
 // The TMA kernel's registers per thread of each role after setmaxnreg; the 64K of the block
 // start as 128 per thread (512 threads) and must still cover the sum.
 constexpr int kComputeRegisters = 168, kProducerRegisters = 104, kLoaderRegisters = 56;
@@ -116,7 +129,7 @@ __device__ __forceinline__ bool last_of_tile(const IgemmArgs& a, const Cursor& c
 // kSplit (3xTF32): x_s holds the window's big planes, then its small ones (2 plane_ld pixels
 // further); each packed tap its big 1024 floats, then its small ones. Per tap and row three
 // wgmmas, the small products first: small(x) big(w), big(x) small(w), big(x) big(w).
-template <bool kSplit>
+template <typename T, bool kSplit>
 __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const IgemmArgs& a,
                                             const float* stage, int wg) {
   // Descriptor steps in 16-byte units (the address field's unit; every address stays below
@@ -141,11 +154,15 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
 #pragma unroll
     for (int m = 0; m < kRows; ++m) {
       const uint64_t dx = desc_x + x_off + m * x_next_row, dw = desc_w + tap * kTapUnits;
-      if (kSplit) {
-        wgmma_m64n128k8_tf32<1>(acc[m], dx + x_small, dw);
-        wgmma_m64n128k8_tf32<1>(acc[m], dx, dw + kWSmall);
+      if constexpr (sizeof(T) == 2) {
+        wgmma_m64n128k16<T, 1>(acc[m], dx, dw);
+      } else {
+        if (kSplit) {
+          wgmma_m64n128k8_tf32<1>(acc[m], dx + x_small, dw);
+          wgmma_m64n128k8_tf32<1>(acc[m], dx, dw + kWSmall);
+        }
+        wgmma_m64n128k8_tf32<1>(acc[m], dx, dw);
       }
-      wgmma_m64n128k8_tf32<1>(acc[m], dx, dw);
     }
     x_off += a.dilation_w;
     if (++s == a.s) {
@@ -161,8 +178,10 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
 //
 // Starts tile tc's accumulators at its bias (0 without one, and past K/G), with no wgmma in
 // flight: the epilogue then only stores (bias loads there kept 32 more registers live).
+template <typename T>
 __device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const IgemmArgs& a,
                                                const TileCoord& tc, int tid) {
+  const T* const bias = static_cast<const T*>(a.bias);
   wgmma_wait<0>();  // already true at every call; ptxas must see it (else C7515)
   const int ft = tid % 4;
   const int k0 = tc.g * a.kg + tc.kt * kBlockK;  // the tile's first output channel
@@ -172,7 +191,7 @@ __device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const Ig
     for (int e = 0; e < 2; ++e) {
       const int kk = 8 * j + 2 * ft + e;
       const float b =
-          a.bias != nullptr && tc.kt * kBlockK + kk < a.kg ? a.bias[k0 + kk] : 0.0f;
+          bias != nullptr && tc.kt * kBlockK + kk < a.kg ? to_float(bias[k0 + kk]) : 0.0f;
 #pragma unroll
       for (int m = 0; m < kRows; ++m) {
         acc[m][4 * j + e] = b;
@@ -199,7 +218,8 @@ __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmA
   for (int m = 0; m < kRows; ++m) {
     const int p = tc.pt * kTileP + kRows * wg + m;
     if (p >= a.p) continue;
-    float* y_k = a.y + ((int64_t)tc.n * a.k + k0 + 2 * ft) * plane + (int64_t)p * a.q + q0;
+    float* y_k = static_cast<float*>(a.y) + ((int64_t)tc.n * a.k + k0 + 2 * ft) * plane +
+                 (int64_t)p * a.q + q0;
 #pragma unroll
     for (int j = 0; j < 16; ++j) {
 #pragma unroll
@@ -231,7 +251,7 @@ __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmA
 // jump: a condition ptxas takes for divergent serializes the wgmmas (C7520).
 constexpr int kStagedLd = 68;  // floats per channel row of store_tile_staged's passes
 
-template <int kPassCh>
+template <typename T, int kPassCh>
 __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const IgemmArgs& a,
                                                   const TileCoord& tc, int tid, float* staging) {
   constexpr int kLd = kStagedLd, kPassFloats = kPassCh * kLd;
@@ -249,12 +269,13 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const
   const int p0 = tc.pt * kTileP + kRows * wg;
   // Channel wq (then wq + 4, ...) of the tile, row p0, column q0 + lane: stepped by pointer adds
   // (per-store 64-bit offsets would each take registers).
-  float* const y_first = a.y + ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) *
-                                   (plane4 / 4) + (int64_t)p0 * a.q + q0 + lane;
+  T* const y_first = static_cast<T*>(a.y) +
+                     ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) * (plane4 / 4) +
+                     (int64_t)p0 * a.q + q0 + lane;
 #pragma unroll
   for (int m = 0; m < kRows; ++m) {
     const bool p_in = p0 + m < a.p;
-    float* y_row = y_first + m * a.q;
+    T* y_row = y_first + m * a.q;
     int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
 #pragma unroll
     for (int pass = 0; pass < kBlockK / kPassCh; ++pass) {
@@ -273,8 +294,8 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const
       for (int i = 0; i < kPassCh / 4; ++i) {
         const float* const from = st + (wq + 4 * i) * kLd + lane;
         const bool c_in = p_in && c_left > 0;
-        if (c_in && q_lo) y_row[0] = from[0];
-        if (c_in && q_hi) y_row[32] = from[32];
+        if (c_in && q_lo) y_row[0] = from_float<T>(from[0]);
+        if (c_in && q_hi) y_row[32] = from_float<T>(from[32]);
         y_row += plane4;
         c_left -= 4;
       }
@@ -283,6 +304,131 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const
   }
   // The stage returns to the loader, whose TMA (async proxy) writes it next.
   fence_proxy_async_shared();
+}
+
+// The TMA kernel's producers (thread pt of the producer warpgroup): each landed box into x_s's
+// layout, then `ready`. A box is (kChunk channels, halo_h, tma_box_w) values, the window starting
+// tma_shift columns in; x_s is [k half][window pixel][16 bytes], written over the box in place:
+// all reads, then a producer barrier, then all writes.
+//
+// float: unit i is (k half, window pixel) pt + 128 i, its 4 channels rounded to TF32 (split:
+// the small parts, x - big rounded, go 2 plane_ld pixels further). Its offsets are the same
+// every iteration, so they are computed once.
+template <bool kSplit>
+__device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, int stage_floats,
+                                              uint64_t* full, uint64_t* ready, int pt) {
+  constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
+  static_assert(kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS, "");
+  const int window = a.halo_h * a.halo_w;
+  const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
+  int unit_src[kUnits];  // floats into the box (-1: no unit)
+#pragma unroll
+  for (int i = 0; i < kUnits; ++i) {
+    const int u = pt + i * kProducerThreads;
+    const int kh = u >= window, pix = u - kh * window;
+    const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
+    unit_src[i] = u < 2 * window ? (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww : -1;
+  }
+  const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
+  uint32_t full_parity = 0;
+  for (Cursor tr = cursor_start(a); tr.tile < a.tiles; cursor_advance(tr, a)) {
+    float* const stage = smem + tr.stage * stage_floats;
+    mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
+    full_parity ^= 1u << tr.stage;
+    float4 v[kUnits], small[kSplit ? kUnits : 1];
+#pragma unroll
+    for (int i = 0; i < kUnits; ++i) {
+      if (unit_src[i] >= 0) {
+        const float* src = stage + unit_src[i];
+        if (kSplit) {
+          float4& sm = small[kSplit ? i : 0];
+          tf32_split(src[0], v[i].x, sm.x);
+          tf32_split(src[box_plane], v[i].y, sm.y);
+          tf32_split(src[2 * box_plane], v[i].z, sm.z);
+          tf32_split(src[3 * box_plane], v[i].w, sm.w);
+        } else {
+          v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
+                             tf32_round_rna(src[2 * box_plane]),
+                             tf32_round_rna(src[3 * box_plane]));
+        }
+      }
+    }
+    named_barrier_sync(1, kProducerThreads);
+#pragma unroll
+    for (int i = 0; i < kUnits; ++i) {
+      const int u = pt + i * kProducerThreads;
+      if (unit_src[i] >= 0) {
+        float4* const dst = reinterpret_cast<float4*>(stage) + u + (u >= window) * x_gap;
+        dst[0] = v[i];
+        if (kSplit) dst[2 * a.x_plane_ld] = small[kSplit ? i : 0];
+      }
+    }
+    fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
+    mbarrier_arrive(&ready[tr.stage]);
+  }
+}
+
+// 16-bit data: unit i is (k half, box row, pair of box columns 2j, 2j + 1) pt + 128 i: eight
+// 4-byte loads (8 channels x the 2 columns) become the two pixels' 16-byte rows by byte
+// permutes, 4 loads a pixel as for float (2-byte loads would take 8, and measured 1.27 ms on
+// problem 55 in bfloat16). A pair's columns outside the window (the box's first tma_shift
+// columns, its rounding past the window) are not written. Pairs: at most 2 halo_h tma_box_w / 2
+// <= 448 + 2 x 7 x 7 (halo_w >= 64, so halo_h <= 7; tma_box_w <= halo_w + 14).
+constexpr int kMaxPairs16 =
+    CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS + 14 * (CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kTileQ);
+constexpr int kPairUnits16 = (kMaxPairs16 + kProducerThreads - 1) / kProducerThreads;
+
+__device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, int stage_floats,
+                                              uint64_t* full, uint64_t* ready, int pt) {
+  const int row_pairs = a.tma_box_w / 2;          // tma_box_w is a multiple of 8
+  const int pairs = 2 * a.halo_h * row_pairs;
+  const int box_plane_words = a.halo_h * row_pairs;  // 4-byte words per channel of the box
+  int pair_src[kPairUnits16];  // words into the box (-1: no unit)
+  int pair_dst[kPairUnits16];  // x_s row of the pair's first column (may be outside the window)
+  int pair_keep[kPairUnits16];  // bit 0: first column inside the window, bit 1: second
+#pragma unroll
+  for (int i = 0; i < kPairUnits16; ++i) {
+    const int u = pt + i * kProducerThreads;
+    const int kh = u / (a.halo_h * row_pairs), rest = u - kh * a.halo_h * row_pairs;
+    const int hh = rest / row_pairs, jp = rest - hh * row_pairs;
+    const int ww = 2 * jp - a.tma_shift;  // window column of the pair's first value
+    pair_src[i] = u < pairs ? (8 * kh * a.halo_h + hh) * row_pairs + jp : -1;
+    pair_dst[i] = kh * a.x_plane_ld + hh * a.halo_w + ww;
+    pair_keep[i] = (ww >= 0 && ww < a.halo_w) | (ww + 1 >= 0 && ww + 1 < a.halo_w) << 1;
+  }
+  uint32_t full_parity = 0;
+  for (Cursor tr = cursor_start(a); tr.tile < a.tiles; cursor_advance(tr, a)) {
+    float* const stage = smem + tr.stage * stage_floats;
+    mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
+    full_parity ^= 1u << tr.stage;
+    const uint32_t* const box = reinterpret_cast<const uint32_t*>(stage);
+    uint32_t word[kPairUnits16][8];  // channel j's two columns: the first in the low half
+#pragma unroll
+    for (int i = 0; i < kPairUnits16; ++i)
+      if (pair_src[i] >= 0)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) word[i][j] = box[pair_src[i] + j * box_plane_words];
+    named_barrier_sync(1, kProducerThreads);
+#pragma unroll
+    for (int i = 0; i < kPairUnits16; ++i) {
+      if (pair_src[i] >= 0) {
+        uint4 first, second;  // the 8 channels of each column, two per word, channel 2k low
+        first.x = __byte_perm(word[i][0], word[i][1], 0x5410);
+        first.y = __byte_perm(word[i][2], word[i][3], 0x5410);
+        first.z = __byte_perm(word[i][4], word[i][5], 0x5410);
+        first.w = __byte_perm(word[i][6], word[i][7], 0x5410);
+        second.x = __byte_perm(word[i][0], word[i][1], 0x7632);
+        second.y = __byte_perm(word[i][2], word[i][3], 0x7632);
+        second.z = __byte_perm(word[i][4], word[i][5], 0x7632);
+        second.w = __byte_perm(word[i][6], word[i][7], 0x7632);
+        uint4* const dst = reinterpret_cast<uint4*>(stage) + pair_dst[i];
+        if (pair_keep[i] & 1) dst[0] = first;
+        if (pair_keep[i] & 2) dst[1] = second;
+      }
+    }
+    fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
+    mbarrier_arrive(&ready[tr.stage]);
+  }
 }
 
 // Waits until this thread's copies for iteration it have landed: one commit group per
@@ -316,7 +462,8 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
     const int64_t ih0 =
         (int64_t)c.tc.pt * kTileP * a.stride_h - a.pad_h + (int64_t)c.r0 * a.dilation_h;
     const int64_t iw0 = (int64_t)c.tc.qt * kTileQ - a.pad_w;
-    const float* x_grp = a.x + ((int64_t)c.tc.n * a.c + (int64_t)c.tc.g * a.cg) * plane_in;
+    const float* x_grp = static_cast<const float*>(a.x) +
+                         ((int64_t)c.tc.n * a.c + (int64_t)c.tc.g * a.cg) * plane_in;
     for (int row = warp; row < window_rows; row += kWarps) {
       const int kh = row / a.halo_h, hh = row - kh * a.halo_h;
       const int c0 = c.cc * kChunk + 4 * kh;
@@ -359,7 +506,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
   // Written by ordinary instructions only while no wgmma is in flight: here and right after an
   // epilogue's wgmma_wait<0> (ptxas serializes every wgmma if it can't see that: C7515).
   float acc[kRows][64];
-  if (blockIdx.x < a.tiles) start_tile_acc(acc, a, cursor_start(a).tc, tid);
+  if (blockIdx.x < a.tiles) start_tile_acc<float>(acc, a, cursor_start(a).tc, tid);
   const int ahead = a.stages - 2;  // iterations whose copies fly while one is computed
   Cursor ld = cursor_start(a);
   for (int s = 0; s < ahead; ++s) {
@@ -384,7 +531,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
       cursor_advance(ld, a);
     }
     cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
-    issue_chunk<false>(acc, a, stage, warp / 4);
+    issue_chunk<float, false>(acc, a, stage, warp / 4);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     cursor_advance(cp, a);
@@ -394,7 +541,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
     }
     wgmma_wait<0>();
     store_tile(acc, a, tc, tid);
-    if (cp.tile < a.tiles) start_tile_acc(acc, a, cp.tc, tid);
+    if (cp.tile < a.tiles) start_tile_acc<float>(acc, a, cp.tc, tid);
   }
   wgmma_wait<0>();  // nothing is in flight here; says so to ptxas, which else waits every iteration
 #else
@@ -411,10 +558,14 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // a third of their time, ncu). 512 threads start with 128 registers each; setmaxnreg moves them
 // to the compute warpgroups (168: the bias is loaded into the accumulators at a tile's start,
 // not in the epilogue, which fits that budget without spills).
-template <bool kSplit>
+// T: the tensors' element type (float: TF32 operands, or 3xTF32 with kSplit; __half and
+// __nv_bfloat16: 16-bit operands as they are, k16 wgmmas).
+template <typename T, bool kSplit>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
+  static_assert(!kSplit || sizeof(T) == 4, "3xTF32 splits float operands only");
+  constexpr int kElemChunk = TmaElem<T>::kChunk;  // channels per stage
   extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
   const int stage_floats = a.x_stage_floats + a.w_stage_floats;
@@ -439,7 +590,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     // Loader: thread 0 of the warpgroup; the other warps leave once their registers are given.
     setmaxnreg_dec<kLoaderRegisters>();
     if (tid != kComputeThreads + kProducerThreads) return;
-    const uint32_t box_bytes = (uint32_t)(kChunk * a.halo_h * a.tma_box_w * 4);
+    const uint32_t box_bytes = (uint32_t)(kElemChunk * a.halo_h * a.tma_box_w * sizeof(T));
     const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4 * (kSplit ? 2 : 1));
     // Barrier phases as parity bits per stage (bit s flips at each use of stage s): use n of a
     // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
@@ -455,77 +606,25 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + w_bytes);
       tma_load_5d(stage, &x_map, ld.tc.qt * kTileQ - a.pad_w - a.tma_shift,
                   ld.tc.pt * kTileP * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
-                  ld.cc * kChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
+                  ld.cc * kElemChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
       bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
                           &full[ld.stage]);
     }
     return;
   }
   if (warpgroup == kComputeThreads / 128) {
-    // Producers. Unit i of producer thread pt is (k half, window pixel) pt + 128 i; its offsets
-    // are the same every iteration, so they are computed once.
     setmaxnreg_dec<kProducerRegisters>();
-    constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
-    static_assert(kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS, "");
-    const int pt = tid - kComputeThreads;
-    const int window = a.halo_h * a.halo_w;
-    const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
-    int unit_src[kUnits];  // floats into the box (-1: no unit)
-#pragma unroll
-    for (int i = 0; i < kUnits; ++i) {
-      const int u = pt + i * kProducerThreads;
-      const int kh = u >= window, pix = u - kh * window;
-      const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
-      unit_src[i] = u < 2 * window ? (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww
-                                   : -1;
-    }
-    const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
-    uint32_t full_parity = 0;
-    for (Cursor tr = cursor_start(a); tr.tile < a.tiles; cursor_advance(tr, a)) {
-      float* const stage = smem + tr.stage * stage_floats;
-      mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
-      full_parity ^= 1u << tr.stage;
-      // The box into x_s's layout, rounded to TF32: all reads, then (the layouts share the
-      // memory) all writes.
-      // Split: the small parts (x - big, rounded) go 2 plane_ld pixels further.
-      float4 v[kUnits], small[kSplit ? kUnits : 1];
-#pragma unroll
-      for (int i = 0; i < kUnits; ++i) {
-        if (unit_src[i] >= 0) {
-          const float* src = stage + unit_src[i];
-          if (kSplit) {
-            float4& sm = small[kSplit ? i : 0];
-            tf32_split(src[0], v[i].x, sm.x);
-            tf32_split(src[box_plane], v[i].y, sm.y);
-            tf32_split(src[2 * box_plane], v[i].z, sm.z);
-            tf32_split(src[3 * box_plane], v[i].w, sm.w);
-          } else {
-            v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
-                               tf32_round_rna(src[2 * box_plane]),
-                               tf32_round_rna(src[3 * box_plane]));
-          }
-        }
-      }
-      named_barrier_sync(1, kProducerThreads);
-#pragma unroll
-      for (int i = 0; i < kUnits; ++i) {
-        const int u = pt + i * kProducerThreads;
-        if (unit_src[i] >= 0) {
-          float4* const dst = reinterpret_cast<float4*>(stage) + u + (u >= window) * x_gap;
-          dst[0] = v[i];
-          if (kSplit) dst[2 * a.x_plane_ld] = small[kSplit ? i : 0];
-        }
-      }
-      fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
-      mbarrier_arrive(&ready[tr.stage]);
-    }
+    if constexpr (sizeof(T) == 2)
+      produce_16bit(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+    else
+      produce_float<kSplit>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
     return;
   }
 
   // Compute warpgroups.
   setmaxnreg_inc<kComputeRegisters>();
   float acc[kRows][64];  // written by ordinary instructions only with no wgmma in flight
-  if (blockIdx.x < a.tiles) start_tile_acc(acc, a, cursor_start(a).tc, tid);
+  if (blockIdx.x < a.tiles) start_tile_acc<T>(acc, a, cursor_start(a).tc, tid);
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
   uint32_t ready_parity = 0;
   Cursor cp = cursor_start(a);
@@ -533,7 +632,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     float* const stage = smem + cp.stage * stage_floats;
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
     ready_parity ^= 1u << cp.stage;
-    issue_chunk<kSplit>(acc, a, stage, warpgroup);
+    issue_chunk<T, kSplit>(acc, a, stage, warpgroup);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
@@ -548,11 +647,11 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
     if (stage_floats >= 2 * 64 * kStagedLd)  // a 64-channel pass per warpgroup fits
-      store_tile_staged<64>(acc, a, tc, tid, stage);
+      store_tile_staged<T, 64>(acc, a, tc, tid, stage);
     else
-      store_tile_staged<16>(acc, a, tc, tid, stage);
+      store_tile_staged<T, 16>(acc, a, tc, tid, stage);
     mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
-    if (cp.tile < a.tiles) start_tile_acc(acc, a, cp.tc, tid);
+    if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
   }
   wgmma_wait<0>();  // nothing is in flight here; says so to ptxas
 #else
@@ -579,16 +678,25 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
 
 // x as a 5-D tensor (W, H, C/G, G, N), innermost first, so a box never crosses into the next
 // group's channels (those read zero, like the image's outside), and the box the kernel loads.
+// 16-bit data: boxes of 16 channels (a stage's chunk), the same bytes as float's 8.
 bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
   const PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
   if (encode == nullptr || reinterpret_cast<uintptr_t>(a.x) % 16 != 0) return false;
+  const bool is16 = a.data_type != CONVGEMM_DATA_FLOAT32;
+  const CUtensorMapDataType type = a.data_type == CONVGEMM_DATA_FLOAT16
+                                       ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                   : a.data_type == CONVGEMM_DATA_BFLOAT16
+                                       ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                       : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+  const cuuint64_t elem = is16 ? 2 : 4;
   const cuuint64_t dims[5] = {(cuuint64_t)a.in_w, (cuuint64_t)a.in_h, (cuuint64_t)a.cg,
                               (cuuint64_t)a.groups, (cuuint64_t)a.n};
-  const cuuint64_t plane = (cuuint64_t)a.in_h * a.in_w * 4;
-  const cuuint64_t strides[4] = {(cuuint64_t)a.in_w * 4, plane, plane * a.cg, plane * a.c};
-  const cuuint32_t box[5] = {(cuuint32_t)a.tma_box_w, (cuuint32_t)a.halo_h, kChunk, 1, 1};
+  const cuuint64_t plane = (cuuint64_t)a.in_h * a.in_w * elem;
+  const cuuint64_t strides[4] = {(cuuint64_t)a.in_w * elem, plane, plane * a.cg, plane * a.c};
+  const cuuint32_t chunk = is16 ? TmaElem<__half>::kChunk : TmaElem<float>::kChunk;
+  const cuuint32_t box[5] = {(cuuint32_t)a.tma_box_w, (cuuint32_t)a.halo_h, chunk, 1, 1};
   const cuuint32_t element_strides[5] = {1, 1, 1, 1, 1};
-  return encode(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 5, const_cast<float*>(a.x), dims, strides,
+  return encode(map, type, 5, const_cast<void*>(a.x), dims, strides,
                 box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
@@ -597,11 +705,17 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 }  // namespace
 
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
-  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<false>,
+  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<float, false>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<true>,
+    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<float, true>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<__half, false>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<__nv_bfloat16, false>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
   if (e == cudaSuccess)
     e = cudaFuncSetAttribute(igemm_wgmma_cp_async_kernel,
@@ -610,7 +724,9 @@ cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
 }
 
 // The TMA kernel where the plan allows it, the tensor map encodes and x is 16-byte aligned;
-// else the cp.async one (same stages, same numbers).
+// else the cp.async one (same stages, same numbers). 16-bit data has only the TMA kernel: the
+// plan requires it and the caller checked x's alignment, so a tensor map that does not encode
+// (no cuTensorMapEncodeTiled in the driver) is cudaErrorNotSupported.
 cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* plan,
                                cudaStream_t stream) {
   cudaLaunchConfig_t config = {};
@@ -618,10 +734,16 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   config.dynamicSmemBytes = plan->smem_bytes;
   config.stream = stream;
   CUtensorMap x_map = {};
-  if (plan->tma && encode_x_map(a, &x_map)) {
+  const bool tma = plan->tma && encode_x_map(a, &x_map);
+  if (a.data_type != CONVGEMM_DATA_FLOAT32 && !tma) return cudaErrorNotSupported;
+  if (tma) {
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
-    return a.split ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<true>, a, x_map)
-                   : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<false>, a, x_map);
+    if (a.data_type == CONVGEMM_DATA_FLOAT16)
+      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false>, a, x_map);
+    if (a.data_type == CONVGEMM_DATA_BFLOAT16)
+      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__nv_bfloat16, false>, a, x_map);
+    return a.split ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true>, a, x_map)
+                   : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false>, a, x_map);
   }
   config.blockDim = dim3(kComputeThreads);
   return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);

@@ -96,8 +96,11 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* pa
 /* AUTO's rule: IM2COL_GEMM when K/G and (C/G)*R*S both reach these, else DIRECT. FP32 GEMMs
  * (IEEE math) run on CUDA cores like DIRECT, so they need wider outputs to pay off (measured
  * on the small_channels suite: at K/G 32, 3x3, DIRECT is 20% faster in IEEE math and IM2COL_GEMM
- * 5% faster in DEFAULT math). 16-bit data never takes IMPLICIT_GEMM (NOT_SUPPORTED for now) and
- * needs K/G >= 8 only, whatever the math mode: its GEMMs run on tensor cores at twice TF32's
+ * 5% faster in DEFAULT math). 16-bit data takes IMPLICIT_GEMM's TMA kernel by the wgmma rule
+ * below (H100, bfloat16, 2026-11-28: problem 55 1.26-1.35 ms against IM2COL_GEMM's 5.41, 56-86_pw
+ * 1.10-2.6x cuDNN; small_channels dense C = K = 16 to 64 and groups 2 and 4 IMPLICIT_GEMM the
+ * fastest; C/G < 16 is not its kernel's); otherwise it needs K/G >= 8 only, whatever the math
+ * mode: its GEMMs run on tensor cores at twice TF32's
  * rate and read half the bytes, while DIRECT stays fp32 FMA on CUDA cores. Measured (H100,
  * small_channels suite in bfloat16 and float16, 2026-11-28): IM2COL_GEMM is 5-16% faster than
  * DIRECT at C = K = 8 and 16 and at groups 8 and 4 (K/G 8, 16), DIRECT faster at K/G 4 and below;

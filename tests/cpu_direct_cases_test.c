@@ -12,6 +12,7 @@
 
 #include "conv/convgemm.h"
 #include "conv/direct_conv2d_plan.h"
+#include "conv/implicit_gemm_plan.h"
 #include "conv/internal.h"
 #include "tests/check_main.h"
 #include "tests/conv2d_reference.h"
@@ -165,14 +166,16 @@ END_TEST
 START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
   /* gpu_direct_test runs the fixed list in float16 and bfloat16 too. Every case is a valid
    * descriptor in both types, with the same plan as in float32 (shared memory holds floats), and
-   * AUTO's 16-bit rule (IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64, else DIRECT; never
-   * IMPLICIT_GEMM) sends cases with and without bias to IM2COL_GEMM and others, depthwise among
-   * them, to DIRECT, on both recorded devices. */
+   * AUTO's 16-bit rule (IMPLICIT_GEMM where its sm_90 TMA kernel runs at stride 1 with C/G and
+   * K/G >= 8 and Q >= 32 (64 for 1x1); else IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64, else
+   * DIRECT) sends cases with and without bias to IM2COL_GEMM and others, depthwise among them,
+   * to DIRECT, on both recorded devices, and the 16-bit TMA window rows to IMPLICIT_GEMM on the
+   * H100 only (no 16-bit kernel elsewhere). */
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int t = 0; t < 2; ++t)
     for (int dev = 0; dev < 2; ++dev) {
-      int gemm_bias = 0, gemm_no_bias = 0, direct = 0, direct_depthwise = 0;
+      int gemm_bias = 0, gemm_no_bias = 0, direct = 0, direct_depthwise = 0, implicit = 0;
       for (int i = 0; i < direct_fixed_case_count(); ++i) {
         direct_case_t c;
         direct_fixed_case(i, &c);
@@ -190,12 +193,22 @@ START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
         ck_assert_msg(memcmp(&plan32, &plan16, sizeof plan32) == 0,
                       "case '%s': DIRECT's plan differs between float32 and %d", c.name, t);
         const convgemm_algo_t algo = convgemm_select_algorithm(&d16, &devices[dev]);
-        ck_assert_int_ne(algo, CONVGEMM_ALGO_IMPLICIT_GEMM);
+        convgemm_igemm_plan_t igemm;
+        const int wgmma = c.params.stride_h == 1 && c.params.stride_w == 1 &&
+                          convgemm_igemm_fits(&d16, &devices[dev], &igemm) &&
+                          igemm.variant == CONVGEMM_IGEMM_WGMMA && d16.c_per_group >= 8 &&
+                          d16.k_per_group >= 8 &&
+                          d16.q >= (c.params.r * c.params.s > 1 ? 32 : 64);
         const int gemm = d16.k_per_group >= 8 &&
                          d16.c_per_group * c.params.r * c.params.s >= 64;
-        ck_assert_msg(algo == (gemm ? CONVGEMM_ALGO_IM2COL_GEMM : CONVGEMM_ALGO_DIRECT),
-                      "case '%s' type %d: AUTO picks %d", c.name, (int)kTypes[t], (int)algo);
-        if (algo == CONVGEMM_ALGO_IM2COL_GEMM) {
+        const convgemm_algo_t want = wgmma  ? CONVGEMM_ALGO_IMPLICIT_GEMM
+                                     : gemm ? CONVGEMM_ALGO_IM2COL_GEMM
+                                            : CONVGEMM_ALGO_DIRECT;
+        ck_assert_msg(algo == want, "case '%s' type %d device %d: AUTO picks %d, want %d",
+                      c.name, (int)kTypes[t], dev, (int)algo, (int)want);
+        if (algo == CONVGEMM_ALGO_IMPLICIT_GEMM) {
+          ++implicit;
+        } else if (algo == CONVGEMM_ALGO_IM2COL_GEMM) {
           gemm_bias += c.params.has_bias != 0;
           gemm_no_bias += c.params.has_bias == 0;
         } else {
@@ -203,10 +216,12 @@ START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
           direct_depthwise += d16.c_per_group == 1;
         }
       }
-      ck_assert_msg(gemm_bias >= 1 && gemm_no_bias >= 1 && direct >= 10 && direct_depthwise >= 1,
+      ck_assert_msg(gemm_bias >= 1 && gemm_no_bias >= 1 && direct >= 10 &&
+                        direct_depthwise >= 1 && (dev == 0 ? implicit >= 4 : implicit == 0),
                     "type %d device %d: IM2COL_GEMM %d with bias, %d without; DIRECT %d (%d "
-                    "depthwise)",
-                    (int)kTypes[t], dev, gemm_bias, gemm_no_bias, direct, direct_depthwise);
+                    "depthwise); IMPLICIT_GEMM %d",
+                    (int)kTypes[t], dev, gemm_bias, gemm_no_bias, direct, direct_depthwise,
+                    implicit);
     }
 }
 END_TEST

@@ -7,8 +7,10 @@
  *   - tile counts are the ceilings of K/G, P and Q over the tile and multiply out;
  *   - AUTO picks DIRECT; IM2COL_GEMM is NOT_SUPPORTED with a message naming
  *     them; DIRECT needs no workspace;
- *   - float16 / bfloat16: AUTO picks IM2COL_GEMM from K/G 8 on, else DIRECT, never
- *     IMPLICIT_GEMM, which is NOT_SUPPORTED with the type named.
+ *   - float16 / bfloat16: IMPLICIT_GEMM runs only in its sm_90 TMA kernel (C/G >= 16, W a
+ *     multiple of 8, the box within the tensor, shared memory fitting), elsewhere NOT_SUPPORTED
+ *     naming that kernel and both types; AUTO picks it there by the wgmma rule, else
+ *     IM2COL_GEMM from K/G 8 on, else DIRECT.
  *   - ROW_STRIP exactly when 2 <= C/G <= 4, R*S >= 25, K/G fills 3/4 of its 96-channel tiles
  *     and one channel fits the budget (the AlexNet stem takes it; problem 55 and depthwise keep
  *     their tiles), its window pitch conflicts least, and its sizes follow its layout;
@@ -702,29 +704,45 @@ START_TEST(test_auto_rule) {
 END_TEST
 
 START_TEST(test_auto_rule_16bit) {
-  /* float16 and bfloat16, either math mode: never IMPLICIT_GEMM (NOT_SUPPORTED for 16-bit data);
-   * IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64 (whatever the math mode and C/G: the 16-bit
-   * GEMM runs on tensor cores; measured, conv/internal.h), else DIRECT. */
+  /* float16 and bfloat16, either math mode. IMPLICIT_GEMM runs 16-bit data only in its sm_90
+   * TMA kernel (stride_w 1, C/G >= 16: one stage's 16 channels, W a multiple of 8: 16-byte rows,
+   * the TMA box within W and H, shared memory fitting); AUTO takes it where the wgmma rule holds
+   * (C/G and K/G >= 8, Q >= 32 or 64 for 1x1), else IM2COL_GEMM once K/G >= 8 and
+   * (C/G)*R*S >= 64 (the 16-bit GEMM runs on tensor cores; measured, conv/internal.h), else
+   * DIRECT. The A100 (sm_80) never runs 16-bit IMPLICIT_GEMM, so its column is that old rule. */
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
+  const convgemm_algo_t kIgemm = CONVGEMM_ALGO_IMPLICIT_GEMM, kGemm = CONVGEMM_ALGO_IM2COL_GEMM,
+                        kDirect = CONVGEMM_ALGO_DIRECT;
+  /* tma: IMPLICIT_GEMM runs it on the H100. A 3x3 TMA box is 72 columns (66 rounded up to 8),
+   * a 1x1 one 64, so W below those keeps the kernel out too. */
   struct {
     int64_t n, c, h, w, k, r, s, groups;
-    convgemm_algo_t want;
+    int tma;
+    convgemm_algo_t want[2]; /* H100, A100 */
   } kCases[] = {
-      {8, 64, 512, 1024, 128, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM}, /* problem 55 */
-      {8, 64, 256, 256, 128, 1, 1, 1, CONVGEMM_ALGO_IM2COL_GEMM},  /* pointwise, (C/G) 64 */
-      {2, 8, 32, 32, 32, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},      /* both at the thresholds */
-      {2, 16, 9, 9, 32, 2, 2, 1, CONVGEMM_ALGO_IM2COL_GEMM},       /* C/G*R*S exactly 64 */
-      {2, 8, 32, 32, 7, 3, 3, 1, CONVGEMM_ALGO_DIRECT},            /* K/G 7 */
-      {2, 8, 32, 32, 31, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},      /* K/G 31 */
-      {2, 7, 32, 32, 64, 3, 3, 1, CONVGEMM_ALGO_DIRECT},           /* (C/G)*R*S 63 */
-      {8, 8, 256, 256, 8, 3, 3, 1, CONVGEMM_ALGO_IM2COL_GEMM},     /* C = K = 8: at both */
-      {8, 4, 256, 256, 4, 3, 3, 1, CONVGEMM_ALGO_DIRECT},          /* C = K = 4 */
-      {8, 64, 256, 256, 64, 3, 3, 16, CONVGEMM_ALGO_DIRECT},       /* groups 16: K/G 4 */
-      {8, 64, 256, 256, 64, 3, 3, 8, CONVGEMM_ALGO_IM2COL_GEMM},   /* groups 8: K/G 8 */
-      {16, 64, 512, 512, 64, 3, 3, 64, CONVGEMM_ALGO_DIRECT},      /* depthwise */
-      {2, 64, 32, 32, 64, 3, 3, 2, CONVGEMM_ALGO_IM2COL_GEMM},     /* groups 2: K/G 32, C/G 32 */
-      {2, 64, 32, 32, 64, 1, 1, 2, CONVGEMM_ALGO_DIRECT},          /* the same 1x1: C/G*R*S 32 */
+      {8, 64, 512, 1024, 128, 3, 3, 1, 1, {kIgemm, kGemm}},  /* problem 55 */
+      {8, 64, 256, 256, 128, 1, 1, 1, 1, {kIgemm, kGemm}},   /* pointwise, (C/G) 64 */
+      {2, 8, 32, 32, 32, 3, 3, 1, 0, {kGemm, kGemm}},        /* both at the GEMM thresholds */
+      {2, 16, 9, 9, 32, 2, 2, 1, 0, {kGemm, kGemm}},         /* C/G*R*S exactly 64; W 9 */
+      {2, 8, 32, 32, 7, 3, 3, 1, 0, {kDirect, kDirect}},     /* K/G 7 */
+      {2, 8, 32, 32, 31, 3, 3, 1, 0, {kGemm, kGemm}},        /* K/G 31 */
+      {2, 7, 32, 32, 64, 3, 3, 1, 0, {kDirect, kDirect}},    /* (C/G)*R*S 63 */
+      {8, 8, 256, 256, 8, 3, 3, 1, 0, {kGemm, kGemm}},       /* C = K = 8: C/G < 16 */
+      {8, 4, 256, 256, 4, 3, 3, 1, 0, {kDirect, kDirect}},   /* C = K = 4 */
+      {8, 64, 256, 256, 64, 3, 3, 16, 0, {kDirect, kDirect}}, /* groups 16: K/G 4 */
+      {8, 64, 256, 256, 64, 3, 3, 8, 0, {kGemm, kGemm}},     /* groups 8: K/G 8, C/G 8 */
+      {16, 64, 512, 512, 64, 3, 3, 64, 0, {kDirect, kDirect}}, /* depthwise */
+      {2, 64, 32, 32, 64, 3, 3, 2, 0, {kGemm, kGemm}},       /* groups 2: W 32 < the box */
+      {2, 64, 32, 32, 64, 1, 1, 2, 0, {kDirect, kDirect}},   /* the same 1x1: C/G*R*S 32 */
+      {8, 64, 512, 1020, 128, 3, 3, 1, 0, {kGemm, kGemm}},   /* problem 55, W 1020 (8 | W no) */
+      {8, 8, 512, 1024, 128, 3, 3, 1, 0, {kGemm, kGemm}},    /* problem 55, C 8 */
+      {1, 16, 64, 72, 8, 3, 3, 1, 1, {kIgemm, kGemm}},       /* C/G 16, K/G 8, W = the box */
+      {1, 15, 64, 72, 8, 3, 3, 1, 0, {kGemm, kGemm}},        /* C/G 15 */
+      {1, 16, 64, 72, 4, 3, 3, 1, 1, {kDirect, kDirect}},    /* K/G 4: runs, AUTO declines */
+      {1, 16, 64, 64, 8, 3, 3, 1, 0, {kGemm, kGemm}},        /* W 64 < the 72-column box */
+      {1, 16, 64, 72, 64, 5, 5, 1, 1, {kIgemm, kGemm}},      /* 5x5: one filter row a stage */
+      {1, 32, 64, 128, 32, 3, 3, 2, 1, {kIgemm, kGemm}},     /* groups 2: C/G = K/G = 16 */
   };
   for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i)
     for (int t = 0; t < 2; ++t)
@@ -738,32 +756,94 @@ START_TEST(test_auto_rule_16bit) {
           p.math_mode = (convgemm_math_mode_t)mode;
           const struct convgemm_conv_desc d = revalidate(p);
           const convgemm_algo_t got = convgemm_select_algorithm(&d, &devices[dev]);
-          ck_assert_msg(got == kCases[i].want,
+          ck_assert_msg(got == kCases[i].want[dev],
                         "case %zu type %d mode %d device %d: AUTO %s, want %s", i,
                         (int)kTypes[t], mode, dev, convgemm_algo_name(got),
-                        convgemm_algo_name(kCases[i].want));
+                        convgemm_algo_name(kCases[i].want[dev]));
           CK_CONVGEMM(convgemm_algorithm_supports(&d, &devices[dev], got));
-          CK_CONVGEMM_STATUS(
-              convgemm_algorithm_supports(&d, &devices[dev], CONVGEMM_ALGO_IMPLICIT_GEMM),
-              CONVGEMM_STATUS_NOT_SUPPORTED);
-          ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(),
-                                       kTypes[t] == CONVGEMM_DATA_FLOAT16 ? "float16"
-                                                                          : "bfloat16"));
+          const convgemm_status_t s =
+              convgemm_algorithm_supports(&d, &devices[dev], CONVGEMM_ALGO_IMPLICIT_GEMM);
+          const int runs = dev == 0 && kCases[i].tma;
+          ck_assert_msg(s == (runs ? CONVGEMM_STATUS_SUCCESS : CONVGEMM_STATUS_NOT_SUPPORTED),
+                        "case %zu type %d mode %d device %d: IMPLICIT_GEMM %s: %s", i,
+                        (int)kTypes[t], mode, dev, convgemm_status_string(s),
+                        convgemm_get_last_error());
+          if (runs) {
+            convgemm_igemm_plan_t plan;
+            convgemm_igemm_make_plan(&d, &devices[dev], &plan);
+            ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+            ck_assert_int_eq(plan.tma, 1);
+            ck_assert_int_eq(plan.split, 0);
+            /* 5x5 with all filter rows: 8 x 68 = 544 window pixels, over the TMA's 448. */
+            ck_assert_int_eq(plan.stage_rows, kCases[i].r == 5 ? 1 : (int)kCases[i].r);
+          } else {
+            const char* msg = convgemm_get_last_error();
+            ck_assert_ptr_nonnull(strstr(msg, "float16"));
+            ck_assert_ptr_nonnull(strstr(msg, "bfloat16"));
+            ck_assert_ptr_nonnull(strstr(msg, "TMA kernel"));
+          }
         }
-  /* The same shapes in float32 DEFAULT math take IMPLICIT_GEMM on the H100 (problem 55): only
-   * the data type changed the choice. */
+  /* Where the TMA kernel doesn't run on the H100, the refusal names it and AUTO keeps the GEMM:
+   * problem 55 with stride 2 (the plan is then mma.sync), or on an H100 told not to use wgmma. */
   convgemm_conv2d_params_t p;
   convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
-  const struct convgemm_conv_desc d32 = revalidate(p);
-  ck_assert_int_eq(convgemm_select_algorithm(&d32, &devices[0]), CONVGEMM_ALGO_IMPLICIT_GEMM);
-  /* The public query through a handle says the same. */
-  struct convgemm_handle fake = fake_device_handle(devices[0]);
+  p.data_type = CONVGEMM_DATA_FLOAT16;
+  convgemm_conv2d_params_t strided_p = p;
+  strided_p.stride_h = strided_p.stride_w = 2;
+  const struct convgemm_conv_desc strided = revalidate(strided_p);
+  const struct convgemm_conv_desc d55 = revalidate(p);
+  convgemm_device_info_t mma_only = devices[0];
+  mma_only.no_wgmma = 1;
+  const struct {
+    const struct convgemm_conv_desc* d;
+    const convgemm_device_info_t* info;
+  } kRefused[2] = {{&strided, &devices[0]}, {&d55, &mma_only}};
+  for (int i = 0; i < 2; ++i) {
+    CK_CONVGEMM_STATUS(
+        convgemm_algorithm_supports(kRefused[i].d, kRefused[i].info, CONVGEMM_ALGO_IMPLICIT_GEMM),
+        CONVGEMM_STATUS_NOT_SUPPORTED);
+    ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "TMA kernel"));
+    ck_assert_int_eq(convgemm_select_algorithm(kRefused[i].d, kRefused[i].info),
+                     CONVGEMM_ALGO_IM2COL_GEMM);
+  }
+  /* 11x17 taps: the TMA kernel's 3 stages of one filter row (17 taps x 4 KB + the window) exceed
+   * the H100's shared memory, refused for that (with the numbers); 11x16 fits. */
+  convgemm_conv2d_params_t wide = p;
+  wide.n = 1;
+  wide.c = 16;
+  wide.h = 64;
+  wide.w = 256;
+  wide.k = 64;
+  wide.r = 11;
+  wide.s = 17;
+  const struct convgemm_conv_desc r11s17 = revalidate(wide);
+  CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&r11s17, &devices[0],
+                                                 CONVGEMM_ALGO_IMPLICIT_GEMM),
+                     CONVGEMM_STATUS_NOT_SUPPORTED);
+  ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
+  ck_assert_int_eq(convgemm_select_algorithm(&r11s17, &devices[0]), CONVGEMM_ALGO_IM2COL_GEMM);
+  wide.s = 16;
+  const struct convgemm_conv_desc r11s16 = revalidate(wide);
+  CK_CONVGEMM(convgemm_algorithm_supports(&r11s16, &devices[0], CONVGEMM_ALGO_IMPLICIT_GEMM));
+  /* Problem 55 with C 8 in float32 DEFAULT math takes IMPLICIT_GEMM on the H100 (its TF32
+   * stages hold 8 channels); in 16 bits it takes IM2COL_GEMM (table above): only the data type
+   * changed the choice. */
+  convgemm_conv2d_params_t c8 = p;
+  c8.c = 8;
+  c8.data_type = CONVGEMM_DATA_FLOAT32;
+  const struct convgemm_conv_desc c8_32 = revalidate(c8);
+  ck_assert_int_eq(convgemm_select_algorithm(&c8_32, &devices[0]), CONVGEMM_ALGO_IMPLICIT_GEMM);
+  /* The public query through a handle says the same: problem 55 in bfloat16 takes
+   * IMPLICIT_GEMM on the H100 and IM2COL_GEMM on the A100. */
   p.data_type = CONVGEMM_DATA_BFLOAT16;
   convgemm_conv_desc_t desc = NULL;
   CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
-  convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
-  CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
-  ck_assert_int_eq(algo, CONVGEMM_ALGO_IM2COL_GEMM);
+  for (int dev = 0; dev < 2; ++dev) {
+    struct convgemm_handle fake = fake_device_handle(devices[dev]);
+    convgemm_algo_t algo = CONVGEMM_ALGO_AUTO;
+    CK_CONVGEMM(convgemm_get_algorithm(&fake, desc, &algo));
+    ck_assert_int_eq(algo, dev == 0 ? CONVGEMM_ALGO_IMPLICIT_GEMM : CONVGEMM_ALGO_IM2COL_GEMM);
+  }
   convgemm_conv_desc_destroy(desc);
 }
 END_TEST
