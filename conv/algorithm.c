@@ -20,13 +20,13 @@ static int algo_is_known(convgemm_algo_t algo) {
          algo == CONVGEMM_ALGO_IMPLICIT_GEMM || algo == CONVGEMM_ALGO_AUTO;
 }
 
-/* Whether IMPLICIT_GEMM's wgmma kernel (sm_90) runs `desc` (stride 1) with enough channels
- * per group and a wide enough output (conv/internal.h): AUTO's first choice. */
-static int wgmma_rule(const struct convgemm_conv_desc* desc, const convgemm_device_info_t* info) {
+/* Whether IMPLICIT_GEMM's wgmma kernel (sm_90) runs `desc`, given whether its plan `igemm`
+ * fits at stride 1 (`igemm_fits`), with enough channels per group and a wide enough output
+ * (conv/internal.h): AUTO's first choice. */
+static int wgmma_rule(const struct convgemm_conv_desc* desc, int igemm_fits,
+                      const convgemm_igemm_plan_t* igemm) {
   const convgemm_conv2d_params_t* p = &desc->params;
-  convgemm_igemm_plan_t igemm;
-  return p->stride_h == 1 && p->stride_w == 1 && convgemm_igemm_fits(desc, info, &igemm) &&
-         igemm.variant == CONVGEMM_IGEMM_WGMMA &&
+  return igemm_fits && igemm->variant == CONVGEMM_IGEMM_WGMMA &&
          desc->c_per_group >= CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS &&
          desc->k_per_group >= CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS &&
          desc->q >= (p->r * p->s > 1 ? CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q : CONVGEMM_AUTO_IGEMM_MIN_Q);
@@ -35,9 +35,9 @@ static int wgmma_rule(const struct convgemm_conv_desc* desc, const convgemm_devi
 /* AUTO for 16-bit data: IMPLICIT_GEMM's TMA kernel where the wgmma rule takes it (its only
  * 16-bit kernel), else IM2COL_GEMM (tensor-core 16-bit GEMMs) where the GEMM is large enough
  * (K/G >= 8, (C/G)*R*S >= 64: conv/internal.h), else DIRECT. */
-static convgemm_algo_t select_16bit(const struct convgemm_conv_desc* desc,
-                                    const convgemm_device_info_t* info) {
-  if (wgmma_rule(desc, info)) return CONVGEMM_ALGO_IMPLICIT_GEMM;
+static convgemm_algo_t select_16bit(const struct convgemm_conv_desc* desc, int igemm_fits,
+                                    const convgemm_igemm_plan_t* igemm) {
+  if (wgmma_rule(desc, igemm_fits, igemm)) return CONVGEMM_ALGO_IMPLICIT_GEMM;
   const int64_t reduction = desc->c_per_group * desc->params.r * desc->params.s;
   if (desc->k_per_group >= CONVGEMM_AUTO_GEMM_MIN_K_PER_GROUP_16BIT &&
       reduction >= CONVGEMM_AUTO_GEMM_MIN_REDUCTION && convgemm_im2col_gemm_fits(desc))
@@ -47,14 +47,15 @@ static convgemm_algo_t select_16bit(const struct convgemm_conv_desc* desc,
 
 convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info) {
-  if (convgemm_desc_is_16bit(desc)) return select_16bit(desc, info);
   const convgemm_conv2d_params_t* p = &desc->params;
   const int unit_stride = p->stride_h == 1 && p->stride_w == 1;
   convgemm_igemm_plan_t igemm; /* its kernel: wgmma or mma.sync */
   const int igemm_fits = unit_stride && convgemm_igemm_fits(desc, info, &igemm);
+  if (convgemm_desc_is_16bit(desc)) return select_16bit(desc, igemm_fits, &igemm);
   /* IMPLICIT_GEMM's wgmma kernel (sm_90) first, with TF32 operands (not its 3xTF32): it wins
    * from 8 channels per group on (rule and measurements in conv/internal.h). */
-  if (desc->tf32_operands && wgmma_rule(desc, info)) return CONVGEMM_ALGO_IMPLICIT_GEMM;
+  if (desc->tf32_operands && wgmma_rule(desc, igemm_fits, &igemm))
+    return CONVGEMM_ALGO_IMPLICIT_GEMM;
   /* DIRECT's ROW_STRIP kernel beats the GEMMs on its register-window path (stride_w 4, S 11):
    * the AlexNet stem (KernelBench 50) 1.48 ms against IM2COL_GEMM's 1.82 in DEFAULT math and
    * 2.47 in IEEE math, the same with C = 4 0.53 against 0.61. Its general path loses to
