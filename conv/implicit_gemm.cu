@@ -79,7 +79,7 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_16bit_kernel(const T* w
                                                                       int64_t total, int cg,
                                                                       int kg, int rs,
                                                                       int c_chunks, int k_tiles) {
-  constexpr int kChunk16 = 2 * kChunk;
+  constexpr int kChunk16 = CONVGEMM_IGEMM_C_CHUNK_16BIT;
   constexpr int kTapValues = kChunk16 * kBlockK;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (int64_t)gridDim.x * blockDim.x) {

@@ -14,7 +14,7 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   /* 16-bit data (WGMMA only): 16 channels per stage, 8 per 16-byte pixel row (k16 wgmmas), so
    * every stage, box and packed tap has the bytes of the TF32 layout with 8 and 4. */
   const int is16 = convgemm_desc_is_16bit(d);
-  const int64_t chunk = is16 ? 2 * CONVGEMM_IGEMM_C_CHUNK : CONVGEMM_IGEMM_C_CHUNK;
+  const int64_t chunk = is16 ? CONVGEMM_IGEMM_C_CHUNK_16BIT : CONVGEMM_IGEMM_C_CHUNK;
   const int64_t per16 = chunk / 2; /* values per 16 bytes */
   /* fp32 operands (IEEE math, or C/G == 1): WGMMA's 3xTF32, each operand as a big and a small
    * TF32 part, twice the window planes and filter taps per stage. */

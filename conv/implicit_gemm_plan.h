@@ -52,6 +52,7 @@ enum {
   CONVGEMM_IGEMM_TILE_Q = 64,    /* output columns per block (4 m16 fragments) */
   CONVGEMM_IGEMM_BLOCK_K = 128,  /* output channels per block (4 warps x 32) */
   CONVGEMM_IGEMM_C_CHUNK = 8,    /* input channels per stage: one k8 step per filter tap */
+  CONVGEMM_IGEMM_C_CHUNK_16BIT = 16, /* the same for 16-bit data: one k16 step, the same bytes */
   CONVGEMM_IGEMM_W_LD = 136,     /* floats per filter row in shared memory: 128 + 8, so the
                                     4 k rows of a B fragment land 8 banks apart */
   CONVGEMM_IGEMM_STAGES = 2,

@@ -66,7 +66,9 @@ struct TmaElem {
   static constexpr int kPer16B = 16 / (int)sizeof(T);
   static constexpr int kChunk = 2 * kPer16B;
 };
-static_assert(TmaElem<float>::kChunk == kChunk, "float stages hold C_CHUNK channels");
+static_assert(TmaElem<float>::kChunk == kChunk &&
+                  TmaElem<__half>::kChunk == CONVGEMM_IGEMM_C_CHUNK_16BIT,
+              "stages hold the plan's C_CHUNK (float) or C_CHUNK_16BIT channels");
 
 #if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile empty kernels
 constexpr int kTapFloats = kChunk * kBlockK;  // 4-byte words per packed tap, any element type
