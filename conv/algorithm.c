@@ -32,9 +32,9 @@ static int wgmma_rule(const struct convgemm_conv_desc* desc, int igemm_fits,
          desc->q >= (p->r * p->s > 1 ? CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q : CONVGEMM_AUTO_IGEMM_MIN_Q);
 }
 
-/* AUTO for 16-bit data: IMPLICIT_GEMM's TMA kernel where the wgmma rule takes it (its only
- * 16-bit kernel), else IM2COL_GEMM (tensor-core 16-bit GEMMs) where the GEMM is large enough
- * (K/G >= 8, (C/G)*R*S >= 64: conv/internal.h), else DIRECT. */
+/* AUTO for 16-bit data: IMPLICIT_GEMM's TMA kernel where the wgmma rule takes it (never its
+ * 16-bit mma.sync kernel: conv/internal.h), else IM2COL_GEMM (tensor-core 16-bit GEMMs) where
+ * the GEMM is large enough (K/G >= 8, (C/G)*R*S >= 64: conv/internal.h), else DIRECT. */
 static convgemm_algo_t select_16bit(const struct convgemm_conv_desc* desc, int igemm_fits,
                                     const convgemm_igemm_plan_t* igemm) {
   if (wgmma_rule(desc, igemm_fits, igemm)) return CONVGEMM_ALGO_IMPLICIT_GEMM;

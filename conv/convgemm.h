@@ -86,8 +86,8 @@ typedef enum convgemm_status {
  * 16-bit values is exact in fp32, the products and the bias are accumulated in fp32, and the
  * result is rounded once, to nearest even, to the 16-bit type when it is stored (so an output's
  * error is at most half an ulp of the 16-bit type plus the fp32 accumulation error). Runs on
- * DIRECT, IM2COL_GEMM and, on sm_90, IMPLICIT_GEMM's TMA kernel (see CONVGEMM_ALGO_IMPLICIT_GEMM).
- * Pointer alignment is the element size (forward), except IMPLICIT_GEMM's x on 16-bit data. */
+ * every algorithm (see CONVGEMM_ALGO_IMPLICIT_GEMM for its kernels). Pointer alignment is the
+ * element size (forward). */
 typedef enum convgemm_data_type {
   CONVGEMM_DATA_FLOAT32 = 0, /* float: 4 bytes */
   CONVGEMM_DATA_FLOAT16 = 1, /* IEEE binary16 (CUDA's __half, torch.float16): 2 bytes */
@@ -119,16 +119,16 @@ typedef enum convgemm_algo {
                                       (16-bit data: 16-bit GEMMs, fp32 accumulation); every data
                                       type; needs workspace; repeated calls with the same descriptor
                                       and pointers replay a CUDA graph cached in the handle */
-  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores (TF32 wgmma / mma.sync);
+  CONVGEMM_ALGO_IMPLICIT_GEMM = 2, /* implicit GEMM on tensor cores (wgmma on sm_90, mma.sync);
                                       float32 data in DEFAULT math with C/G > 1; IEEE math only on
-                                      sm_90 (its TMA kernel) as 3xTF32: each operand split into
-                                      two TF32 parts, three tensor-core products per term, less
-                                      accurate than fp32 FMA (problem 55: relative L2 error 4.0e-6
-                                      against 4.3e-7; AUTO never picks it); 16-bit data only in
-                                      the sm_90 TMA kernel (k16 wgmma: stride_w 1, C/G >= 16, W a
-                                      multiple of 8, x 16-byte aligned, else NOT_SUPPORTED: AUTO
-                                      assumes the alignment cudaMalloc gives); workspace = the
-                                      repacked filter */
+                                      sm_90 (its TMA kernel: x 16-byte aligned) as 3xTF32: each
+                                      operand split into two TF32 parts, three tensor-core
+                                      products per term, less accurate than fp32 FMA (problem 55:
+                                      relative L2 error 4.0e-6 against 4.3e-7; AUTO never picks
+                                      it); 16-bit data on sm_80 and newer (k16 wgmma in the sm_90
+                                      TMA kernel where stride_w is 1, C/G >= 16, W a multiple of 8
+                                      and x 16-byte aligned; k16 mma.sync elsewhere); workspace =
+                                      the repacked filter */
   CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
 } convgemm_algo_t;
 

@@ -100,6 +100,33 @@ static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, cons
   return CONVGEMM_STATUS_SUCCESS;
 }
 
+/* IMPLICIT_GEMM's TMA kernel loads x through a tensor map, which needs x on a 16-byte boundary;
+ * with x elsewhere float32 TF32 operands take the same wgmma kernel with cp.async copies (same
+ * numbers), 16-bit data the mma.sync kernel (the same exact products, summed in fp32 in another
+ * order; the same workspace), and 3xTF32 (fp32 operands) has no other kernel. */
+static convgemm_status_t igemm_plan_for_x(const struct convgemm_handle* h,
+                                          const struct convgemm_conv_desc* d, const void* x,
+                                          size_t workspace_bytes, convgemm_igemm_plan_t* plan) {
+  if (plan->variant != CONVGEMM_IGEMM_WGMMA || !plan->tma || ((uintptr_t)x & 15u) == 0)
+    return CONVGEMM_STATUS_SUCCESS;
+  if (plan->split)
+    return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
+                         "IMPLICIT_GEMM on fp32 operands (3xTF32: IEEE math, or C/G == 1) needs "
+                         "x (%p) aligned to 16 bytes (its TMA loads); use IM2COL_GEMM or DIRECT",
+                         x);
+  if (!convgemm_desc_is_16bit(d)) return CONVGEMM_STATUS_SUCCESS;
+  convgemm_device_info_t info = h->info;
+  info.no_wgmma = 1;
+  if (!convgemm_igemm_fits(d, &info, plan) || plan->workspace_bytes > workspace_bytes)
+    return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
+                         "IMPLICIT_GEMM on %s data with x (%p) not aligned to 16 bytes runs its "
+                         "mma.sync kernel, which can't run this descriptor (its shared-memory "
+                         "stages or 32-bit tile indices); align x to 16 bytes or use IM2COL_GEMM "
+                         "or DIRECT",
+                         convgemm_data_type_name(d->params.data_type), x);
+  return CONVGEMM_STATUS_SUCCESS;
+}
+
 static convgemm_status_t run(struct convgemm_handle* h, const struct convgemm_conv_desc* d,
                              convgemm_algo_t algo, const void* x, const void* w, const void* bias,
                              void* y, void* workspace, size_t workspace_bytes,
@@ -121,13 +148,7 @@ static convgemm_status_t run(struct convgemm_handle* h, const struct convgemm_co
     case CONVGEMM_ALGO_IMPLICIT_GEMM: {
       convgemm_igemm_plan_t plan;
       convgemm_igemm_make_plan(d, &h->info, &plan);
-      /* 16-bit data runs only the TMA kernel (float32 falls back to cp.async copies), whose
-       * tensor map needs x on a 16-byte boundary. */
-      if (convgemm_desc_is_16bit(d) && ((uintptr_t)x & 15u) != 0)
-        return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED,
-                             "IMPLICIT_GEMM on %s data needs x (%p) aligned to 16 bytes (its TMA "
-                             "loads); use IM2COL_GEMM or DIRECT",
-                             convgemm_data_type_name(d->params.data_type), x);
+      CONVGEMM_TRY(igemm_plan_for_x(h, d, x, workspace_bytes, &plan));
       const cudaError_t e = convgemm_igemm_launch(d, &plan, x, w, bias, y, workspace, stream);
       if (e != cudaSuccess)
         return convgemm_fail(CONVGEMM_STATUS_CUDA_ERROR,

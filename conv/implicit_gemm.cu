@@ -1,7 +1,8 @@
 /*
- * IMPLICIT_GEMM kernels (tiling in implicit_gemm_plan.h): the filter packing, the TF32 mma.sync
- * implicit-GEMM convolution, and the launch of whichever kernel the plan chose (the wgmma one
- * lives in implicit_gemm_wgmma.cu). Offsets into x, w and y are 64-bit.
+ * IMPLICIT_GEMM kernels (tiling in implicit_gemm_plan.h): the filter packing, the mma.sync
+ * implicit-GEMM convolution (TF32 m16n8k8, or m16n8k16 for float16 / bfloat16 data), and the
+ * launch of whichever kernel the plan chose (the wgmma one lives in implicit_gemm_wgmma.cu).
+ * Offsets into x, w and y are 64-bit.
  */
 #include <cstdint>
 
@@ -12,6 +13,7 @@
 #include "conv/implicit_gemm_plan.h"
 #include "gemm/cp_async.cuh"
 #include "gemm/elem_type.cuh"
+#include "gemm/mma_16bit.cuh"
 #include "gemm/mma_tf32.cuh"
 #include "gemm/tf32_round.cuh"
 
@@ -30,6 +32,10 @@ constexpr int kNFrags = kBlockK / (kWarps / kTileP) / 8;  // n8 fragments per wa
 static_assert(kWarps % kTileP == 0, "warps split evenly over the tile's rows");
 static_assert(kNFrags == 4 && kMFrags == 4, "the fragment loops below assume 4 x 4");
 static_assert(kChunk == 8, "one k8 step per filter tap");
+static_assert(CONVGEMM_IGEMM_C_CHUNK_16BIT == 2 * kChunk, "16-bit data: a channel pair per word");
+// 16-bit windows: words (channel pairs) each thread loads before storing any, so that many loads
+// are in flight (2-byte values of two channel planes can't be copied by cp.async into a word).
+constexpr int kPairBatch = 4;
 
 
 // packed[g][kt][cc][tap][e] = tf32(w[g*K/G + kt*kBlockK + n][cc*kChunk + kk][tap]), zero past
@@ -69,16 +75,19 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, 
   }
 }
 
-// 16-bit data (wgmma kernel only): packed[g][kt][cc][tap][e] = w[g*K/G + kt*kBlockK + n]
-// [cc*16 + kk][tap] as is (T: __half or __nv_bfloat16), zero past K/G and C/G; a chunk holds 16
-// channels, a tap's 2048 values (the 4 KB of a TF32 tap) in wgmma's K-major core matrices of 8
-// channels x 8 k values (gemm/wgmma_16bit.cuh):
-//   e = ((n / 8) * 2 + kk / 8) * 64 + (n % 8) * 8 + kk % 8
+// 16-bit data: packed[g][kt][cc][tap][e] = w[g*K/G + kt*kBlockK + n][cc*16 + kk][tap] as is
+// (T: __half or __nv_bfloat16), zero past K/G and C/G; a chunk holds 16 channels, a tap's 2048
+// values (the 4 KB of a TF32 tap) ordered
+//   mma.sync: e = (kk / 2) * 2 kBlockK + 2 n + kk % 2  (the TF32 order in 4-byte words, each
+//             holding a k pair: gemm/mma_16bit.cuh)
+//   wgmma:    e = ((n / 8) * 2 + kk / 8) * 64 + (n % 8) * 8 + kk % 8  (K-major core matrices of 8
+//             channels x 8 k values: gemm/wgmma_16bit.cuh)
 template <typename T>
 __global__ void __launch_bounds__(256) igemm_pack_filter_16bit_kernel(const T* w, T* packed,
                                                                       int64_t total, int cg,
                                                                       int kg, int rs,
-                                                                      int c_chunks, int k_tiles) {
+                                                                      int c_chunks, int k_tiles,
+                                                                      bool wgmma_order) {
   constexpr int kChunk16 = CONVGEMM_IGEMM_C_CHUNK_16BIT;
   constexpr int kTapValues = kChunk16 * kBlockK;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
@@ -89,20 +98,25 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_16bit_kernel(const T* w
     const int cc = (int)(t % c_chunks); t /= c_chunks;
     const int kt = (int)(t % k_tiles); t /= k_tiles;
     const int g = (int)t;
-    const int n = (e / 128) * 8 + (e / 8) % 8;
-    const int kk = ((e / 64) % 2) * 8 + e % 8;
+    const int n = wgmma_order ? (e / 128) * 8 + (e / 8) % 8 : (e / 2) % kBlockK;
+    const int kk = wgmma_order ? ((e / 64) % 2) * 8 + e % 8 : (e / (2 * kBlockK)) * 2 + e % 2;
     const int k = kt * kBlockK + n, c = cc * kChunk16 + kk;
     packed[i] = k < kg && c < cg ? w[(((int64_t)g * kg + k) * cg + c) * rs + tap]
                                  : from_float<T>(0.0f);
   }
 }
 
+// T: float (TF32 operands, mma.sync m16n8k8) or __half / __nv_bfloat16 (m16n8k16). A stage
+// has the same words either way: for 16-bit data each word of x_s and w_s holds a channel pair
+// (channels 2j, 2j + 1 of the chunk's 16 in word plane j, the lower in the low half), so the
+// fragment loads below serve both instructions (gemm/mma_16bit.cuh).
 // UNIT: stride_w == dilation_w == 1, so the 16 A-fragment loads of a tap are one base address
 // plus compile-time offsets (ncu on problem 55 found the first version issue bound on integer
 // address arithmetic: 13 instructions per mma).
-template <bool UNIT>
+template <typename T, bool UNIT>
 __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
-    igemm_tf32_kernel(const IgemmArgs a) {
+    igemm_mma_sync_kernel(const IgemmArgs a) {
+  constexpr bool kIs16 = sizeof(T) == 2;
   extern __shared__ float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
   const int stage_floats = a.x_stage_floats + a.w_stage_floats;
@@ -128,28 +142,62 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
   const int kt = tc.kt, qt = tc.qt, pt = tc.pt, g = tc.g, n = tc.n;
   const int64_t ih0 = (int64_t)pt * kTileP * a.stride_h - a.pad_h;
   const int64_t iw0 = (int64_t)qt * kTileQ * stride_w - a.pad_w;
-  const float* x_grp = static_cast<const float*>(a.x) +
-                       ((int64_t)n * a.c + (int64_t)g * a.cg) * a.in_h * a.in_w;
+  const int64_t plane_in = (int64_t)a.in_h * a.in_w;
+  const T* x_grp = static_cast<const T*>(a.x) + ((int64_t)n * a.c + (int64_t)g * a.cg) * plane_in;
   const float* w_tile = a.packed + ((int64_t)g * a.k_tiles + kt) * a.c_chunks *
                                        ((int64_t)rs * kChunk * kBlockK);
 
   // Queues chunk cc's window (4-byte copies, zero padding) and filter taps (16-byte copies).
   // Window rows go to warps, columns to lanes: no division per element.
-  auto load_chunk = [&](int cc, float* stage) {
-    float* x_s = stage;
+  auto load_window_float = [&](int cc, float* x_s) {
+    const float* const x_f = reinterpret_cast<const float*>(x_grp);  // T is float here
     for (int row = warp; row < window_rows; row += kWarps) {
       const int cl = row / a.halo_h, hh = row - cl * a.halo_h;
       const int c = cc * kChunk + cl;
       const int64_t ih = ih0 + hh;
       const bool row_inside = c < a.cg && ih >= 0 && ih < a.in_h;
-      const float* src = x_grp + (row_inside ? (int64_t)c * a.in_h * a.in_w + ih * a.in_w : 0);
+      const float* src = x_f + (row_inside ? (int64_t)c * plane_in + ih * a.in_w : 0);
       float* dst = x_s + cl * a.x_plane_ld + hh * a.halo_w;
       for (int ww = lane; ww < a.halo_w; ww += 32) {
         const int64_t iw = iw0 + ww;
         const bool inside = row_inside && iw >= 0 && iw < a.in_w;
-        cp_async_4_or_zero(dst + ww, inside ? src + iw : x_grp, inside);
+        cp_async_4_or_zero(dst + ww, inside ? src + iw : x_f, inside);
       }
     }
+  };
+  // 16-bit data: writes chunk cc's window (zero padding, zero past C/G) as channel-pair words,
+  // loaded by 2-byte loads, kPairBatch words per thread at a time.
+  auto load_window_16bit = [&](int cc, float* x_s) {
+    uint32_t* const dst = reinterpret_cast<uint32_t*>(x_s);
+    const uint16_t* const src = reinterpret_cast<const uint16_t*>(x_grp);
+    const int words = window_rows * a.halo_w;
+    for (int base = tid; base < words; base += kThreads * kPairBatch) {
+      uint32_t v[kPairBatch];
+      int at[kPairBatch];
+#pragma unroll
+      for (int j = 0; j < kPairBatch; ++j) {
+        const int i = base + j * kThreads;
+        const int row = i / a.halo_w, ww = i - row * a.halo_w;
+        const int cl = row / a.halo_h, hh = row - cl * a.halo_h;
+        const int c = cc * 2 * kChunk + 2 * cl;
+        const int64_t ih = ih0 + hh, iw = iw0 + ww;
+        const bool inside = i < words && ih >= 0 && ih < a.in_h && iw >= 0 && iw < a.in_w;
+        const int64_t off = inside ? (int64_t)c * plane_in + ih * a.in_w + iw : 0;
+        const uint32_t lo = inside && c < a.cg ? __ldg(src + off) : 0u;
+        const uint32_t hi = inside && c + 1 < a.cg ? __ldg(src + off + plane_in) : 0u;
+        v[j] = lo | hi << 16;
+        at[j] = i < words ? cl * a.x_plane_ld + hh * a.halo_w + ww : -1;
+      }
+#pragma unroll
+      for (int j = 0; j < kPairBatch; ++j)
+        if (at[j] >= 0) dst[at[j]] = v[j];
+    }
+  };
+  auto load_chunk = [&](int cc, float* stage) {
+    if constexpr (kIs16)
+      load_window_16bit(cc, stage);
+    else
+      load_window_float(cc, stage);
     float* w_s = stage + a.x_stage_floats;
     const float* w_src = w_tile + (int64_t)cc * rs * kChunk * kBlockK;
     const int vecs = rs * kChunk * (kBlockK / 4);
@@ -181,7 +229,7 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
     if (cc + 1 < a.c_chunks) load_chunk(cc + 1, smem + ((cc + 1) & 1) * stage_floats);
     cp_async_commit();  // possibly empty: one group per chunk keeps wait_group<1> exact
     cp_async_wait_group<1>();
-    round_window(stage);
+    if constexpr (!kIs16) round_window(stage);
     __syncthreads();
 
     const float* x_s = stage;
@@ -207,7 +255,12 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
           const uint32_t bf[2] = {__float_as_uint(w_tap[nf * 8]),
                                   __float_as_uint(w_tap[nf * 8 + 4 * kWLd])};
 #pragma unroll
-          for (int mf = 0; mf < kMFrags; ++mf) mma_m16n8k8_tf32(acc[mf][nf], af[mf], bf);
+          for (int mf = 0; mf < kMFrags; ++mf) {
+            if constexpr (kIs16)
+              mma_m16n8k16<T>(acc[mf][nf], af[mf], bf);
+            else
+              mma_m16n8k8_tf32(acc[mf][nf], af[mf], bf);
+          }
         }
       }
     }
@@ -224,14 +277,14 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
         const int k = kt * kBlockK + wn * 32 + nf * 8 + 2 * ft + j;
         if (k >= a.kg) continue;
         const int k_global = g * a.kg + k;
-        const float b = a.bias != nullptr ? static_cast<const float*>(a.bias)[k_global] : 0.0f;
-        float* y_row =
-            static_cast<float*>(a.y) + (((int64_t)n * a.k + k_global) * a.p + p) * a.q;
+        const float b =
+            a.bias != nullptr ? to_float(static_cast<const T*>(a.bias)[k_global]) : 0.0f;
+        T* y_row = static_cast<T*>(a.y) + (((int64_t)n * a.k + k_global) * a.p + p) * a.q;
 #pragma unroll
         for (int mf = 0; mf < kMFrags; ++mf) {
           const int q = qt * kTileQ + mf * 16 + fg;
-          if (q < a.q) y_row[q] = acc[mf][nf][j] + b;
-          if (q + 8 < a.q) y_row[q + 8] = acc[mf][nf][2 + j] + b;
+          if (q < a.q) y_row[q] = from_float<T>(acc[mf][nf][j] + b);
+          if (q + 8 < a.q) y_row[q + 8] = from_float<T>(acc[mf][nf][2 + j] + b);
         }
       }
     }
@@ -241,14 +294,36 @@ __global__ void __launch_bounds__(kThreads, CONVGEMM_IGEMM_BLOCKS_PER_SM)
 }  // namespace
 }  // namespace convgemm
 
-extern "C" cudaError_t convgemm_igemm_configure(int max_smem_per_block) {
-  cudaError_t e = cudaFuncSetAttribute(convgemm::igemm_tf32_kernel<true>,
+namespace convgemm {
+namespace {
+
+template <typename T>
+cudaError_t configure_mma_sync(int max_smem_per_block) {
+  cudaError_t e = cudaFuncSetAttribute(igemm_mma_sync_kernel<T, true>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(convgemm::igemm_tf32_kernel<false>,
+    e = cudaFuncSetAttribute(igemm_mma_sync_kernel<T, false>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
-  if (e == cudaSuccess) e = convgemm::igemm_wgmma_configure(max_smem_per_block);
+  return e;
+}
+
+template <typename T>
+cudaError_t launch_mma_sync(const cudaLaunchConfig_t& config, const IgemmArgs& a) {
+  return a.stride_w == 1 && a.dilation_w == 1
+             ? cudaLaunchKernelEx(&config, igemm_mma_sync_kernel<T, true>, a)
+             : cudaLaunchKernelEx(&config, igemm_mma_sync_kernel<T, false>, a);
+}
+
+}  // namespace
+}  // namespace convgemm
+
+extern "C" cudaError_t convgemm_igemm_configure(int max_smem_per_block) {
+  using namespace convgemm;
+  cudaError_t e = configure_mma_sync<float>(max_smem_per_block);
+  if (e == cudaSuccess) e = configure_mma_sync<__half>(max_smem_per_block);
+  if (e == cudaSuccess) e = configure_mma_sync<__nv_bfloat16>(max_smem_per_block);
+  if (e == cudaSuccess) e = igemm_wgmma_configure(max_smem_per_block);
   return e;
 }
 
@@ -272,20 +347,21 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     pack.stream = stream;
     const int cg = (int)desc->c_per_group, kg = (int)desc->k_per_group, rs = (int)(p.r * p.s);
     const int c_chunks = (int)plan->c_chunks, k_tiles = (int)plan->k_tiles;
+    const bool wgmma_order = plan->variant == CONVGEMM_IGEMM_WGMMA;
     cudaError_t e;
     if (p.data_type == CONVGEMM_DATA_FLOAT16)
       e = cudaLaunchKernelEx(&pack, igemm_pack_filter_16bit_kernel<__half>,
                              static_cast<const __half*>(w), reinterpret_cast<__half*>(packed),
-                             total, cg, kg, rs, c_chunks, k_tiles);
+                             total, cg, kg, rs, c_chunks, k_tiles, wgmma_order);
     else if (p.data_type == CONVGEMM_DATA_BFLOAT16)
       e = cudaLaunchKernelEx(&pack, igemm_pack_filter_16bit_kernel<__nv_bfloat16>,
                              static_cast<const __nv_bfloat16*>(w),
                              reinterpret_cast<__nv_bfloat16*>(packed), total, cg, kg, rs,
-                             c_chunks, k_tiles);
+                             c_chunks, k_tiles, wgmma_order);
     else
       e = cudaLaunchKernelEx(&pack, igemm_pack_filter_kernel, static_cast<const float*>(w),
-                             packed, total, cg, kg, rs, c_chunks, k_tiles,
-                             plan->variant == CONVGEMM_IGEMM_WGMMA, plan->split != 0);
+                             packed, total, cg, kg, rs, c_chunks, k_tiles, wgmma_order,
+                             plan->split != 0);
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
@@ -308,7 +384,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   config.blockDim = dim3(kThreads);
   config.dynamicSmemBytes = plan->smem_bytes;
   config.stream = stream;
-  return p.stride_w == 1 && p.dilation_w == 1
-             ? cudaLaunchKernelEx(&config, igemm_tf32_kernel<true>, a)
-             : cudaLaunchKernelEx(&config, igemm_tf32_kernel<false>, a);
+  if (p.data_type == CONVGEMM_DATA_FLOAT16) return launch_mma_sync<__half>(config, a);
+  if (p.data_type == CONVGEMM_DATA_BFLOAT16) return launch_mma_sync<__nv_bfloat16>(config, a);
+  return launch_mma_sync<float>(config, a);
 }

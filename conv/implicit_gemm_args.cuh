@@ -15,12 +15,12 @@
 namespace convgemm {
 
 struct IgemmArgs : ConvGeometry {
-  // Tensors of data_type (float32 for the mma.sync and cp.async kernels; the TMA wgmma kernel
-  // also takes float16 and bfloat16).
+  // Tensors of data_type (float32 for the cp.async wgmma kernel; the mma.sync and TMA wgmma
+  // kernels also take float16 and bfloat16).
   convgemm_data_type_t data_type;
   const void* x;        // (N, C, H, W)
   const float* packed;  // (G, k_tiles, c_chunks, R*S, 1024 words (x 2 split)): per tap C_CHUNK x
-                        // BLOCK_K TF32 values, or 2 C_CHUNK x BLOCK_K 16-bit values
+                        // BLOCK_K TF32 values, or C_CHUNK_16BIT x BLOCK_K 16-bit values
   const void* bias;     // (K) or nullptr
   void* y;              // (N, K, P, Q)
   int halo_h, halo_w, x_plane_ld, x_stage_floats, w_stage_floats, stages, tma_box_w,

@@ -11,8 +11,9 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
                        int stages, int stage_rows, convgemm_igemm_plan_t* plan) {
   const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
-  /* 16-bit data (WGMMA only): 16 channels per stage, 8 per 16-byte pixel row (k16 wgmmas), so
-   * every stage, box and packed tap has the bytes of the TF32 layout with 8 and 4. */
+  /* 16-bit data: 16 channels per stage, a channel pair per 4-byte word (WGMMA: 8 per 16-byte
+   * pixel row, k16 wgmmas; MMA_SYNC: k16 mma.syncs), so every stage, box and packed tap has the
+   * bytes of the TF32 layout with 8 and 4. */
   const int is16 = convgemm_desc_is_16bit(d);
   const int64_t chunk = is16 ? CONVGEMM_IGEMM_C_CHUNK_16BIT : CONVGEMM_IGEMM_C_CHUNK;
   const int64_t per16 = chunk / 2; /* values per 16 bytes */
@@ -100,8 +101,8 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
       for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
            --stages) {
         plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, plan);
-        /* 16-bit data has only the TMA kernel: a window too large for it with all R filter
-         * rows takes one row per stage. */
+        /* 16-bit data has only the TMA form of WGMMA: a window too large for it with all R
+         * filter rows takes one row per stage, one the box can't hold takes MMA_SYNC. */
         if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
             (int64_t)plan->x_plane_ld * 16 < ((int64_t)1 << 18) &&
             (plan->tma || !convgemm_desc_is_16bit(d))) {
@@ -112,12 +113,9 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
         }
       }
     }
-    /* fp32 and 16-bit operands have no mma.sync kernel: where only shared memory kept the
-     * 3xTF32 or 16-bit kernel out, keep its plan (the smallest tried: one filter row, 3
-     * stages), refused for that. */
-    if (!d->tf32_operands && (plan->split || convgemm_desc_is_16bit(d)) && plan->tma &&
-        plan->smem_bytes > (size_t)info->max_smem_per_block)
-      return;
+    /* fp32 operands have no mma.sync kernel: where only shared memory kept the 3xTF32 kernel
+     * out, keep its plan (the smallest tried: one filter row, 3 stages), refused for that. */
+    if (plan->split && plan->tma && plan->smem_bytes > (size_t)info->max_smem_per_block) return;
   }
   plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, plan);
 }
@@ -126,10 +124,6 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
 static const char* refusal(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info,
                            const convgemm_igemm_plan_t* plan) {
   if (info->cc_major < 8) return "IMPLICIT_GEMM needs compute capability 8.0 or newer";
-  if (convgemm_desc_is_16bit(d) && !(plan->variant == CONVGEMM_IGEMM_WGMMA && plan->tma))
-    return "IMPLICIT_GEMM computes float16 and bfloat16 data only in its sm_90 TMA kernel "
-           "(compute capability 9.0, stride_w 1, C/G >= 16, W a multiple of 8, the window "
-           "within the TMA box limits); use DIRECT or IM2COL_GEMM";
   if (!d->tf32_operands && !convgemm_desc_is_16bit(d) && !(plan->split && plan->tma))
     return d->params.math_mode == CONVGEMM_MATH_IEEE
                ? "IMPLICIT_GEMM computes IEEE math (3xTF32) only in its sm_90 TMA kernel (compute "
@@ -154,7 +148,7 @@ convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* d,
   const char* why = refusal(d, info, &plan);
   if (why == NULL) return CONVGEMM_STATUS_SUCCESS;
   if (plan.smem_bytes > (size_t)info->max_smem_per_block &&
-      (d->tf32_operands || ((plan.split || convgemm_desc_is_16bit(d)) && plan.tma)) &&
+      (d->tf32_operands || convgemm_desc_is_16bit(d) || (plan.split && plan.tma)) &&
       info->cc_major >= 8)
     return convgemm_fail(CONVGEMM_STATUS_NOT_SUPPORTED, "%s (%zu bytes per block for R*S = %lld; "
                          "the device allows %d)", why, plan.smem_bytes,

@@ -1,11 +1,14 @@
 /*
  * IMPLICIT_GEMM: the convolution as a GEMM computed on tensor cores without a column matrix.
- * Two kernels share the algorithm, its numerics (operands rounded to TF32 ties-away, fp32
- * accumulation) and its packed filter size; the plan picks one per device:
+ * Two kernels share the algorithm, its numerics (operands rounded to TF32 ties-away, or 16-bit
+ * operands as they are; fp32 accumulation) and its packed filter size; the plan picks one per
+ * device:
  *   WGMMA     sm_90 (Hopper): warpgroup MMA (wgmma.m64n128k8, both operands in shared memory),
  *             persistent blocks, 3 or 4 stages filled by TMA or cp.async
  *             (conv/implicit_gemm_wgmma.cu)
- *   MMA_SYNC  sm_80/86/89 (and sm_90 when asked): warp mma.sync.m16n8k8 (conv/implicit_gemm.cu)
+ *   MMA_SYNC  sm_80/86/89, and sm_90 where WGMMA doesn't apply (stride_w > 1; 16-bit data
+ *             outside the TMA form) or when asked: warp mma.sync.m16n8k8 (TF32) or m16n8k16
+ *             (16-bit data) (conv/implicit_gemm.cu)
  * Host-side tiling and support decisions, CPU-tested.
  *
  * GEMM view per group: M = output pixels, N = K/G output channels, reduction over (c, r, s).
@@ -28,11 +31,13 @@
  * TF32-rounded, zero past K/G and C/G, in the chosen kernel's order, repacked by a small kernel
  * on every call (295 KB for problem 55), so a changed filter is always picked up.
  *
- * 16-bit data (float16, bfloat16) runs only in the WGMMA kernel's TMA form: the operands as they
- * are (exact in fp32), k16 wgmmas, a stage of 2 C_CHUNK = 16 channels, 8 to a 16-byte pixel row
- * of x_s. Every stage, TMA box and packed tap then has the bytes of the TF32 layout (the sizes
- * below count 4-byte words: "floats"), the box's first column on a 16-byte boundary takes
- * tma_shift = (8 - pad_w % 8) % 8, and the box needs W a multiple of 8 and C/G >= 16.
+ * 16-bit data (float16, bfloat16): the operands as they are (exact in fp32), a stage of
+ * C_CHUNK_16BIT = 16 channels, a channel pair per 4-byte word. WGMMA runs it only in its TMA form
+ * (k16 wgmmas, 8 channels to a 16-byte pixel row of x_s; the box's first column on a 16-byte
+ * boundary takes tma_shift = (8 - pad_w % 8) % 8, and the box needs W a multiple of 8, C/G >= 16
+ * and x 16-byte aligned); MMA_SYNC runs the rest (k16 mma.syncs; the window loaded by 2-byte
+ * loads, channel pairs packed into words). Every stage, TMA box and packed tap has the bytes of
+ * the TF32 layout (the sizes below count 4-byte words: "floats").
  */
 #ifndef CONVGEMM_IMPLICIT_GEMM_PLAN_H_
 #define CONVGEMM_IMPLICIT_GEMM_PLAN_H_
@@ -120,11 +125,11 @@ typedef struct convgemm_igemm_plan {
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* desc,
                               const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan);
 
-/* SUCCESS, or NOT_SUPPORTED with the reason: TF32 operands (DEFAULT math with C/G > 1; IEEE math
- * and depthwise are fp32: 3xTF32) and 16-bit data in the sm_90 TMA kernel only, compute
- * capability 8.0 or newer, the two shared-memory
- * stages within the device's per-block limit (large R*S, stride or dilation exceed it), and the
- * grid's tile count and window indices within 32 bits. */
+/* SUCCESS, or NOT_SUPPORTED with the reason: TF32 operands (DEFAULT math with C/G > 1) or 16-bit
+ * data (fp32 operands, IEEE math or depthwise, run as 3xTF32 in the sm_90 TMA kernel only),
+ * compute capability 8.0 or newer, the shared-memory stages within the device's per-block limit
+ * (large R*S, stride or dilation exceed it), and the grid's tile count and window indices within
+ * 32 bits. */
 convgemm_status_t convgemm_igemm_supports(const struct convgemm_conv_desc* desc,
                                           const convgemm_device_info_t* info);
 

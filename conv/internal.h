@@ -99,8 +99,12 @@ convgemm_status_t convgemm_conv_desc_validate(const convgemm_conv2d_params_t* pa
  * 5% faster in DEFAULT math). 16-bit data takes IMPLICIT_GEMM's TMA kernel by the wgmma rule
  * below (H100, bfloat16, 2026-11-28: problem 55 1.26-1.35 ms against IM2COL_GEMM's 5.41, 56-86_pw
  * 1.10-2.6x cuDNN; small_channels dense C = K = 16 to 64 and groups 2 and 4 IMPLICIT_GEMM the
- * fastest; C/G < 16 is not its kernel's); otherwise it needs K/G >= 8 only, whatever the math
- * mode: its GEMMs run on tensor cores at twice TF32's
+ * fastest; C/G < 16 is not its kernel's). Its 16-bit mma.sync kernel is never AUTO's choice:
+ * measured against IM2COL_GEMM (H100 forced onto it, bfloat16, 2026-11-28) it won only on
+ * problem 55 (4.01 against 5.44 ms) and lost on 3x3 C = K = 8 at 256 x 256 (0.133 against
+ * 0.072), stride 2 (2.55 against 1.13), Q 14 (0.227 against 0.086) and Q 56 (0.069 against
+ * 0.058). Otherwise 16-bit data needs K/G >= 8 only, whatever the math mode: its GEMMs run on
+ * tensor cores at twice TF32's
  * rate and read half the bytes, while DIRECT stays fp32 FMA on CUDA cores. Measured (H100,
  * small_channels suite in bfloat16 and float16, 2026-11-28): IM2COL_GEMM is 5-16% faster than
  * DIRECT at C = K = 8 and 16 and at groups 8 and 4 (K/G 8, 16), DIRECT faster at K/G 4 and below;

@@ -170,7 +170,7 @@ START_TEST(test_fixed_cases_in_16bit_reach_both_auto_choices) {
    * K/G >= 8 and Q >= 32 (64 for 1x1); else IM2COL_GEMM once K/G >= 8 and (C/G)*R*S >= 64, else
    * DIRECT) sends cases with and without bias to IM2COL_GEMM and others, depthwise among them,
    * to DIRECT, on both recorded devices, and the 16-bit TMA window rows to IMPLICIT_GEMM on the
-   * H100 only (no 16-bit kernel elsewhere). */
+   * H100 only (AUTO never takes its mma.sync kernel for 16-bit data). */
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   for (int t = 0; t < 2; ++t)

@@ -7,10 +7,10 @@
  *   - tile counts are the ceilings of K/G, P and Q over the tile and multiply out;
  *   - AUTO picks DIRECT; IM2COL_GEMM is NOT_SUPPORTED with a message naming
  *     them; DIRECT needs no workspace;
- *   - float16 / bfloat16: IMPLICIT_GEMM runs only in its sm_90 TMA kernel (C/G >= 16, W a
- *     multiple of 8, the box within the tensor, shared memory fitting), elsewhere NOT_SUPPORTED
- *     naming that kernel and both types; AUTO picks it there by the wgmma rule, else
- *     IM2COL_GEMM from K/G 8 on, else DIRECT.
+ *   - float16 / bfloat16: IMPLICIT_GEMM runs in its sm_90 TMA kernel (C/G >= 16, W a multiple
+ *     of 8, the box within the tensor, shared memory fitting), elsewhere in its mma.sync kernel
+ *     where two stages fit (else NOT_SUPPORTED for shared memory); AUTO picks the TMA kernel by
+ *     the wgmma rule, else IM2COL_GEMM from K/G 8 on, else DIRECT.
  *   - ROW_STRIP exactly when 2 <= C/G <= 4, R*S >= 25, K/G fills 3/4 of its 96-channel tiles
  *     and one channel fits the budget (the AlexNet stem takes it; problem 55 and depthwise keep
  *     their tiles), its window pitch conflicts least, and its sizes follow its layout;
@@ -704,18 +704,19 @@ START_TEST(test_auto_rule) {
 END_TEST
 
 START_TEST(test_auto_rule_16bit) {
-  /* float16 and bfloat16, either math mode. IMPLICIT_GEMM runs 16-bit data only in its sm_90
-   * TMA kernel (stride_w 1, C/G >= 16: one stage's 16 channels, W a multiple of 8: 16-byte rows,
-   * the TMA box within W and H, shared memory fitting); AUTO takes it where the wgmma rule holds
-   * (C/G and K/G >= 8, Q >= 32 or 64 for 1x1), else IM2COL_GEMM once K/G >= 8 and
-   * (C/G)*R*S >= 64 (the 16-bit GEMM runs on tensor cores; measured, conv/internal.h), else
-   * DIRECT. The A100 (sm_80) never runs 16-bit IMPLICIT_GEMM, so its column is that old rule. */
+  /* float16 and bfloat16, either math mode. IMPLICIT_GEMM runs 16-bit data in its sm_90 TMA
+   * kernel (stride_w 1, C/G >= 16: one stage's 16 channels, W a multiple of 8: 16-byte rows,
+   * the TMA box within W and H, shared memory fitting), else in its mma.sync kernel where the
+   * two stages fit (not 5x5 on the A100); AUTO takes the TMA kernel where the wgmma rule holds
+   * (C/G and K/G >= 8, Q >= 32 or 64 for 1x1), never the mma.sync one, else IM2COL_GEMM once
+   * K/G >= 8 and (C/G)*R*S >= 64 (the 16-bit GEMM runs on tensor cores; measured,
+   * conv/internal.h), else DIRECT. So the A100's column is that GEMM rule. */
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
   const convgemm_device_info_t devices[2] = {fake_device_h100(), fake_device_a100()};
   const convgemm_algo_t kIgemm = CONVGEMM_ALGO_IMPLICIT_GEMM, kGemm = CONVGEMM_ALGO_IM2COL_GEMM,
                         kDirect = CONVGEMM_ALGO_DIRECT;
-  /* tma: IMPLICIT_GEMM runs it on the H100. A 3x3 TMA box is 72 columns (66 rounded up to 8),
-   * a 1x1 one 64, so W below those keeps the kernel out too. */
+  /* tma: IMPLICIT_GEMM runs the TMA kernel on the H100. A 3x3 TMA box is 72 columns (66 rounded
+   * up to 8), a 1x1 one 64, so W below those keeps the kernel out too. */
   struct {
     int64_t n, c, h, w, k, r, s, groups;
     int tma;
@@ -763,28 +764,30 @@ START_TEST(test_auto_rule_16bit) {
           CK_CONVGEMM(convgemm_algorithm_supports(&d, &devices[dev], got));
           const convgemm_status_t s =
               convgemm_algorithm_supports(&d, &devices[dev], CONVGEMM_ALGO_IMPLICIT_GEMM);
-          const int runs = dev == 0 && kCases[i].tma;
+          const int tma = dev == 0 && kCases[i].tma;
+          /* The mma.sync kernel's two 5x5 stages (2 x 122 KB) exceed the A100's 163 KB. */
+          const int runs = tma || kCases[i].r != 5;
           ck_assert_msg(s == (runs ? CONVGEMM_STATUS_SUCCESS : CONVGEMM_STATUS_NOT_SUPPORTED),
                         "case %zu type %d mode %d device %d: IMPLICIT_GEMM %s: %s", i,
                         (int)kTypes[t], mode, dev, convgemm_status_string(s),
                         convgemm_get_last_error());
-          if (runs) {
-            convgemm_igemm_plan_t plan;
-            convgemm_igemm_make_plan(&d, &devices[dev], &plan);
+          convgemm_igemm_plan_t plan;
+          convgemm_igemm_make_plan(&d, &devices[dev], &plan);
+          if (tma) {
             ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
             ck_assert_int_eq(plan.tma, 1);
             ck_assert_int_eq(plan.split, 0);
             /* 5x5 with all filter rows: 8 x 68 = 544 window pixels, over the TMA's 448. */
             ck_assert_int_eq(plan.stage_rows, kCases[i].r == 5 ? 1 : (int)kCases[i].r);
           } else {
-            const char* msg = convgemm_get_last_error();
-            ck_assert_ptr_nonnull(strstr(msg, "float16"));
-            ck_assert_ptr_nonnull(strstr(msg, "bfloat16"));
-            ck_assert_ptr_nonnull(strstr(msg, "TMA kernel"));
+            ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
+            ck_assert_int_eq(plan.c_chunks, (kCases[i].c / kCases[i].groups + 15) / 16);
+            if (!runs)
+              ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
           }
         }
-  /* Where the TMA kernel doesn't run on the H100, the refusal names it and AUTO keeps the GEMM:
-   * problem 55 with stride 2 (the plan is then mma.sync), or on an H100 told not to use wgmma. */
+  /* Where the TMA kernel doesn't run on the H100, IMPLICIT_GEMM runs the mma.sync kernel and
+   * AUTO keeps the GEMM: problem 55 with stride 2, or on an H100 told not to use wgmma. */
   convgemm_conv2d_params_t p;
   convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
   p.data_type = CONVGEMM_DATA_FLOAT16;
@@ -797,13 +800,14 @@ START_TEST(test_auto_rule_16bit) {
   const struct {
     const struct convgemm_conv_desc* d;
     const convgemm_device_info_t* info;
-  } kRefused[2] = {{&strided, &devices[0]}, {&d55, &mma_only}};
+  } kMmaSync[2] = {{&strided, &devices[0]}, {&d55, &mma_only}};
   for (int i = 0; i < 2; ++i) {
-    CK_CONVGEMM_STATUS(
-        convgemm_algorithm_supports(kRefused[i].d, kRefused[i].info, CONVGEMM_ALGO_IMPLICIT_GEMM),
-        CONVGEMM_STATUS_NOT_SUPPORTED);
-    ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "TMA kernel"));
-    ck_assert_int_eq(convgemm_select_algorithm(kRefused[i].d, kRefused[i].info),
+    CK_CONVGEMM(
+        convgemm_algorithm_supports(kMmaSync[i].d, kMmaSync[i].info, CONVGEMM_ALGO_IMPLICIT_GEMM));
+    convgemm_igemm_plan_t plan;
+    convgemm_igemm_make_plan(kMmaSync[i].d, kMmaSync[i].info, &plan);
+    ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_MMA_SYNC);
+    ck_assert_int_eq(convgemm_select_algorithm(kMmaSync[i].d, kMmaSync[i].info),
                      CONVGEMM_ALGO_IM2COL_GEMM);
   }
   /* 11x17 taps: the TMA kernel's 3 stages of one filter row (17 taps x 4 KB + the window) exceed

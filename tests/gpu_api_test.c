@@ -16,11 +16,14 @@
  *   - the queries: get_algorithm gives DIRECT for K/G 16 and IM2COL_GEMM for K/G 32 with
  *     (C/G)*R*S 72; DIRECT (and AUTO on DIRECT) needs no workspace, AUTO on IM2COL_GEMM
  *     IM2COL_GEMM's;
- *   - float16 and bfloat16: the same AUTO choices; IMPLICIT_GEMM NOT_SUPPORTED (query and
- *     forward, nothing launched); pointers one byte off refused as "aligned to 2 bytes", two
+ *   - float16 and bfloat16: the same AUTO choices; IMPLICIT_GEMM (its mma.sync kernel) gives the
+ *     same bits from a 2-byte aligned x; pointers one byte off refused as "aligned to 2 bytes", two
  *     bytes off accepted (DIRECT gives the same bits as from aligned copies); the overlap test
- *     counts 2-byte elements (y right after a 16-bit x is fine, one element into it is not).
+ *     counts 2-byte elements (y right after a 16-bit x is fine, one element into it is not);
+ *   - IMPLICIT_GEMM on sm_90 with x one element off a 16-byte boundary (the TMA kernel's tensor
+ *     map needs it): TF32 the same bits, 16-bit data within one ulp, 3xTF32 NOT_SUPPORTED.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,8 @@
 #include <cuda_runtime_api.h>
 
 #include "conv/convgemm.h"
+#include "conv/implicit_gemm_plan.h"
+#include "conv/internal.h"
 #include "tests/check_main.h"
 #include "tests/elem_type_host.h"
 #include "tests/test_assert.h"
@@ -665,20 +670,37 @@ START_TEST(test_16bit_data_contract) {
     CK_CUDA(cudaMemcpy(w, ew, sizeof ew, cudaMemcpyHostToDevice));
     CK_CUDA(cudaMemcpy(bias, eb, sizeof eb, cudaMemcpyHostToDevice));
 
-    /* IMPLICIT_GEMM: NOT_SUPPORTED, named, nothing launched. */
-    const convgemm_status_t q = convgemm_check_algorithm(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM);
-    ck_assert_msg(q == CONVGEMM_STATUS_NOT_SUPPORTED &&
-                      strstr(convgemm_get_last_error(), name) != NULL,
-                  "%s: IMPLICIT_GEMM check gave %s: %s", name, convgemm_status_string(q),
-                  convgemm_get_last_error());
+    /* IMPLICIT_GEMM (C/G 8, W 12: its mma.sync kernel, on sm_90 too) from the aligned x into y,
+     * then from the 2-byte aligned copy into y + 2: the same bits, every output written. */
     void* ws = NULL;
     CK_CUDA(cudaMalloc(&ws, 1 << 20));
-    CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
-    expect_status(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x, w, NULL, y, ws,
-                                   1 << 20, g.stream),
-                  CONVGEMM_STATUS_NOT_SUPPORTED, "IMPLICIT_GEMM", "16-bit IMPLICIT_GEMM");
-    ck_assert_msg(first_unpoisoned(y, y_bytes + 4) < 0, "%s: refused IMPLICIT_GEMM wrote y",
-                  name);
+    size_t ws_min = 0, ws_pref = 0;
+    CK_CONVGEMM(convgemm_get_workspace_size(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &ws_min,
+                                            &ws_pref));
+    ck_assert_msg(ws_min > 0 && ws_min <= (1 << 20), "%s: IMPLICIT_GEMM workspace %zu", name,
+                  ws_min);
+    {
+      uint16_t first_ig[kYElems], second_ig[kYElems + 1];
+      CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+      CK_CONVGEMM(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x, w, NULL, y, ws,
+                                   ws_min, g.stream));
+      CK_CUDA(cudaStreamSynchronize(g.stream));
+      CK_CUDA(cudaMemcpy(first_ig, y, sizeof first_ig, cudaMemcpyDeviceToHost));
+      CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+      CK_CONVGEMM(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM,
+                                   x + sizeof ex + 2, w, NULL, y + 2, ws, ws_min, g.stream));
+      CK_CUDA(cudaStreamSynchronize(g.stream));
+      CK_CUDA(cudaMemcpy(second_ig, y, sizeof second_ig, cudaMemcpyDeviceToHost));
+      ck_assert_msg(second_ig[0] == 0xFFFFu, "%s: IMPLICIT_GEMM wrote before y + 2", name);
+      ck_assert_msg(memcmp(first_ig, second_ig + 1, sizeof first_ig) == 0,
+                    "%s: IMPLICIT_GEMM from 2-byte aligned x and y gave other bits", name);
+      float got[kYElems];
+      test_decode(first_ig, kYElems, type, got);
+      int nans = 0;
+      for (int i = 0; i < kYElems; ++i) nans += got[i] != got[i];
+      ck_assert_msg(nans == 0, "%s: IMPLICIT_GEMM left %d outputs unwritten", name, nans);
+      CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4)); /* poison again for the refusals below */
+    }
 
     /* One byte off: BAD_POINTER naming the 2-byte alignment, for each tensor. */
     expect_status(fwd(desc, CONVGEMM_ALGO_DIRECT, x + 1, w, NULL, y), CONVGEMM_STATUS_BAD_POINTER,
@@ -736,6 +758,99 @@ START_TEST(test_16bit_data_contract) {
 }
 END_TEST
 
+/* A shape IMPLICIT_GEMM's sm_90 TMA kernel runs in every type: W 80 holds the 3x3 box (72
+ * columns in 16-bit data, 68 in float32), C 16 fills a 16-bit stage. */
+enum { kTmaN = 1, kTmaC = 16, kTmaH = 6, kTmaW = 80, kTmaK = 16 };
+enum { kTmaX = kTmaN * kTmaC * kTmaH * kTmaW, kTmaWts = kTmaK * kTmaC * 9,
+       kTmaY = kTmaN * kTmaK * kTmaH * kTmaW };
+
+/* IMPLICIT_GEMM from x + `shift` bytes of `xbuf` into y (`bytes` of it copied back). */
+static void run_implicit(convgemm_conv_desc_t desc, const char* xbuf, size_t shift, const void* w,
+                         void* y, void* ws, size_t ws_bytes, void* out, size_t bytes) {
+  CK_CUDA(cudaMemset(y, 0xFF, bytes));
+  CK_CONVGEMM(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, xbuf + shift, w, NULL,
+                               y, ws, ws_bytes, g.stream));
+  CK_CUDA(cudaStreamSynchronize(g.stream));
+  CK_CUDA(cudaMemcpy(out, y, bytes, cudaMemcpyDeviceToHost));
+}
+
+START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
+  /* The TMA kernel's tensor map needs x on a 16-byte boundary. x one element off it: float32
+   * TF32 operands take the cp.async wgmma kernel (the same bits), 16-bit data the mma.sync
+   * kernel (the same products summed in another order: within one ulp of the type), 3xTF32
+   * (IEEE math) is NOT_SUPPORTED, naming the alignment, with y untouched. */
+  if (!(g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0)) return; /* no TMA kernel */
+  static const convgemm_data_type_t kTypes[3] = {CONVGEMM_DATA_FLOAT32, CONVGEMM_DATA_FLOAT16,
+                                                 CONVGEMM_DATA_BFLOAT16};
+  for (int t = 0; t < 3; ++t)
+    for (int mode = 0; mode < (t == 0 ? 2 : 1); ++mode) {
+      const convgemm_data_type_t type = kTypes[t];
+      const size_t elem = type == CONVGEMM_DATA_FLOAT32 ? 4 : 2;
+      convgemm_conv2d_params_t p;
+      convgemm_conv2d_params_init(&p, kTmaN, kTmaC, kTmaH, kTmaW, kTmaK, 3, 3);
+      p.pad_h = p.pad_w = 1;
+      p.data_type = type;
+      p.math_mode = (convgemm_math_mode_t)mode;
+      convgemm_conv_desc_t desc = NULL;
+      CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+      convgemm_igemm_plan_t plan;
+      convgemm_igemm_make_plan(desc, &g.handle->info, &plan);
+      ck_assert_msg(plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma,
+                    "type %d mode %d: not the TMA kernel's shape", (int)type, mode);
+      float hx[kTmaX], hw[kTmaWts];
+      unsigned char ex[kTmaX * 4], ew[kTmaWts * 4];
+      test_rng_t rng;
+      test_rng_seed(&rng, 1700 + (uint64_t)t);
+      for (int i = 0; i < kTmaX; ++i) hx[i] = test_round_to_type(test_rng_unit(&rng), type);
+      for (int i = 0; i < kTmaWts; ++i)
+        hw[i] = test_round_to_type(test_rng_symmetric(&rng, 0.0833f), type);
+      test_encode(hx, kTmaX, type, ex);
+      test_encode(hw, kTmaWts, type, ew);
+      /* x at 0 and, in the same buffer, a copy one element past a 16-byte boundary. */
+      const size_t x_bytes = kTmaX * elem, shifted = (x_bytes + 15) / 16 * 16 + 16 + elem;
+      char *x, *w, *y;
+      CK_CUDA(cudaMalloc((void**)&x, shifted + x_bytes));
+      CK_CUDA(cudaMalloc((void**)&w, kTmaWts * elem));
+      CK_CUDA(cudaMalloc((void**)&y, kTmaY * elem));
+      CK_CUDA(cudaMemcpy(x, ex, x_bytes, cudaMemcpyHostToDevice));
+      CK_CUDA(cudaMemcpy(x + shifted, ex, x_bytes, cudaMemcpyHostToDevice));
+      CK_CUDA(cudaMemcpy(w, ew, kTmaWts * elem, cudaMemcpyHostToDevice));
+      size_t ws_min = 0, ws_pref = 0;
+      CK_CONVGEMM(convgemm_get_workspace_size(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM,
+                                              &ws_min, &ws_pref));
+      void* ws = NULL;
+      CK_CUDA(cudaMalloc(&ws, ws_min));
+      static unsigned char aligned[kTmaY * 4], off[kTmaY * 4];
+      run_implicit(desc, x, 0, w, y, ws, ws_min, aligned, kTmaY * elem);
+      if (plan.split) {
+        CK_CUDA(cudaMemset(y, 0xFF, kTmaY * elem));
+        expect_status(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x + shifted,
+                                       w, NULL, y, ws, ws_min, g.stream),
+                      CONVGEMM_STATUS_NOT_SUPPORTED, "aligned to 16 bytes", "3xTF32, x + 4");
+        ck_assert_msg(first_unpoisoned(y, kTmaY * elem) < 0, "a refused 3xTF32 call wrote y");
+      } else {
+        run_implicit(desc, x, shifted, w, y, ws, ws_min, off, kTmaY * elem);
+        float a[kTmaY], b[kTmaY];
+        test_decode(aligned, kTmaY, type, a);
+        test_decode(off, kTmaY, type, b);
+        int worst = -1;
+        for (int i = 0; i < kTmaY && worst < 0; ++i) {
+          const float ulp = type == CONVGEMM_DATA_FLOAT32 ? 0.0f
+                            : fabsf(a[i]) * (type == CONVGEMM_DATA_FLOAT16 ? 0x1p-10f : 0x1p-7f);
+          if (!(fabsf(a[i] - b[i]) <= ulp + 0x1p-24f * (t != 0))) worst = i;
+        }
+        ck_assert_msg(worst < 0, "type %d: x one element off 16 bytes gave y[%d] = %g, not %g",
+                      (int)type, worst, worst < 0 ? 0.0 : b[worst], worst < 0 ? 0.0 : a[worst]);
+      }
+      CK_CUDA(cudaFree(ws));
+      CK_CUDA(cudaFree(x));
+      CK_CUDA(cudaFree(w));
+      CK_CUDA(cudaFree(y));
+      convgemm_conv_desc_destroy(desc);
+    }
+}
+END_TEST
+
 static Suite* api_suite(void) {
   Suite* s = suite_create("gpu_api");
   TCase* tc = tcase_create("forward_contract");
@@ -756,6 +871,7 @@ static Suite* api_suite(void) {
   tcase_add_test(tc, test_current_device_is_left_alone);
   tcase_add_test(tc, test_other_device_stream_and_pointer);
   tcase_add_test(tc, test_16bit_data_contract);
+  tcase_add_test(tc, test_implicit_gemm_x_not_16_byte_aligned);
   suite_add_tcase(s, tc);
   return s;
 }

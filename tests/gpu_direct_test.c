@@ -6,8 +6,8 @@
  * DIRECT_RANDOM_CASES seeded random configurations, each in both math modes with every check of
  * direct_case_runner.h. The fixed and random cases run again in float16 and in bfloat16
  * (inputs rounded to the type, the 16-bit bound of conv_compare.h, AUTO's 16-bit rule,
- * IMPLICIT_GEMM's TMA kernel where it runs and its refusal elsewhere, both math modes bitwise
- * equal). Random seeds start at
+ * IMPLICIT_GEMM's wgmma (TMA) and mma.sync kernels, the fixed cases also with the mma.sync one
+ * alone, both math modes bitwise equal). Random seeds start at
  * $CONVGEMM_TEST_SEED (default below); a failure prints the case's seed and configuration.
  *
  * Run time: the float64 reference on the CPU dominates, a few seconds in all.
@@ -124,16 +124,24 @@ END_TEST
 START_TEST(test_fixed_cases_reach_both_implicit_gemm_kernels) {
   /* On an sm_90 device some fixed cases must run IMPLICIT_GEMM's wgmma kernel (the default
    * handle), with the window loaded by TMA (W a multiple of 4) and by cp.async, and some its
-   * mma.sync kernel (stride or dilation along W, or the fixture above). */
-  int wgmma = 0, wgmma_tma = 0, mma_sync = 0, wgmma_16bit = 0;
+   * mma.sync kernel (stride or dilation along W, or the fixture above); in 16-bit data some the
+   * wgmma (TMA) kernel and some the mma.sync one even with the default handle. */
+  int wgmma = 0, wgmma_tma = 0, mma_sync = 0, wgmma_16bit = 0, mma_sync_16bit = 0;
   for (int i = 0; i < direct_fixed_case_count(); ++i) {
     direct_case_t c;
     direct_fixed_case(i, &c);
     convgemm_conv_desc_t desc = NULL;
     c.params.data_type = CONVGEMM_DATA_BFLOAT16;
     CK_CONVGEMM(convgemm_conv_desc_create(&desc, &c.params));
-    wgmma_16bit += convgemm_check_algorithm(g_handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==
-                   CONVGEMM_STATUS_SUCCESS;
+    if (convgemm_check_algorithm(g_handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM) ==
+        CONVGEMM_STATUS_SUCCESS) {
+      convgemm_igemm_plan_t plan;
+      convgemm_igemm_make_plan(desc, &g_handle->info, &plan);
+      if (plan.variant == CONVGEMM_IGEMM_WGMMA)
+        ++wgmma_16bit;
+      else
+        ++mma_sync_16bit;
+    }
     convgemm_conv_desc_destroy(desc);
     c.params.data_type = CONVGEMM_DATA_FLOAT32;
     CK_CONVGEMM(convgemm_conv_desc_create(&desc, &c.params));
@@ -151,17 +159,18 @@ START_TEST(test_fixed_cases_reach_both_implicit_gemm_kernels) {
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g_handle->info.cc_major == 9 && g_handle->info.cc_minor == 0;
-  printf("gpu_direct_test: IMPLICIT_GEMM fixed cases: %d wgmma (%d of them TMA), %d mma.sync, "
-         "%d in 16-bit data (sm_%d%d)\n", wgmma, wgmma_tma, mma_sync, wgmma_16bit,
-         g_handle->info.cc_major, g_handle->info.cc_minor);
+  printf("gpu_direct_test: IMPLICIT_GEMM fixed cases: %d wgmma (%d of them TMA), %d mma.sync; "
+         "16-bit data: %d wgmma, %d mma.sync (sm_%d%d)\n", wgmma, wgmma_tma, mma_sync,
+         wgmma_16bit, mma_sync_16bit, g_handle->info.cc_major, g_handle->info.cc_minor);
   ck_assert_int_gt(mma_sync, 0);
+  ck_assert_int_gt(mma_sync_16bit, 5);
   if (sm90) {
     ck_assert_int_ge(wgmma_tma, 4);
     ck_assert_int_gt(wgmma - wgmma_tma, 5);
     ck_assert_int_ge(wgmma_16bit, 4); /* the 16-bit TMA window rows of direct_cases.c */
   } else {
     ck_assert_int_eq(wgmma, 0);
-    ck_assert_int_eq(wgmma_16bit, 0); /* 16-bit data runs only the sm_90 TMA kernel */
+    ck_assert_int_eq(wgmma_16bit, 0);
   }
 }
 END_TEST
@@ -190,6 +199,12 @@ static Suite* direct_suite(void) {
   tcase_add_loop_test(half, test_fixed_case_float16, 0, direct_fixed_case_count());
   tcase_add_loop_test(half, test_fixed_case_bfloat16, 0, direct_fixed_case_count());
   suite_add_tcase(s, half);
+
+  TCase* half_mma_sync = tcase_create("fixed_cases_16bit_mma_sync");
+  tcase_add_checked_fixture(half_mma_sync, setup_mma_sync, teardown);
+  tcase_add_loop_test(half_mma_sync, test_fixed_case_float16, 0, direct_fixed_case_count());
+  tcase_add_loop_test(half_mma_sync, test_fixed_case_bfloat16, 0, direct_fixed_case_count());
+  suite_add_tcase(s, half_mma_sync);
 
   TCase* half_random = tcase_create("random_cases_16bit");
   tcase_add_checked_fixture(half_random, setup, teardown);

@@ -33,7 +33,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     padding='same' (even dilated kernel extent) zero-pads a copy of the input on the bottom/right,
     as PyTorch does. The math mode follows PyTorch's TF32 setting for cuDNN convolutions at call
     time (see math_mode(); it changes nothing for 16-bit data). `algorithm`: 'auto', 'direct',
-    'im2col_gemm' or 'implicit_gemm' (float32 only for now: NOT_SUPPORTED for 16-bit data).
+    'im2col_gemm' or 'implicit_gemm'.
 
     Forward only: if autograd would record the call, the result's backward raises.
     Raises TypeError (another dtype, or mixed dtypes), ValueError (device, shapes, arguments),
