@@ -308,6 +308,71 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const
   fence_proxy_async_shared();
 }
 
+// 16-bit data: the same, with the tile's values rounded to T as they are staged, so a whole
+// row's 128 channels fit one pass per warpgroup ((128, 72) values of T: 2 x 18 KB of the stage)
+// and a row takes 2 barriers instead of 4. The 72-value pitch (36 words, 4 mod 32) keeps the
+// writes conflict-free (the two lanes of a word write its two halves). kPair: lane l stores
+// pixels 2l and 2l + 1 as one 4-byte word (Q even and y 4-byte aligned, so every pair is), one
+// store instruction per 64-pixel channel row; else lane l stores pixels l and l + 32.
+constexpr int kStagedLd16 = 72;  // values per channel row of store_tile_staged_16bit
+
+template <typename T, bool kPair>
+__device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
+                                                        const IgemmArgs& a, const TileCoord& tc,
+                                                        int tid, float* staging) {
+  static_assert(sizeof(T) == 2, "16-bit data");
+  constexpr int kLd = kStagedLd16;
+  const int warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
+#pragma unroll
+  for (int m = 0; m < kRows; ++m)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+  named_barrier_sync(2, kComputeThreads);  // both warpgroups' wgmmas on `staging` retired
+  T* const st = reinterpret_cast<T*>(staging) + wg * kBlockK * kLd;
+  const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
+  const int q0 = tc.qt * kTileQ;
+  const bool q_lo = q0 + lane < a.q, q_hi = q0 + lane + 32 < a.q;
+  const bool q_pair = q0 + 2 * lane < a.q;  // Q even: the pair's second pixel too
+  const int p0 = tc.pt * kTileP + kRows * wg;
+  T* const y_first = static_cast<T*>(a.y) +
+                     ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) * (plane4 / 4) +
+                     (int64_t)p0 * a.q + q0 + (kPair ? 2 * lane : lane);
+#pragma unroll
+  for (int m = 0; m < kRows; ++m) {
+    const bool p_in = p0 + m < a.p;
+    T* y_row = y_first + m * a.q;
+    int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
+#pragma unroll
+    for (int j = 0; j < kBlockK / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        T* const row = st + (8 * j + 2 * ft + e) * kLd + 16 * wq + fg;
+        row[0] = from_float<T>(acc[m][4 * j + e]);
+        row[8] = from_float<T>(acc[m][4 * j + 2 + e]);
+      }
+    }
+    named_barrier_sync(3 + wg, 128);  // the row is in shared memory
+#pragma unroll
+    for (int i = 0; i < kBlockK / 4; ++i) {
+      const T* const from = st + (wq + 4 * i) * kLd;
+      const bool c_in = p_in && c_left > 0;
+      if constexpr (kPair) {
+        const uint32_t v = reinterpret_cast<const uint32_t*>(from)[lane];
+        if (c_in && q_pair) *reinterpret_cast<uint32_t*>(y_row) = v;
+      } else {
+        if (c_in && q_lo) y_row[0] = from[lane];
+        if (c_in && q_hi) y_row[32] = from[lane + 32];
+      }
+      y_row += plane4;
+      c_left -= 4;
+    }
+    named_barrier_sync(3 + wg, 128);  // read before the next row overwrites it
+  }
+  // The stage returns to the loader, whose TMA (async proxy) writes it next.
+  fence_proxy_async_shared();
+}
+
 // The TMA kernel's producers (thread pt of the producer warpgroup): each landed box into x_s's
 // layout, then `ready`. A box is (kChunk channels, halo_h, tma_box_w) values, the window starting
 // tma_shift columns in; x_s is [k half][window pixel][16 bytes], written over the box in place:
@@ -625,6 +690,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
 
   // Compute warpgroups.
   setmaxnreg_inc<kComputeRegisters>();
+  // 16-bit epilogue: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
+  const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
   float acc[kRows][64];  // written by ordinary instructions only with no wgmma in flight
   if (blockIdx.x < a.tiles) start_tile_acc<T>(acc, a, cursor_start(a).tc, tid);
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
@@ -648,10 +715,22 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     wgmma_wait<0>();
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
-    if (stage_floats >= 2 * 64 * kStagedLd)  // a 64-channel pass per warpgroup fits
-      store_tile_staged<T, 64>(acc, a, tc, tid, stage);
-    else
-      store_tile_staged<T, 16>(acc, a, tc, tid, stage);
+    bool staged = false;
+    if constexpr (sizeof(T) == 2) {
+      if (stage_floats >= kBlockK * kStagedLd16) {  // a 128-channel 16-bit row per warpgroup
+        if (pair_stores)
+          store_tile_staged_16bit<T, true>(acc, a, tc, tid, stage);
+        else
+          store_tile_staged_16bit<T, false>(acc, a, tc, tid, stage);
+        staged = true;
+      }
+    }
+    if (!staged) {
+      if (stage_floats >= 2 * 64 * kStagedLd)  // a 64-channel pass per warpgroup fits
+        store_tile_staged<T, 64>(acc, a, tc, tid, stage);
+      else
+        store_tile_staged<T, 16>(acc, a, tc, tid, stage);
+    }
     mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
     if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
   }

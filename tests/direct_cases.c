@@ -74,11 +74,13 @@ static const case_row_t kRows[] = {
     {"TMA window: 594 tiles, ping-pong",             2,  8, 200, 132,   8,  3,  3, 1, 1, 1, 1, 1,    1,  1, 0},
     /* The same for 16-bit data (W a multiple of 8, C/G >= 16: 16-channel boxes, 80 columns
      * wide with pad_w 1), in the float16 and bfloat16 passes; float32 runs them too. Two
-     * channel chunks, a partial chunk inside a group, one filter row per stage (5x5). */
+     * channel chunks, a partial chunk inside a group, one filter row per stage (5x5), an odd Q
+     * (the epilogue's 2-byte stores; even Q takes 4-byte pixel pairs). */
     {"16-bit TMA window: pad 1, partial tiles, bias",1, 32,   6, 136,   8,  3,  3, 1, 1, 1, 1, 1,    1,  1, 1},
     {"16-bit TMA window: groups 2, C/G=24",          1, 48,   6,  88,  16,  3,  3, 0, 1, 1, 1, 1,    1,  2, 0},
     {"16-bit TMA window: 1x3 filter, pad_w 2",       1, 16,   6,  96,  16,  1,  3, 0, 2, 1, 1, 1,    1,  1, 1},
     {"16-bit TMA window: 5x5, a filter row a stage", 1, 16,   6,  80,  16,  5,  5, 2, 2, 1, 1, 1,    1,  1, 1},
+    {"16-bit TMA window: 3x4, Q 79 (2-byte stores)", 1, 16,   6,  80,   8,  3,  4, 1, 1, 1, 1, 1,    1,  1, 1},
     /* ROW_STRIP. The stem's rows (Q 55: 11 groups a row, strips over 4 rows, the second one
      * partial), then its register window with C 4 (four one-channel chunks), K/G 80
      * (a partial 96-channel tile) and odd P, Q; the general path at stride 1 (conflict-free

@@ -21,7 +21,8 @@
  *     bytes off accepted (DIRECT gives the same bits as from aligned copies); the overlap test
  *     counts 2-byte elements (y right after a 16-bit x is fine, one element into it is not);
  *   - IMPLICIT_GEMM on sm_90 with x one element off a 16-byte boundary (the TMA kernel's tensor
- *     map needs it): TF32 the same bits, 16-bit data within one ulp, 3xTF32 NOT_SUPPORTED.
+ *     map needs it): TF32 the same bits, 16-bit data within one ulp, 3xTF32 NOT_SUPPORTED; a
+ *     16-bit y 2 bytes off 4 (single-value stores) the same bits.
  */
 #include <math.h>
 #include <stdint.h>
@@ -841,6 +842,16 @@ START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
         }
         ck_assert_msg(worst < 0, "type %d: x one element off 16 bytes gave y[%d] = %g, not %g",
                       (int)type, worst, worst < 0 ? 0.0 : b[worst], worst < 0 ? 0.0 : a[worst]);
+        if (t != 0) {
+          /* 16-bit y one element off 4 bytes: the epilogue stores single values instead of
+           * pixel pairs, the same bits. */
+          char* y2 = NULL;
+          CK_CUDA(cudaMalloc((void**)&y2, kTmaY * elem + 2));
+          run_implicit(desc, x, 0, w, y2 + 2, ws, ws_min, off, kTmaY * elem);
+          ck_assert_msg(memcmp(aligned, off, kTmaY * elem) == 0,
+                        "type %d: y 2 bytes off 4 gave other bits", (int)type);
+          CK_CUDA(cudaFree(y2));
+        }
       }
       CK_CUDA(cudaFree(ws));
       CK_CUDA(cudaFree(x));
