@@ -127,8 +127,9 @@ typedef enum convgemm_algo {
                                       relative L2 error 4.0e-6 against 4.3e-7; AUTO never picks
                                       it); 16-bit data on sm_80 and newer (k16 wgmma in the sm_90
                                       TMA kernel where stride_w is 1, C/G >= 16, W a multiple of 8
-                                      and x 16-byte aligned; k16 mma.sync elsewhere); workspace =
-                                      the repacked filter */
+                                      and x 16-byte aligned; k16 mma.sync elsewhere, also for a
+                                      misaligned x that AUTO sent here: AUTO assumes cudaMalloc's
+                                      alignment); workspace = the repacked filter */
   CONVGEMM_ALGO_AUTO = 3           /* the library picks (convgemm_get_algorithm tells which) */
 } convgemm_algo_t;
 

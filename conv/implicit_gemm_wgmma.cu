@@ -70,6 +70,9 @@ static_assert(TmaElem<float>::kChunk == kChunk &&
                   TmaElem<__half>::kChunk == CONVGEMM_IGEMM_C_CHUNK_16BIT,
               "stages hold the plan's C_CHUNK (float) or C_CHUNK_16BIT channels");
 
+// 16-bit values per channel row of store_tile_staged_16bit's (128, 72) array per warpgroup.
+constexpr int kStagedLd16 = 72;
+
 #if CONVGEMM_HAS_WGMMA  // the sm_90a pass; other passes compile empty kernels
 constexpr int kTapFloats = kChunk * kBlockK;  // 4-byte words per packed tap, any element type
 // The TMA kernel's registers per thread of each role after setmaxnreg; the 64K of the block
@@ -314,7 +317,7 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const
 // writes conflict-free (the two lanes of a word write its two halves). kPair: lane l stores
 // pixels 2l and 2l + 1 as one 4-byte word (Q even and y 4-byte aligned, so every pair is), one
 // store instruction per 64-pixel channel row; else lane l stores pixels l and l + 32.
-constexpr int kStagedLd16 = 72;  // values per channel row of store_tile_staged_16bit
+// (kStagedLd16, values per channel row, is defined with TmaElem: the launch reads it too.)
 
 template <typename T, bool kPair>
 __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
@@ -626,12 +629,16 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // to the compute warpgroups (168: the bias is loaded into the accumulators at a tile's start,
 // not in the epilogue, which fits that budget without spills).
 // T: the tensors' element type (float: TF32 operands, or 3xTF32 with kSplit; __half and
-// __nv_bfloat16: 16-bit operands as they are, k16 wgmmas).
-template <typename T, bool kSplit>
+// __nv_bfloat16: 16-bit operands as they are, k16 wgmmas). kStaged16 (16-bit data, stages of at
+// least kBlockK x kStagedLd16 floats): the epilogue stages rows as 16-bit values
+// (store_tile_staged_16bit); a separate instantiation, so kernels with smaller stages carry
+// only the float-staged epilogue (with both, 86_pw, 1x1, ran 5% slower on its unchanged path).
+template <typename T, bool kSplit, bool kStaged16>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   static_assert(!kSplit || sizeof(T) == 4, "3xTF32 splits float operands only");
+  static_assert(!kStaged16 || sizeof(T) == 2, "16-bit staging is for 16-bit data");
   constexpr int kElemChunk = TmaElem<T>::kChunk;  // channels per stage
   extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
@@ -690,7 +697,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
 
   // Compute warpgroups.
   setmaxnreg_inc<kComputeRegisters>();
-  // 16-bit epilogue: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
+  // kStaged16: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
   const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
   float acc[kRows][64];  // written by ordinary instructions only with no wgmma in flight
   if (blockIdx.x < a.tiles) start_tile_acc<T>(acc, a, cursor_start(a).tc, tid);
@@ -715,21 +722,15 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     wgmma_wait<0>();
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
-    bool staged = false;
-    if constexpr (sizeof(T) == 2) {
-      if (stage_floats >= kBlockK * kStagedLd16) {  // a 128-channel 16-bit row per warpgroup
-        if (pair_stores)
-          store_tile_staged_16bit<T, true>(acc, a, tc, tid, stage);
-        else
-          store_tile_staged_16bit<T, false>(acc, a, tc, tid, stage);
-        staged = true;
-      }
-    }
-    if (!staged) {
-      if (stage_floats >= 2 * 64 * kStagedLd)  // a 64-channel pass per warpgroup fits
-        store_tile_staged<T, 64>(acc, a, tc, tid, stage);
+    if constexpr (kStaged16) {  // a 128-channel 16-bit row per warpgroup fits the stage
+      if (pair_stores)
+        store_tile_staged_16bit<T, true>(acc, a, tc, tid, stage);
       else
-        store_tile_staged<T, 16>(acc, a, tc, tid, stage);
+        store_tile_staged_16bit<T, false>(acc, a, tc, tid, stage);
+    } else if (stage_floats >= 2 * 64 * kStagedLd) {  // a 64-channel pass per warpgroup fits
+      store_tile_staged<T, 64>(acc, a, tc, tid, stage);
+    } else {
+      store_tile_staged<T, 16>(acc, a, tc, tid, stage);
     }
     mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
     if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
@@ -785,22 +786,26 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 
 }  // namespace
 
+template <typename Kernel>
+cudaError_t allow_smem(Kernel kernel, int max_smem_per_block) {
+  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              max_smem_per_block);
+}
+
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
-  cudaError_t e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<float, false>,
-                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       max_smem_per_block);
+  cudaError_t e = allow_smem(igemm_wgmma_tma_kernel<float, false, false>, max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<float, true>,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+    e = allow_smem(igemm_wgmma_tma_kernel<float, true, false>, max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<__half, false>,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+    e = allow_smem(igemm_wgmma_tma_kernel<__half, false, false>, max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(igemm_wgmma_tma_kernel<__nv_bfloat16, false>,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+    e = allow_smem(igemm_wgmma_tma_kernel<__half, false, true>, max_smem_per_block);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(igemm_wgmma_cp_async_kernel,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+    e = allow_smem(igemm_wgmma_tma_kernel<__nv_bfloat16, false, false>, max_smem_per_block);
+  if (e == cudaSuccess)
+    e = allow_smem(igemm_wgmma_tma_kernel<__nv_bfloat16, false, true>, max_smem_per_block);
+  if (e == cudaSuccess)
+    e = allow_smem(igemm_wgmma_cp_async_kernel, max_smem_per_block);
   return e;
 }
 
@@ -819,12 +824,23 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   if ((a.data_type != CONVGEMM_DATA_FLOAT32 || a.split) && !tma) return cudaErrorNotSupported;
   if (tma) {
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
+    const bool staged16 = a.x_stage_floats + a.w_stage_floats >= kBlockK * kStagedLd16;
     if (a.data_type == CONVGEMM_DATA_FLOAT16)
-      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false>, a, x_map);
+      return staged16 ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, true>,
+                                           a, x_map)
+                      : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, false>,
+                                           a, x_map);
     if (a.data_type == CONVGEMM_DATA_BFLOAT16)
-      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__nv_bfloat16, false>, a, x_map);
-    return a.split ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true>, a, x_map)
-                   : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false>, a, x_map);
+      return staged16
+                 ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, true>,
+                                      a, x_map)
+                 : cudaLaunchKernelEx(&config,
+                                      igemm_wgmma_tma_kernel<__nv_bfloat16, false, false>, a,
+                                      x_map);
+    return a.split
+               ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true, false>, a, x_map)
+               : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false>, a,
+                                    x_map);
   }
   config.blockDim = dim3(kComputeThreads);
   return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);
