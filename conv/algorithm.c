@@ -52,9 +52,14 @@ convgemm_algo_t convgemm_select_algorithm(const struct convgemm_conv_desc* desc,
   convgemm_igemm_plan_t igemm; /* its kernel: wgmma or mma.sync */
   const int igemm_fits = unit_stride && convgemm_igemm_fits(desc, info, &igemm);
   if (convgemm_desc_is_16bit(desc)) return select_16bit(desc, igemm_fits, &igemm);
-  /* IMPLICIT_GEMM's wgmma kernel (sm_90) first, with TF32 operands (not its 3xTF32): it wins
-   * from 8 channels per group on (rule and measurements in conv/internal.h). */
-  if (desc->tf32_operands && wgmma_rule(desc, igemm_fits, &igemm))
+  /* IMPLICIT_GEMM's wgmma kernel (sm_90) first: with TF32 operands it wins from 8 channels per
+   * group on, with fp32 operands (3xTF32) from C/G 16 and K/G 32 on (rules and measurements in
+   * conv/internal.h; forward takes DIRECT instead where x is not 16-byte aligned, which the
+   * 3xTF32 kernel's TMA loads need). */
+  if (wgmma_rule(desc, igemm_fits, &igemm) &&
+      (desc->tf32_operands ||
+       (desc->c_per_group >= CONVGEMM_AUTO_IGEMM_SPLIT_MIN_C_PER_GROUP &&
+        desc->k_per_group >= CONVGEMM_AUTO_IGEMM_SPLIT_MIN_K_PER_GROUP)))
     return CONVGEMM_ALGO_IMPLICIT_GEMM;
   /* DIRECT's ROW_STRIP kernel beats the GEMMs on its register-window path (stride_w 4, S 11):
    * the AlexNet stem (KernelBench 50) 1.48 ms against IM2COL_GEMM's 1.82 in DEFAULT math and

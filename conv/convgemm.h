@@ -123,9 +123,10 @@ typedef enum convgemm_algo {
                                       float32 data in DEFAULT math with C/G > 1; IEEE math only on
                                       sm_90 (its TMA kernel: x 16-byte aligned) as 3xTF32: each
                                       operand split into two TF32 parts, three tensor-core
-                                      products per term, less accurate than fp32 FMA (problem 55:
-                                      relative L2 error 4.0e-6 against 4.3e-7; AUTO never picks
-                                      it); 16-bit data on sm_80 and newer (k16 wgmma in the sm_90
+                                      products per term, as accurate as fp32 FMA (problem 55:
+                                      relative L2 error 5.2e-7 against cuDNN FMA's 4.3e-7; AUTO
+                                      takes it where C/G >= 16 and K/G >= 32, and DIRECT when x
+                                      is not 16-byte aligned); 16-bit data on sm_80 and newer (k16 wgmma in the sm_90
                                       TMA kernel where stride_w is 1, C/G >= 16, W a multiple of 8
                                       and x 16-byte aligned; k16 mma.sync elsewhere, also for a
                                       misaligned x that AUTO sent here: AUTO assumes cudaMalloc's

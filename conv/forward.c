@@ -168,6 +168,12 @@ convgemm_status_t convgemm_forward(convgemm_handle_t handle, convgemm_conv_desc_
                                    size_t workspace_bytes, cudaStream_t stream) {
   convgemm_algo_t resolved;
   CONVGEMM_TRY(convgemm_resolve_algorithm(handle, desc, algo, &resolved));
+  /* AUTO's choice assumes x 16-byte aligned (cudaMalloc's). IMPLICIT_GEMM's 3xTF32 kernel (fp32
+   * operands) loads x only through TMA, which needs it: with x elsewhere AUTO takes DIRECT, the
+   * one algorithm that runs every descriptor without a workspace (fp32 FMA: as accurate). */
+  if (algo == CONVGEMM_ALGO_AUTO && resolved == CONVGEMM_ALGO_IMPLICIT_GEMM &&
+      !desc->tf32_operands && !convgemm_desc_is_16bit(desc) && ((uintptr_t)x & 15u) != 0)
+    resolved = CONVGEMM_ALGO_DIRECT;
   if (x == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "x is NULL");
   if (w == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "w is NULL");
   if (y == NULL) return convgemm_fail(CONVGEMM_STATUS_NULL_POINTER, "y is NULL");

@@ -21,7 +21,9 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
    * TF32 part, twice the window planes and filter taps per stage. */
   const int split = wgmma && !d->tf32_operands && !is16;
   const int64_t parts = split ? 2 : 1;
-  const int tile_p = wgmma ? CONVGEMM_IGEMM_WG_TILE_P : CONVGEMM_IGEMM_TILE_P;
+  const int tile_p = !wgmma ? CONVGEMM_IGEMM_TILE_P
+                     : split ? CONVGEMM_IGEMM_WG_TILE_P_SPLIT
+                             : CONVGEMM_IGEMM_WG_TILE_P;
   const int tile_q = wgmma ? CONVGEMM_IGEMM_WG_TILE_Q : CONVGEMM_IGEMM_TILE_Q;
   const int64_t w_ld = wgmma ? CONVGEMM_IGEMM_BLOCK_K : CONVGEMM_IGEMM_W_LD;
   const convgemm_conv2d_params_t* p = &d->params;

@@ -65,6 +65,8 @@ enum {
   /* WGMMA kernel */
   CONVGEMM_IGEMM_WG_THREADS = 256,   /* compute threads: two warpgroups, two rows each */
   CONVGEMM_IGEMM_WG_TILE_P = 4,      /* output rows per tile (two per warpgroup) */
+  CONVGEMM_IGEMM_WG_TILE_P_SPLIT = 2, /* 3xTF32: one per warpgroup (its second accumulator set
+                                         holds a chunk's partial sums) */
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
   CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
   CONVGEMM_IGEMM_WG_MIN_STAGES = 3,  /* one computed, one rounded, one or more in flight */
@@ -104,7 +106,9 @@ typedef struct convgemm_igemm_plan {
   int split;               /* WGMMA with fp32 operands (IEEE math): 3xTF32, x = big + small
                               (big = tf32(x), small = tf32(x - big)), three wgmmas per tap
                               (small*big, big*small, big*big); the window's planes and the packed
-                              filter's taps hold both parts. TMA kernel only */
+                              filter's taps hold both parts; tiles of WG_TILE_P_SPLIT rows (the
+                              wgmmas sum into partial accumulators, folded into the total in
+                              fp32). TMA kernel only */
   int tma_box_w;           /* tma_shift + halo_w rounded up to a multiple of 4 (16 bytes) */
   int tma_shift;           /* columns the box starts left of the window: (4 - pad_w % 4) % 4,
                               so its first column is 16-byte aligned */

@@ -82,6 +82,11 @@ static_assert(kComputeThreads * kComputeRegisters + kProducerThreads * kProducer
                       kLoaderThreads * kLoaderRegisters <= 65536,
               "the roles' registers exceed the register file");
 constexpr int kRows = kTileP / (kComputeThreads / 128);  // output rows per warpgroup (2)
+// 3xTF32 (kSplit) tiles have one output row per warpgroup (tile_p 2): its second set of 64
+// accumulators holds the partial sums of the chunk in flight, added to the first in fp32 once
+// the chunk's wgmmas retired (the TMA kernel's compute loop says why).
+template <bool kSplit>
+constexpr int kRowsOf = kSplit ? 1 : kRows;
 // w_s's core matrices (8 rows x 16 bytes): the two k halves of an 8-channel group 128 bytes
 // apart (LBO, the K direction), channel groups 256 bytes apart (SBO, the N direction).
 constexpr uint32_t kLboW = 128;
@@ -129,21 +134,21 @@ __device__ __forceinline__ bool last_of_tile(const IgemmArgs& a, const Cursor& c
   return c.cc == a.c_chunks - 1 && c.r0 + a.stage_rows == a.r;
 }
 
-// Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its kRows output rows
-// kRows wg .. kRows wg + kRows - 1 of the tile), committed as one group.
+// Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its R output rows
+// R wg .. R wg + R - 1 of the tile), committed as one group.
 // kSplit (3xTF32): x_s holds the window's big planes, then its small ones (2 plane_ld pixels
 // further); each packed tap its big 1024 floats, then its small ones. Per tap and row three
 // wgmmas, the small products first: small(x) big(w), big(x) small(w), big(x) big(w).
-template <typename T, bool kSplit>
-__device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const IgemmArgs& a,
+template <typename T, bool kSplit, int R>
+__device__ __forceinline__ void issue_chunk(float (&acc)[R][64], const IgemmArgs& a,
                                             const float* stage, int wg) {
   // Descriptor steps in 16-byte units (the address field's unit; every address stays below
   // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
   // one unit, a filter tap 1024 floats = 256 (2048 = 512 split).
   const int x_next_row = a.stride_h * a.halo_w;         // one output row further
   const int x_tap_row = a.dilation_h * a.halo_w - a.s * a.dilation_w;  // tap (r, S) to (r + 1, 0)
-  // Output row kRows wg + m of the tile reads window rows from (kRows wg + m) stride_h on.
-  const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (kRows * wg * x_next_row),
+  // Output row R wg + m of the tile reads window rows from (R wg + m) stride_h on.
+  const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (R * wg * x_next_row),
                                             (uint32_t)a.x_plane_ld * 16, kSboX);
   const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
   const int x_small = 2 * a.x_plane_ld;       // small planes: two k halves further
@@ -157,7 +162,7 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
     // C7519): a register-ordering fence, not a wait.
     wgmma_fence();
 #pragma unroll
-    for (int m = 0; m < kRows; ++m) {
+    for (int m = 0; m < R; ++m) {
       const uint64_t dx = desc_x + x_off + m * x_next_row, dw = desc_w + tap * kTapUnits;
       if constexpr (sizeof(T) == 2) {
         wgmma_m64n128k16<T, 1>(acc[m], dx, dw);
@@ -178,13 +183,13 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[kRows][64], const Igemm
   wgmma_commit();
 }
 
-// Accumulator layout of compute thread `tid`: acc[m][4j + 2h + e] is pixel (row kRows wg + m,
+// Accumulator layout of compute thread `tid`: acc[m][4j + 2h + e] is pixel (row R wg + m,
 // column 16 wq + fg + 8h), channel 8j + 2 ft + e of the tile.
 //
 // Starts tile tc's accumulators at its bias (0 without one, and past K/G), with no wgmma in
 // flight: the epilogue then only stores (bias loads there kept 32 more registers live).
-template <typename T>
-__device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const IgemmArgs& a,
+template <typename T, int R>
+__device__ __forceinline__ void start_tile_acc(float (&acc)[R][64], const IgemmArgs& a,
                                                const TileCoord& tc, int tid) {
   const T* const bias = static_cast<const T*>(a.bias);
   wgmma_wait<0>();  // already true at every call; ptxas must see it (else C7515)
@@ -198,7 +203,7 @@ __device__ __forceinline__ void start_tile_acc(float (&acc)[kRows][64], const Ig
       const float b =
           bias != nullptr && tc.kt * kBlockK + kk < a.kg ? to_float(bias[k0 + kk]) : 0.0f;
 #pragma unroll
-      for (int m = 0; m < kRows; ++m) {
+      for (int m = 0; m < R; ++m) {
         acc[m][4 * j + e] = b;
         acc[m][4 * j + 2 + e] = b;
       }
@@ -256,14 +261,14 @@ __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmA
 // jump: a condition ptxas takes for divergent serializes the wgmmas (C7520).
 constexpr int kStagedLd = 68;  // floats per channel row of store_tile_staged's passes
 
-template <typename T, int kPassCh>
-__device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const IgemmArgs& a,
+template <typename T, int kPassCh, int R>
+__device__ __forceinline__ void store_tile_staged(float (&acc)[R][64], const IgemmArgs& a,
                                                   const TileCoord& tc, int tid, float* staging) {
   constexpr int kLd = kStagedLd, kPassFloats = kPassCh * kLd;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
 #pragma unroll
-  for (int m = 0; m < kRows; ++m)
+  for (int m = 0; m < R; ++m)
 #pragma unroll
     for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
   named_barrier_sync(2, kComputeThreads);  // both warpgroups' wgmmas on `staging` retired
@@ -271,14 +276,14 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[kRows][64], const
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
   const int q0 = tc.qt * kTileQ;
   const bool q_lo = q0 + lane < a.q, q_hi = q0 + lane + 32 < a.q;
-  const int p0 = tc.pt * kTileP + kRows * wg;
+  const int p0 = tc.pt * 2 * R + R * wg;  // 2 warpgroups of R rows
   // Channel wq (then wq + 4, ...) of the tile, row p0, column q0 + lane: stepped by pointer adds
   // (per-store 64-bit offsets would each take registers).
   T* const y_first = static_cast<T*>(a.y) +
                      ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) * (plane4 / 4) +
                      (int64_t)p0 * a.q + q0 + lane;
 #pragma unroll
-  for (int m = 0; m < kRows; ++m) {
+  for (int m = 0; m < R; ++m) {
     const bool p_in = p0 + m < a.p;
     T* y_row = y_first + m * a.q;
     int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
@@ -679,7 +684,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       float* const stage = smem + ld.stage * stage_floats;
       mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + w_bytes);
       tma_load_5d(stage, &x_map, ld.tc.qt * kTileQ - a.pad_w - a.tma_shift,
-                  ld.tc.pt * kTileP * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
+                  ld.tc.pt * 2 * kRowsOf<kSplit> * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
                   ld.cc * kElemChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
       bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
                           &full[ld.stage]);
@@ -699,8 +704,23 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   setmaxnreg_inc<kComputeRegisters>();
   // kStaged16: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
   const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
-  float acc[kRows][64];  // written by ordinary instructions only with no wgmma in flight
+  constexpr int R = kRowsOf<kSplit>;
+  // Written by ordinary instructions only with no wgmma in flight. kSplit: the wgmmas accumulate
+  // into `partial`, which is added to `acc` (an fp32 add, rounded to nearest) and zeroed once
+  // the iterations since the last addition hold kFoldTaps taps or more (problem 55: every
+  // chunk's 3 filter rows, 27 wgmmas) and at the tile's end. The tensor cores' fp32 accumulation
+  // truncates at every wgmma; into one accumulator over all of a tile's wgmmas (216 for problem
+  // 55) that cost 10x fp32's error (log step 23). A partial sum is a small part of the total,
+  // and so are its truncations (log step 37: relative L2 error about 5e-7 at any C and R*S).
+  constexpr int kFoldTaps = 7;
+  int taps_since_fold = 0;
+  float acc[R][64];
+  float partial[kSplit ? R : 1][64];
   if (blockIdx.x < a.tiles) start_tile_acc<T>(acc, a, cursor_start(a).tc, tid);
+  if constexpr (kSplit) {
+#pragma unroll
+    for (int i = 0; i < 64; ++i) partial[0][i] = 0.0f;
+  }
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
   uint32_t ready_parity = 0;
   Cursor cp = cursor_start(a);
@@ -708,11 +728,33 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     float* const stage = smem + cp.stage * stage_floats;
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
     ready_parity ^= 1u << cp.stage;
-    issue_chunk<T, kSplit>(acc, a, stage, warpgroup);
+    if constexpr (kSplit)
+      issue_chunk<T, kSplit>(partial, a, stage, warpgroup);
+    else
+      issue_chunk<T, kSplit>(acc, a, stage, warpgroup);
     const bool last_chunk = last_of_tile(a, cp);
+    taps_since_fold += a.stage_rows * a.s;
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
     cursor_advance(cp, a);
+    if constexpr (kSplit) {
+      if (taps_since_fold >= kFoldTaps || last_chunk) {
+        taps_since_fold = 0;
+        wgmma_wait<0>();  // the partial sums are final; their stages may be refilled
+        if (pending >= 0) mbarrier_arrive(&empty[pending]);
+        pending = -1;
+#pragma unroll
+        for (int i = 0; i < 64; ++i) {
+          wgmma_fence_operand(partial[0][i]);
+          acc[0][i] += partial[0][i];
+          partial[0][i] = 0.0f;
+        }
+        if (!last_chunk) {
+          mbarrier_arrive(&empty[this_stage]);
+          continue;
+        }
+      }
+    }
     if (!last_chunk) {
       wgmma_wait<1>();  // the previous chunk's group retired: its stage may be refilled
       if (pending >= 0) mbarrier_arrive(&empty[pending]);

@@ -130,7 +130,17 @@ enum {
    * WGMMA_MIN_Q (R*S > 1) or IGEMM_MIN_Q (1x1). Below 8 channels per group DIRECT stays ahead
    * (grouped_G16, C/G = 4: 0.79 ms, the best). */
   CONVGEMM_AUTO_IGEMM_WGMMA_MIN_CHANNELS = 8,
-  CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q = 32
+  CONVGEMM_AUTO_IGEMM_WGMMA_MIN_Q = 32,
+  /* fp32 operands (IEEE math): the wgmma kernel's 3xTF32, as accurate as fp32 FMA since its
+   * partial sums (log step 37), where the wgmma rule holds and C/G and K/G reach these.
+   * Measured (H100, IEEE math, 2026-11-28, benchmarks/results/h100_small_channels_ieee.txt and
+   * h100_kernelbench_implicit_ieee.txt): it wins at C/G = K/G = 32 (0.447 ms against DIRECT's
+   * 0.502; groups 2: 0.871 against 0.983), C = K = 64 (0.826 against IM2COL_GEMM's 1.292),
+   * problem 55 (6.85 against 18.3), 56 (5.13), 63 (C 16, K 128: 8.39 against 20) and 86_pw
+   * (1.99 against 2.8), and loses to DIRECT at C/G = K/G = 8 and 16 (0.160 against 0.074, 0.249
+   * against 0.138, groups 4: 0.949 against 0.511). ResNet-50's layers don't fit its TMA box. */
+  CONVGEMM_AUTO_IGEMM_SPLIT_MIN_C_PER_GROUP = 16,
+  CONVGEMM_AUTO_IGEMM_SPLIT_MIN_K_PER_GROUP = 32
 };
 
 /* "DIRECT", "IM2COL_GEMM", ... */

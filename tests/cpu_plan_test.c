@@ -625,7 +625,7 @@ START_TEST(test_auto_rule) {
     ck_assert_int_eq(convgemm_select_algorithm(&gemm_cases[1], &devices[i]),
                      CONVGEMM_ALGO_IM2COL_GEMM);
     /* 1x1 filters: IMPLICIT_GEMM where its wgmma kernel runs (sm_90), else IM2COL_GEMM; stride 2
-     * and IEEE math at Q >= 64: IM2COL_GEMM. */
+     * at Q >= 64: IM2COL_GEMM. */
     const struct convgemm_conv_desc pointwise = make_desc(8, 64, 256, 256, 128, 1, 1);
     const int sm90 = devices[i].cc_major == 9 && devices[i].cc_minor == 0;
     ck_assert_int_eq(convgemm_select_algorithm(&pointwise, &devices[i]),
@@ -640,7 +640,23 @@ START_TEST(test_auto_rule) {
     struct convgemm_conv_desc ieee55 = gemm_cases[0];
     ieee55.params.math_mode = CONVGEMM_MATH_IEEE;
     CK_CONVGEMM(convgemm_conv_desc_validate(&ieee55.params, &ieee55));
-    ck_assert_int_eq(convgemm_select_algorithm(&ieee55, &devices[i]), CONVGEMM_ALGO_IM2COL_GEMM);
+    /* IEEE math: the wgmma kernel's 3xTF32 on sm_90 (C/G >= 16, K/G >= 32), else IM2COL_GEMM;
+     * C/G 16 with K/G 32 is enough, K/G 31 or C/G 15 is not. */
+    ck_assert_int_eq(convgemm_select_algorithm(&ieee55, &devices[i]),
+                     sm90 ? CONVGEMM_ALGO_IMPLICIT_GEMM : CONVGEMM_ALGO_IM2COL_GEMM);
+    {
+      static const int64_t kSplitCK[3][2] = {{16, 32}, {16, 31}, {15, 64}};
+      for (int j = 0; j < 3; ++j) {
+        struct convgemm_conv_desc e = make_desc(8, kSplitCK[j][0], 256, 256, kSplitCK[j][1], 3, 3);
+        e.params.math_mode = CONVGEMM_MATH_IEEE;
+        CK_CONVGEMM(convgemm_conv_desc_validate(&e.params, &e));
+        const convgemm_algo_t got = convgemm_select_algorithm(&e, &devices[i]);
+        if (sm90 && j == 0)
+          ck_assert_int_eq(got, CONVGEMM_ALGO_IMPLICIT_GEMM);
+        else
+          ck_assert_int_ne(got, CONVGEMM_ALGO_IMPLICIT_GEMM);
+      }
+    }
     /* mma.sync (no_wgmma): Q exactly 64 is enough, 63 is not. wgmma (sm_90): Q 32 is enough
      * for 3x3, 31 is not; C/G and K/G 8 are enough, 7 are not. */
     const struct convgemm_conv_desc q64 = make_desc(1, 64, 66, 66, 64, 3, 3);
@@ -858,10 +874,11 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_DIRECT));
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IM2COL_GEMM));
   CK_CONVGEMM(convgemm_algorithm_supports(&d, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
-  /* IEEE math: 3xTF32 in the sm_90 TMA kernel only. Problem 55 then takes one filter row per
-   * stage (all three: 99 KB a stage): 4 x 4 window rows x 66 pixels -> 264-pixel planes, big and
-   * small (16 x 264 floats), 3 taps x 2 x 1024 floats of filter: 41472 bytes a stage, 4 stages +
-   * 128 = 166016 bytes; the packed filter holds both parts (twice the TF32 one). */
+  /* IEEE math: 3xTF32 in the sm_90 TMA kernel only, in tiles of 2 output rows (one per
+   * warpgroup). Problem 55 then takes one filter row per stage (all three: 91 KB a stage, 3 of
+   * them exceed the H100): 4 x 2 window rows x 66 pixels -> 136-pixel planes, big and small
+   * (16 x 136 floats), 3 taps x 2 x 1024 floats of filter: 33280 bytes a stage, 4 stages + 128 =
+   * 133248 bytes; the packed filter holds both parts (twice the TF32 one). */
   struct convgemm_conv_desc ieee = d;
   ieee.params.math_mode = CONVGEMM_MATH_IEEE;
   CK_CONVGEMM(convgemm_conv_desc_validate(&ieee.params, &ieee));
@@ -872,9 +889,12 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(split_plan.tma, 1);
   ck_assert_int_eq(split_plan.stage_rows, 1);
   ck_assert_int_eq(split_plan.stages, 4);
-  ck_assert_int_eq(split_plan.x_stage_floats, 16 * 264);
+  ck_assert_int_eq(split_plan.tile_p, 2);
+  ck_assert_int_eq(split_plan.halo_h, 2);
+  ck_assert_int_eq(split_plan.p_tiles, 255);
+  ck_assert_int_eq(split_plan.x_stage_floats, 16 * 136);
   ck_assert_int_eq(split_plan.w_stage_floats, 3 * 2048);
-  ck_assert_uint_eq(split_plan.smem_bytes, 166016);
+  ck_assert_uint_eq(split_plan.smem_bytes, 133248);
   ck_assert_uint_eq(split_plan.packed_floats, 2 * 8 * 9 * 8 * 128);
   convgemm_igemm_make_plan(&d, &h100, &split_plan);
   ck_assert_int_eq(split_plan.split, 0);

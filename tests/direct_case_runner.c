@@ -172,7 +172,8 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
                 (long long)diff, (double)first_value, diff < 0 ? 0.0 : (double)y[diff]);
 
   /* AUTO follows its rule (conv/internal.h): IMPLICIT_GEMM's wgmma kernel where it runs at
-   * stride 1 with TF32 operands or 16-bit data, C/G and K/G >= 8 and Q >= 32 (64 for 1x1);
+   * stride 1 with TF32 operands or 16-bit data (fp32 operands, its 3xTF32: C/G >= 16 and
+   * K/G >= 32), C/G and K/G >= 8 and Q >= 32 (64 for 1x1);
    * else a GEMM once K/G >= 32 (TF32 operands), 64 (fp32) or 8 (16-bit) and (C/G)*R*S >= 64
    * (every case here is small enough for IM2COL_GEMM's limits): IMPLICIT_GEMM where it runs
    * with TF32 operands, R*S > 1, stride 1 and Q >= 64 (never its 3xTF32 kernel), else
@@ -192,8 +193,10 @@ static void run_mode(convgemm_handle_t handle, cudaStream_t stream, const direct
     igemm_wgmma = plan.variant == CONVGEMM_IGEMM_WGMMA;
   }
   const int unit_stride = p.stride_h == 1 && p.stride_w == 1;
-  const int wgmma_rule = igemm_wgmma && unit_stride && (tf32 || is16) && p.c / p.groups >= 8 &&
-                         p.k / p.groups >= 8 && oq >= (p.r * p.s > 1 ? 32 : 64);
+  const int split_rule = !tf32 && !is16 && p.c / p.groups >= 16 && p.k / p.groups >= 32;
+  const int wgmma_rule = igemm_wgmma && unit_stride && (tf32 || is16 || split_rule) &&
+                         p.c / p.groups >= 8 && p.k / p.groups >= 8 &&
+                         oq >= (p.r * p.s > 1 ? 32 : 64);
   const int igemm_rule =
       wgmma_rule || (gemm_rule && igemm_runs && tf32 && p.r * p.s > 1 && unit_stride && oq >= 64);
   /* DIRECT's ROW_STRIP register-window path (the stem's width geometry) comes right after the

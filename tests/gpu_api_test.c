@@ -21,8 +21,9 @@
  *     bytes off accepted (DIRECT gives the same bits as from aligned copies); the overlap test
  *     counts 2-byte elements (y right after a 16-bit x is fine, one element into it is not);
  *   - IMPLICIT_GEMM on sm_90 with x one element off a 16-byte boundary (the TMA kernel's tensor
- *     map needs it): TF32 the same bits, 16-bit data within one ulp, 3xTF32 NOT_SUPPORTED; a
- *     16-bit y 2 bytes off 4 (single-value stores) the same bits.
+ *     map needs it): TF32 the same bits, 16-bit data within one ulp, 3xTF32 NOT_SUPPORTED (and
+ *     AUTO, which picks it for IEEE math on that shape, runs DIRECT instead); a 16-bit y 2
+ *     bytes off 4 (single-value stores) the same bits.
  */
 #include <math.h>
 #include <stdint.h>
@@ -760,8 +761,9 @@ START_TEST(test_16bit_data_contract) {
 END_TEST
 
 /* A shape IMPLICIT_GEMM's sm_90 TMA kernel runs in every type: W 80 holds the 3x3 box (72
- * columns in 16-bit data, 68 in float32), C 16 fills a 16-bit stage. */
-enum { kTmaN = 1, kTmaC = 16, kTmaH = 6, kTmaW = 80, kTmaK = 16 };
+ * columns in 16-bit data, 68 in float32), C 16 fills a 16-bit stage; with K 32 AUTO takes the
+ * 3xTF32 kernel in IEEE math. */
+enum { kTmaN = 1, kTmaC = 16, kTmaH = 6, kTmaW = 80, kTmaK = 32 };
 enum { kTmaX = kTmaN * kTmaC * kTmaH * kTmaW, kTmaWts = kTmaK * kTmaC * 9,
        kTmaY = kTmaN * kTmaK * kTmaH * kTmaW };
 
@@ -829,6 +831,23 @@ START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
                                        w, NULL, y, ws, ws_min, g.stream),
                       CONVGEMM_STATUS_NOT_SUPPORTED, "aligned to 16 bytes", "3xTF32, x + 4");
         ck_assert_msg(first_unpoisoned(y, kTmaY * elem) < 0, "a refused 3xTF32 call wrote y");
+        /* AUTO takes the 3xTF32 kernel here, and DIRECT for the misaligned x: both fp32-accurate
+         * (a few ulps apart), every output written. */
+        convgemm_algo_t chosen = CONVGEMM_ALGO_DIRECT;
+        CK_CONVGEMM(convgemm_get_algorithm(g.handle, desc, &chosen));
+        ck_assert_int_eq(chosen, CONVGEMM_ALGO_IMPLICIT_GEMM);
+        CK_CUDA(cudaMemset(y, 0xFF, kTmaY * elem));
+        CK_CONVGEMM(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_AUTO, x + shifted, w, NULL, y,
+                                     NULL, 0, g.stream));
+        CK_CUDA(cudaStreamSynchronize(g.stream));
+        CK_CUDA(cudaMemcpy(off, y, kTmaY * elem, cudaMemcpyDeviceToHost));
+        const float* a = (const float*)aligned;
+        const float* b = (const float*)off;
+        int worst = -1;
+        for (int i = 0; i < kTmaY && worst < 0; ++i)
+          if (!(fabsf(a[i] - b[i]) <= 1e-5f * (1.0f + fabsf(a[i])))) worst = i;
+        ck_assert_msg(worst < 0, "AUTO, IEEE, x + 4: y[%d] = %g, IMPLICIT_GEMM gave %g", worst,
+                      worst < 0 ? 0.0 : b[worst], worst < 0 ? 0.0 : a[worst]);
       } else {
         run_implicit(desc, x, shifted, w, y, ws, ws_min, off, kTmaY * elem);
         float a[kTmaY], b[kTmaY];
