@@ -261,27 +261,42 @@ __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmA
 // jump: a condition ptxas takes for divergent serializes the wgmmas (C7520).
 constexpr int kStagedLd = 68;  // floats per channel row of store_tile_staged's passes
 
+// The start of a staged epilogue: the accumulators are final for ptxas (no wgmma writes them any
+// more) and both compute warpgroups' wgmmas, which read the stage about to be reused as
+// staging, retired (a 256-thread named barrier).
+template <int R>
+__device__ __forceinline__ void retire_tile(float (&acc)[R][64]) {
+#pragma unroll
+  for (int m = 0; m < R; ++m)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+  named_barrier_sync(2, kComputeThreads);
+}
+
+// y's element at output channel wq, row p0, column q0 + col of tile tc (a warp then steps it by
+// pointer adds: per-store 64-bit offsets would each take registers).
+template <typename T>
+__device__ __forceinline__ T* tile_y(const IgemmArgs& a, const TileCoord& tc, int wq, int p0,
+                                     int q0, int col) {
+  return static_cast<T*>(a.y) +
+         ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) * ((int64_t)a.p * a.q) +
+         (int64_t)p0 * a.q + q0 + col;
+}
+
 template <typename T, int kPassCh, int R>
 __device__ __forceinline__ void store_tile_staged(float (&acc)[R][64], const IgemmArgs& a,
                                                   const TileCoord& tc, int tid, float* staging) {
   constexpr int kLd = kStagedLd, kPassFloats = kPassCh * kLd;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
-#pragma unroll
-  for (int m = 0; m < R; ++m)
-#pragma unroll
-    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
-  named_barrier_sync(2, kComputeThreads);  // both warpgroups' wgmmas on `staging` retired
+  retire_tile(acc);
   float* const st = staging + wg * kPassFloats;
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
   const int q0 = tc.qt * kTileQ;
   const bool q_lo = q0 + lane < a.q, q_hi = q0 + lane + 32 < a.q;
   const int p0 = tc.pt * 2 * R + R * wg;  // 2 warpgroups of R rows
-  // Channel wq (then wq + 4, ...) of the tile, row p0, column q0 + lane: stepped by pointer adds
-  // (per-store 64-bit offsets would each take registers).
-  T* const y_first = static_cast<T*>(a.y) +
-                     ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) * (plane4 / 4) +
-                     (int64_t)p0 * a.q + q0 + lane;
+  // Channel wq (then wq + 4, ...) of the tile, row p0, column q0 + lane.
+  T* const y_first = tile_y<T>(a, tc, wq, p0, q0, lane);
 #pragma unroll
   for (int m = 0; m < R; ++m) {
     const bool p_in = p0 + m < a.p;
@@ -332,20 +347,14 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
   constexpr int kLd = kStagedLd16;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
-#pragma unroll
-  for (int m = 0; m < kRows; ++m)
-#pragma unroll
-    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
-  named_barrier_sync(2, kComputeThreads);  // both warpgroups' wgmmas on `staging` retired
+  retire_tile(acc);
   T* const st = reinterpret_cast<T*>(staging) + wg * kBlockK * kLd;
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
   const int q0 = tc.qt * kTileQ;
   const bool q_lo = q0 + lane < a.q, q_hi = q0 + lane + 32 < a.q;
   const bool q_pair = q0 + 2 * lane < a.q;  // Q even: the pair's second pixel too
   const int p0 = tc.pt * kTileP + kRows * wg;
-  T* const y_first = static_cast<T*>(a.y) +
-                     ((int64_t)tc.n * a.k + tc.g * a.kg + tc.kt * kBlockK + wq) * (plane4 / 4) +
-                     (int64_t)p0 * a.q + q0 + (kPair ? 2 * lane : lane);
+  T* const y_first = tile_y<T>(a, tc, wq, p0, q0, kPair ? 2 * lane : lane);
 #pragma unroll
   for (int m = 0; m < kRows; ++m) {
     const bool p_in = p0 + m < a.p;
