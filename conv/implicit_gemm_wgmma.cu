@@ -742,11 +742,11 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     else
       issue_chunk<T, kSplit>(acc, a, stage, warpgroup);
     const bool last_chunk = last_of_tile(a, cp);
-    taps_since_fold += a.stage_rows * a.s;
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
     cursor_advance(cp, a);
     if constexpr (kSplit) {
+      taps_since_fold += a.stage_rows * a.s;
       if (taps_since_fold >= kFoldTaps || last_chunk) {
         taps_since_fold = 0;
         wgmma_wait<0>();  // the partial sums are final; their stages may be refilled

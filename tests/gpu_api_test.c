@@ -631,6 +631,38 @@ static int64_t first_unpoisoned(const void* device, size_t count) {
   return at;
 }
 
+/* 16-bit `algo` from x into y, then from the copy of x that starts 2 bytes past its end into
+ * y + 2 (both only 2-byte aligned): the same bits, nothing written before y + 2, every output
+ * written (no NaN left of the poison); the first call's output in `out` (kYElems values), y
+ * poisoned again at the end. */
+static void expect_same_bits_2_bytes_off(convgemm_conv_desc_t desc, convgemm_algo_t algo,
+                                         char* x, size_t x_bytes, const char* w, char* y,
+                                         size_t y_bytes, void* ws, size_t ws_bytes,
+                                         convgemm_data_type_t type, const char* what,
+                                         uint16_t* out) {
+  const char* name = test_type_name(type);
+  uint16_t second[kYElems + 1];
+  CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+  CK_CONVGEMM(convgemm_forward(g.handle, desc, algo, x, w, NULL, y, ws, ws_bytes, g.stream));
+  CK_CUDA(cudaStreamSynchronize(g.stream));
+  CK_CUDA(cudaMemcpy(out, y, kYElems * sizeof(uint16_t), cudaMemcpyDeviceToHost));
+  CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+  CK_CONVGEMM(convgemm_forward(g.handle, desc, algo, x + x_bytes + 2, w, NULL, y + 2, ws,
+                               ws_bytes, g.stream));
+  CK_CUDA(cudaStreamSynchronize(g.stream));
+  CK_CUDA(cudaMemcpy(second, y, sizeof second, cudaMemcpyDeviceToHost));
+  ck_assert_msg(second[0] == 0xFFFFu, "%s, %s: the element before y + 2 was written", name,
+                what);
+  ck_assert_msg(memcmp(out, second + 1, kYElems * sizeof(uint16_t)) == 0,
+                "%s, %s: 2-byte aligned x and y gave other bits", name, what);
+  float values[kYElems];
+  test_decode(out, kYElems, type, values);
+  int nans = 0;
+  for (int i = 0; i < kYElems; ++i) nans += values[i] != values[i];
+  ck_assert_msg(nans == 0, "%s, %s: %d outputs not written", name, what, nans);
+  CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
+}
+
 START_TEST(test_16bit_data_contract) {
   static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
   for (int t = 0; t < 2; ++t) {
@@ -681,28 +713,9 @@ START_TEST(test_16bit_data_contract) {
                                             &ws_pref));
     ck_assert_msg(ws_min > 0 && ws_min <= (1 << 20), "%s: IMPLICIT_GEMM workspace %zu", name,
                   ws_min);
-    {
-      uint16_t first_ig[kYElems], second_ig[kYElems + 1];
-      CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
-      CK_CONVGEMM(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x, w, NULL, y, ws,
-                                   ws_min, g.stream));
-      CK_CUDA(cudaStreamSynchronize(g.stream));
-      CK_CUDA(cudaMemcpy(first_ig, y, sizeof first_ig, cudaMemcpyDeviceToHost));
-      CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
-      CK_CONVGEMM(convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM,
-                                   x + sizeof ex + 2, w, NULL, y + 2, ws, ws_min, g.stream));
-      CK_CUDA(cudaStreamSynchronize(g.stream));
-      CK_CUDA(cudaMemcpy(second_ig, y, sizeof second_ig, cudaMemcpyDeviceToHost));
-      ck_assert_msg(second_ig[0] == 0xFFFFu, "%s: IMPLICIT_GEMM wrote before y + 2", name);
-      ck_assert_msg(memcmp(first_ig, second_ig + 1, sizeof first_ig) == 0,
-                    "%s: IMPLICIT_GEMM from 2-byte aligned x and y gave other bits", name);
-      float got[kYElems];
-      test_decode(first_ig, kYElems, type, got);
-      int nans = 0;
-      for (int i = 0; i < kYElems; ++i) nans += got[i] != got[i];
-      ck_assert_msg(nans == 0, "%s: IMPLICIT_GEMM left %d outputs unwritten", name, nans);
-      CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4)); /* poison again for the refusals below */
-    }
+    uint16_t first[kYElems];
+    expect_same_bits_2_bytes_off(desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x, sizeof ex, w, y, y_bytes,
+                                 ws, ws_min, type, "IMPLICIT_GEMM", first);
 
     /* One byte off: BAD_POINTER naming the 2-byte alignment, for each tensor. */
     expect_status(fwd(desc, CONVGEMM_ALGO_DIRECT, x + 1, w, NULL, y), CONVGEMM_STATUS_BAD_POINTER,
@@ -715,24 +728,9 @@ START_TEST(test_16bit_data_contract) {
                   "aligned to 2 bytes", "16-bit y + 1 byte");
     ck_assert_msg(first_unpoisoned(y, y_bytes + 4) < 0, "%s: a refused call wrote y", name);
 
-    /* DIRECT from the aligned x into y, then from the 2-byte aligned copy into y + 2: the same
-     * bits, every output written (no NaN left of the poison). */
-    CK_CONVGEMM(fwd(desc, CONVGEMM_ALGO_DIRECT, x, w, NULL, y));
-    uint16_t first[kYElems], second[kYElems + 1];
-    CK_CUDA(cudaStreamSynchronize(g.stream));
-    CK_CUDA(cudaMemcpy(first, y, sizeof first, cudaMemcpyDeviceToHost));
-    CK_CUDA(cudaMemset(y, 0xFF, y_bytes + 4));
-    CK_CONVGEMM(fwd(desc, CONVGEMM_ALGO_DIRECT, x + sizeof ex + 2, w, NULL, y + 2));
-    CK_CUDA(cudaStreamSynchronize(g.stream));
-    CK_CUDA(cudaMemcpy(second, y, sizeof second, cudaMemcpyDeviceToHost));
-    ck_assert_msg(second[0] == 0xFFFFu, "%s: the element before y + 2 was written", name);
-    ck_assert_msg(memcmp(first, second + 1, sizeof first) == 0,
-                  "%s: 2-byte aligned x and y gave other bits", name);
-    float values[kYElems];
-    test_decode(first, kYElems, type, values);
-    int nans = 0;
-    for (int i = 0; i < kYElems; ++i) nans += values[i] != values[i];
-    ck_assert_msg(nans == 0, "%s: %d outputs not written", name, nans);
+    /* DIRECT: the same; `first` keeps its output for the overlap check below. */
+    expect_same_bits_2_bytes_off(desc, CONVGEMM_ALGO_DIRECT, x, sizeof ex, w, y, y_bytes, NULL, 0,
+                                 type, "DIRECT", first);
 
     /* Overlap in 2-byte elements: y right after x's kXElems elements is fine, one element
      * earlier is not. (A float-sized count would call both overlapping.) */
