@@ -26,8 +26,8 @@ out=${OUT:-sanitize_out}
 mkdir -p "$out/sanitize"
 tools=("$@")
 [[ ${#tools[@]} -eq 0 ]] && tools=(memcheck racecheck initcheck synccheck)
-read -r -a memcheck_bins <<<"${BINS:-${MEMCHECK_BINS:-gpu_sanitize_test gpu_api_test gpu_nonfinite_test gpu_tf32_round_test gpu_wgmma_test gpu_direct_test gpu_im2col_gemm_test gpu_threads_test}}"
-read -r -a fast_bins <<<"${BINS:-${FAST_BINS:-gpu_sanitize_test gpu_api_test gpu_tf32_round_test gpu_wgmma_test}}"
+read -r -a memcheck_bins <<<"${BINS:-${MEMCHECK_BINS:-gpu_sanitize_test gpu_api_test gpu_nonfinite_test gpu_tf32_round_test gpu_wgmma_test gpu_mma_test gpu_direct_test gpu_im2col_gemm_test gpu_threads_test}}"
+read -r -a fast_bins <<<"${BINS:-${FAST_BINS:-gpu_sanitize_test gpu_api_test gpu_tf32_round_test gpu_wgmma_test gpu_mma_test}}"
 status=0
 for tool in "${tools[@]}"; do
   extra=()
