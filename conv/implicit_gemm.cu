@@ -378,6 +378,16 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.stage_rows = plan->stage_rows;
   a.split = plan->split;
   a.tiles = plan->tiles;
+  {
+    // Runs of plan->run_tiles round-robin over the blocks while every block gets a whole one,
+    // then the rest split evenly (at most one tile more per block).
+    const int64_t blocks = plan->blocks, run = plan->run_tiles > 0 ? plan->run_tiles : 1;
+    const int64_t full = plan->tiles / (blocks * run);
+    a.run_tiles = (int)run;
+    a.full_rounds = (int)full;
+    a.tail_tiles = (int)((plan->tiles - full * blocks * run + blocks - 1) / blocks);
+    a.carry = plan->carry;
+  }
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)plan->blocks);

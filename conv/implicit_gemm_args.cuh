@@ -28,6 +28,10 @@ struct IgemmArgs : ConvGeometry {
   int split;            // 3xTF32 (IEEE math): x_s and each packed tap hold big and small parts
   int c_chunks, k_tiles, p_tiles, q_tiles;
   int64_t tiles;
+  // The persistent blocks' tile order (the wgmma kernels' Cursor): runs of run_tiles tiles
+  // round-robin for full_rounds rounds, then one range of tail_tiles per block.
+  int run_tiles, full_rounds, tail_tiles;
+  int carry;  // the TMA kernel's float epilogue stores split sectors whole (plan->carry)
 };
 
 // The WGMMA kernel's launch (conv/implicit_gemm_wgmma.cu); the packed filter is in a.packed.

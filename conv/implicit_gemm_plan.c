@@ -82,6 +82,8 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->tiles = convgemm_sat_mul(convgemm_sat_mul(p->n * p->groups, plan->k_tiles),
                                  convgemm_sat_mul(plan->p_tiles, plan->q_tiles));
   plan->blocks = (int)(plan->tiles < INT32_MAX ? plan->tiles : INT32_MAX);
+  plan->run_tiles = 1;
+  plan->carry = 0;
   const int64_t packed = convgemm_sat_mul(
       convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks),
       convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * parts));
@@ -89,6 +91,25 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   /* Refused past INT32_MAX floats (refusal below), so this does not overflow then. */
   plan->workspace_bytes = ((size_t)convgemm_sat_mul(packed, (int64_t)sizeof(float)) + 255) /
                           256 * 256;
+}
+
+/* WGMMA's TMA kernel with TF32 operands stores the 32-byte sectors that its tiles' boundaries
+ * split whole when y's rows are off sector boundaries (Q not a multiple of 8), each tile's rows
+ * continue in the next tile (k_tiles 1) and the tiles are store-bound: a block then takes whole
+ * rows of q tiles, carrying 8 floats per output row and channel from one tile's epilogue to the
+ * next, in shared memory beside the stages (where it fits). */
+static void plan_carry(const struct convgemm_conv_desc* d, const convgemm_device_info_t* info,
+                       convgemm_igemm_plan_t* plan) {
+  const size_t carry_bytes = (size_t)plan->tile_p * CONVGEMM_IGEMM_BLOCK_K * 8 * sizeof(float);
+  const int64_t ksteps = plan->c_chunks * d->params.r * d->params.s;
+  if (!plan->tma || plan->split || convgemm_desc_is_16bit(d) || plan->k_tiles != 1 ||
+      plan->q_tiles < 2 || plan->q_tiles > INT32_MAX || d->q % 8 == 0 ||
+      ksteps > CONVGEMM_IGEMM_CARRY_MAX_KSTEPS || d->k_per_group < CONVGEMM_IGEMM_CARRY_MIN_KG ||
+      plan->smem_bytes + carry_bytes > (size_t)info->max_smem_per_block)
+    return;
+  plan->carry = 1;
+  plan->run_tiles = (int)plan->q_tiles;
+  plan->smem_bytes += carry_bytes;
 }
 
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
@@ -111,6 +132,7 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
           const int64_t persistent = (int64_t)info->sm_count * CONVGEMM_IGEMM_WG_BLOCKS_PER_SM;
           plan->blocks = (int)(plan->tiles < persistent ? plan->tiles : persistent);
           if (plan->blocks < 1) plan->blocks = 1;
+          plan_carry(d, info, plan);
           return;
         }
       }

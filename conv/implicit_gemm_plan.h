@@ -79,7 +79,14 @@ enum {
                                              transpose holds 2 x 448 16-byte rows in 7
                                              registers x 128 producer threads (3x3 stride 1
                                              needs 6 x 66 = 396) */
-  CONVGEMM_IGEMM_WG_BLOCKS_PER_SM = 1 /* 128 accumulators per thread */
+  CONVGEMM_IGEMM_WG_BLOCKS_PER_SM = 1, /* 128 accumulators per thread */
+  /* WGMMA's carry epilogue (plan->carry) where a tile's stores outweigh its math: at most this
+   * many k steps per tile row (c_chunks x R x S; 36 = C/G 32 at 3x3) and more than this many
+   * output channels per group. Measured (H100, 3x3, 1024 x 1024, Q = 1022, TF32): C/G 16, 24, 32
+   * with K 128 gained 19-37%; C/G 40, 48, 64 lost 3-6%; C/G 16 with K 64 lost 20%, with K 96
+   * gained 17% (docs/optimization_log.md, step 47). */
+  CONVGEMM_IGEMM_CARRY_MAX_KSTEPS = 36,
+  CONVGEMM_IGEMM_CARRY_MIN_KG = 65
 };
 
 typedef enum convgemm_igemm_variant {
@@ -120,6 +127,14 @@ typedef struct convgemm_igemm_plan {
   int64_t c_chunks;        /* ceil((C/G) / C_CHUNK) */
   int64_t k_tiles, p_tiles, q_tiles;
   int64_t tiles;           /* N * G * k_tiles * p_tiles * q_tiles */
+  int run_tiles;           /* WGMMA's persistent blocks take runs of run_tiles consecutive tiles
+                              (1: round-robin single tiles) */
+  int carry;               /* WGMMA TMA with TF32 operands (not split), k_tiles 1, Q not a
+                              multiple of 8, q_tiles >= 2, store-bound tiles (CARRY_MAX_KSTEPS,
+                              CARRY_MIN_KG): a run is a row of q tiles, whose epilogues store the
+                              32-byte sectors of y that tile boundaries split whole (8 floats per
+                              output row and channel of a tile kept in shared memory after the
+                              barriers: tile_p x BLOCK_K x 32 bytes more) */
   size_t packed_floats;    /* the packed filter */
   size_t workspace_bytes;  /* packed_floats * 4 rounded up to 256 */
 } convgemm_igemm_plan_t;

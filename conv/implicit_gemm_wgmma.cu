@@ -77,9 +77,15 @@ constexpr int kStagedLd16 = 72;
 constexpr int kTapFloats = kChunk * kBlockK;  // 4-byte words per packed tap, any element type
 // The TMA kernel's registers per thread of each role after setmaxnreg; the 64K of the block
 // start as 128 per thread (512 threads) and must still cover the sum.
+// The carry kernels' epilogue needs 8 more compute registers (168 spilled), taken from the
+// producers.
 constexpr int kComputeRegisters = 168, kProducerRegisters = 104, kLoaderRegisters = 56;
+constexpr int kCarryComputeRegisters = 176, kCarryProducerRegisters = 96;
 static_assert(kComputeThreads * kComputeRegisters + kProducerThreads * kProducerRegisters +
-                      kLoaderThreads * kLoaderRegisters <= 65536,
+                      kLoaderThreads * kLoaderRegisters <= 65536 &&
+                  kComputeThreads * kCarryComputeRegisters +
+                          kProducerThreads * kCarryProducerRegisters +
+                          kLoaderThreads * kLoaderRegisters <= 65536,
               "the roles' registers exceed the register file");
 constexpr int kRows = kTileP / (kComputeThreads / 128);  // output rows per warpgroup (2)
 // 3xTF32 (kSplit) tiles have one output row per warpgroup (tile_p 2): its second set of 64
@@ -95,20 +101,40 @@ constexpr uint32_t kSboW = 256;
 // is the plane (a runtime value).
 constexpr uint32_t kSboX = 128;
 
-// A walk over this block's (tile, chunk) iterations, chunks fastest; tiles are blockIdx.x +
-// i gridDim.x (< tiles <= 2^31-1). Per-tile values are computed once per tile (integer division
-// per iteration showed up as most of the kernel's instructions).
+// A walk over this block's (tile, chunk) iterations, chunks fastest (tiles <= 2^31-1). The
+// block's tiles are blockIdx.x + i gridDim.x; kRuns (the carry kernels): in round i <
+// full_rounds the run of run_tiles consecutive tiles numbered blockIdx.x + i gridDim.x, then one
+// contiguous range of tail_tiles tiles past all full rounds (every block gets
+// ceil(tiles / gridDim.x) tiles or one fewer). Per-tile values are computed once per tile
+// (integer division per iteration showed up as most of the kernel's instructions).
 struct Cursor {
   int tile, cc, r0, stage;  // r0: the stage's first filter row (0 unless stage_rows < R)
+  int round, run_left;      // kRuns: the block's round; tiles of the run after this one
   TileCoord tc;
 };
 
+// kRuns: the first tile of round c.round (c.tile = tiles when the block has no more).
+__device__ __forceinline__ void cursor_run(Cursor& c, const IgemmArgs& a) {
+  const bool full = c.round < a.full_rounds;
+  const int64_t first =
+      full ? ((int64_t)c.round * gridDim.x + blockIdx.x) * a.run_tiles
+           : ((int64_t)a.full_rounds * gridDim.x * a.run_tiles +
+              (int64_t)blockIdx.x * a.tail_tiles);
+  const int64_t count = full ? a.run_tiles : c.round == a.full_rounds ? a.tail_tiles : 0;
+  const int64_t left = a.tiles - first < count ? a.tiles - first : count;
+  c.tile = left > 0 ? (int)first : (int)a.tiles;
+  c.run_left = left > 0 ? (int)left - 1 : 0;
+}
+
+template <bool kRuns>
 __device__ __forceinline__ Cursor cursor_start(const IgemmArgs& a) {
-  Cursor c = {(int)blockIdx.x, 0, 0, 0, TileCoord()};
+  Cursor c = {(int)blockIdx.x, 0, 0, 0, 0, 0, TileCoord()};
+  if constexpr (kRuns) cursor_run(c, a);
   if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
   return c;
 }
 
+template <bool kRuns>
 __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
   if (++c.stage == a.stages) c.stage = 0;
   c.r0 += a.stage_rows;
@@ -116,7 +142,17 @@ __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
   c.r0 = 0;
   if (++c.cc == a.c_chunks) {
     c.cc = 0;
-    c.tile += gridDim.x;
+    if constexpr (kRuns) {
+      if (c.run_left > 0) {
+        --c.run_left;
+        ++c.tile;
+      } else {
+        ++c.round;
+        cursor_run(c, a);
+      }
+    } else {
+      c.tile += gridDim.x;
+    }
     if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
   }
 }
@@ -331,6 +367,96 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[R][64], const Ige
   fence_proxy_async_shared();
 }
 
+// The carry kernels' epilogue (TF32 operands, not split; k_tiles 1; a block's tiles in runs
+// along Q): every 32-byte sector of y that a tile boundary splits is stored whole, by the
+// right-hand tile. A sector written in two parts by two tiles microseconds apart costs the L2 a
+// DRAM read and a second write (ncu, problem 63: 2.6 GB read and 9.1 GB written for 8.5 GB of
+// output; 1.4 and 8.6 with this epilogue). Staging rows are (8 + 64 + 4) floats: slots 0..7 hold
+// the previous tile's columns 56..63 of the row (copied from `carry`), slots 8..71 this tile's
+// columns. a0, the row's first column on a sector boundary (0..7), is the same in every tile of
+// the row; each tile stores its columns a0 - 8 .. a0 + 55, which start on a sector boundary
+// (slots a0 .. a0 + 63), and keeps columns 56..63 in `carry` for the next. A run's first tile
+// stores from column 0, its last up to column 64 (partial sectors only at a run's ends).
+// `carry` (this warpgroup's R x 128 rows of 8 floats) is laid out per warp, [m][pass][wq][i][8],
+// so each warp's rows of a pass are 128 contiguous floats, copied in and out as float4s by the
+// warp that stores them: only __syncwarp is needed.
+constexpr int kCarryLd = 76;  // = 12 mod 16: the fragment writes stay conflict-free
+
+template <int kPassCh, int R>
+__device__ __forceinline__ void store_tile_staged_carry(float (&acc)[R][64], const IgemmArgs& a,
+                                                        const TileCoord& tc, int tid,
+                                                        float* staging, bool carry_in,
+                                                        bool carry_out, float* carry) {
+  constexpr int kLd = kCarryLd, kPassFloats = kPassCh * kLd, kRowsPerWarp = kPassCh / 4;
+  const int warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
+  retire_tile(acc);
+  float* const st = staging + wg * kPassFloats;
+  const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
+  const int q0 = tc.qt * kTileQ;
+  const int q_len = a.q - q0 < kTileQ ? a.q - q0 : kTileQ;
+  const int p0 = tc.pt * 2 * R + R * wg;  // 2 warpgroups of R rows
+  // Channel wq (then wq + 4, ...) of the tile, row p0, column q0 + lane - 8.
+  float* const y_first = tile_y<float>(a, tc, wq, p0, q0, lane - 8);
+  // The warp's carry copies: lane l moves floats 4 l .. 4 l + 3 of its 16 rows' 128, row l / 2.
+  const int copy_row = lane / 2 * kLd * 4, copy_half = lane % 2 * 4;
+#pragma unroll
+  for (int m = 0; m < R; ++m) {
+    const bool p_in = p0 + m < a.p;
+    float* y_row = y_first + m * a.q;
+    int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
+#pragma unroll
+    for (int pass = 0; pass < kBlockK / kPassCh; ++pass) {
+#pragma unroll
+      for (int jj = 0; jj < kPassCh / 8; ++jj) {
+        const int j = pass * (kPassCh / 8) + jj;
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          float* const row = st + (8 * jj + 2 * ft + e) * kLd + 8 + 16 * wq + fg;
+          row[0] = acc[m][4 * j + e];
+          row[8] = acc[m][4 * j + 2 + e];
+        }
+      }
+      named_barrier_sync(3 + wg, 128);  // the pass is in shared memory
+      {
+        // The warp's rows are wq + 4 i of the pass (i < kRowsPerWarp = 16 for 64-channel passes;
+        // 16-channel passes: 4 rows, lanes 8.. idle).
+        float* const kept = carry + ((m * (kBlockK / kPassCh) + pass) * 4 + wq) * kRowsPerWarp * 8;
+        float* const srow = st + wq * kLd + copy_row + copy_half;
+        const bool copies = lane < 2 * kRowsPerWarp;
+        float4 in = make_float4(0.f, 0.f, 0.f, 0.f), out = in;
+        if (copies) {
+          in = *reinterpret_cast<const float4*>(kept + 4 * lane);
+          out = *reinterpret_cast<const float4*>(srow + 64);
+        }
+        if (copies && carry_in) *reinterpret_cast<float4*>(srow) = in;
+        if (copies && carry_out) *reinterpret_cast<float4*>(kept + 4 * lane) = out;
+        __syncwarp();
+      }
+      // 4 rows at a time: fully unrolled, the carry kernel spills.
+#pragma unroll(kRowsPerWarp > 4 ? 4 : kRowsPerWarp)
+      for (int i = 0; i < kRowsPerWarp; ++i) {
+        const bool c_in = p_in && c_left > 0;
+        // y_row - lane + 8 is the row's column 0; a0 from its address (8 floats per sector).
+        const int a0 = (int)(8 - (reinterpret_cast<uintptr_t>(y_row - lane + 8) >> 2 & 7)) & 7;
+        const int c = a0 - 8 + lane;  // this lane's first column
+        const int hi = carry_out ? a0 + 56 : q_len;
+        const bool s0 = (carry_in || c >= 0) && c < hi, s1 = c + 32 < hi, s2 = c + 64 < hi;
+        const float* const from = st + (wq + 4 * i) * kLd + lane + a0;  // slot of column c
+        const float v0 = from[0], v1 = from[32], v2 = from[s2 ? 64 : 0];
+        if (c_in && s0) y_row[a0] = v0;
+        if (c_in && s1) y_row[a0 + 32] = v1;
+        if (c_in && s2) y_row[a0 + 64] = v2;
+        y_row += plane4;
+        c_left -= 4;
+      }
+      named_barrier_sync(3 + wg, 128);  // read before the next pass overwrites it
+    }
+  }
+  // The stage returns to the loader, whose TMA (async proxy) writes it next.
+  fence_proxy_async_shared();
+}
+
 // 16-bit data: the same, with the tile's values rounded to T as they are staged, so a whole
 // row's 128 channels fit one pass per warpgroup ((128, 72) values of T: 2 x 18 KB of the stage)
 // and a row takes 2 barriers instead of 4. The 72-value pitch (36 words, 4 mod 32) keeps the
@@ -398,7 +524,7 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
 // float: unit i is (k half, window pixel) pt + 128 i, its 4 channels rounded to TF32 (split:
 // the small parts, x - big rounded, go 2 plane_ld pixels further). Its offsets are the same
 // every iteration, so they are computed once.
-template <bool kSplit>
+template <bool kSplit, bool kRuns>
 __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, int stage_floats,
                                               uint64_t* full, uint64_t* ready, int pt) {
   constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
@@ -415,7 +541,7 @@ __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, i
   }
   const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
   uint32_t full_parity = 0;
-  for (Cursor tr = cursor_start(a); tr.tile < a.tiles; cursor_advance(tr, a)) {
+  for (Cursor tr = cursor_start<kRuns>(a); tr.tile < a.tiles; cursor_advance<kRuns>(tr, a)) {
     float* const stage = smem + tr.stage * stage_floats;
     mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
     full_parity ^= 1u << tr.stage;
@@ -462,6 +588,7 @@ constexpr int kMaxPairs16 =
     CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS + 14 * (CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kTileQ);
 constexpr int kPairUnits16 = (kMaxPairs16 + kProducerThreads - 1) / kProducerThreads;
 
+template <bool kRuns>
 __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, int stage_floats,
                                               uint64_t* full, uint64_t* ready, int pt) {
   const int row_pairs = a.tma_box_w / 2;          // tma_box_w is a multiple of 8
@@ -481,7 +608,7 @@ __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, i
     pair_keep[i] = (ww >= 0 && ww < a.halo_w) | (ww + 1 >= 0 && ww + 1 < a.halo_w) << 1;
   }
   uint32_t full_parity = 0;
-  for (Cursor tr = cursor_start(a); tr.tile < a.tiles; cursor_advance(tr, a)) {
+  for (Cursor tr = cursor_start<kRuns>(a); tr.tile < a.tiles; cursor_advance<kRuns>(tr, a)) {
     float* const stage = smem + tr.stage * stage_floats;
     mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
     full_parity ^= 1u << tr.stage;
@@ -590,17 +717,17 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
   // Written by ordinary instructions only while no wgmma is in flight: here and right after an
   // epilogue's wgmma_wait<0> (ptxas serializes every wgmma if it can't see that: C7515).
   float acc[kRows][64];
-  if (blockIdx.x < a.tiles) start_tile_acc<float>(acc, a, cursor_start(a).tc, tid);
+  if (blockIdx.x < a.tiles) start_tile_acc<float>(acc, a, cursor_start<false>(a).tc, tid);
   const int ahead = a.stages - 2;  // iterations whose copies fly while one is computed
-  Cursor ld = cursor_start(a);
+  Cursor ld = cursor_start<false>(a);
   for (int s = 0; s < ahead; ++s) {
     if (ld.tile < a.tiles) {
       load_iteration(ld);
-      cursor_advance(ld, a);
+      cursor_advance<false>(ld, a);
     }
     cp_async_commit();
   }
-  Cursor cp = cursor_start(a);
+  Cursor cp = cursor_start<false>(a);
   while (cp.tile < a.tiles) {
     float* const stage = smem + cp.stage * stage_floats;
     wait_current_stage(a.stages);
@@ -612,13 +739,13 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
     // run, reading their own stage, while this thread rounds and queues copies.
     if (ld.tile < a.tiles) {
       load_iteration(ld);
-      cursor_advance(ld, a);
+      cursor_advance<false>(ld, a);
     }
     cp_async_commit();  // possibly empty: one group per iteration keeps the waits exact
     issue_chunk<float, false>(acc, a, stage, warp / 4);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
-    cursor_advance(cp, a);
+    cursor_advance<false>(cp, a);
     if (!last_chunk) {
       wgmma_wait<1>();  // iteration it - 1's group: its stage may be refilled next iteration
       continue;
@@ -647,12 +774,13 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // least kBlockK x kStagedLd16 floats): the epilogue stages rows as 16-bit values
 // (store_tile_staged_16bit); a separate instantiation, so kernels with smaller stages carry
 // only the float-staged epilogue (with both, 86_pw, 1x1, ran 5% slower on its unchanged path).
-template <typename T, bool kSplit, bool kStaged16>
+template <typename T, bool kSplit, bool kStaged16, bool kCarry>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   static_assert(!kSplit || sizeof(T) == 4, "3xTF32 splits float operands only");
   static_assert(!kStaged16 || sizeof(T) == 2, "16-bit staging is for 16-bit data");
+  static_assert(!kCarry || (sizeof(T) == 4 && !kSplit), "the carry keeps TF32 kernels' sectors");
   constexpr int kElemChunk = TmaElem<T>::kChunk;  // channels per stage
   extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
@@ -684,7 +812,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
     uint32_t empty_parity = 0;
     uint32_t used = 0;  // bit s: stage s has been filled before (its refill waits for `empty`)
-    for (Cursor ld = cursor_start(a); ld.tile < a.tiles; cursor_advance(ld, a)) {
+    for (Cursor ld = cursor_start<kCarry>(a); ld.tile < a.tiles; cursor_advance<kCarry>(ld, a)) {
       if (used >> ld.stage & 1) {
         mbarrier_wait_parity(&empty[ld.stage], empty_parity >> ld.stage & 1);
         empty_parity ^= 1u << ld.stage;
@@ -701,16 +829,16 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     return;
   }
   if (warpgroup == kComputeThreads / 128) {
-    setmaxnreg_dec<kProducerRegisters>();
+    setmaxnreg_dec<kCarry ? kCarryProducerRegisters : kProducerRegisters>();
     if constexpr (sizeof(T) == 2)
-      produce_16bit(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+      produce_16bit<kCarry>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
     else
-      produce_float<kSplit>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+      produce_float<kSplit, kCarry>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
     return;
   }
 
   // Compute warpgroups.
-  setmaxnreg_inc<kComputeRegisters>();
+  setmaxnreg_inc<kCarry ? kCarryComputeRegisters : kComputeRegisters>();
   // kStaged16: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
   const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
   constexpr int R = kRowsOf<kSplit>;
@@ -725,14 +853,18 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   int taps_since_fold = 0;
   float acc[R][64];
   float partial[kSplit ? R : 1][64];
-  if (blockIdx.x < a.tiles) start_tile_acc<T>(acc, a, cursor_start(a).tc, tid);
+  {
+    const Cursor first = cursor_start<kCarry>(a);
+    if (first.tile < a.tiles) start_tile_acc<T>(acc, a, first.tc, tid);
+  }
   if constexpr (kSplit) {
 #pragma unroll
     for (int i = 0; i < 64; ++i) partial[0][i] = 0.0f;
   }
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
   uint32_t ready_parity = 0;
-  Cursor cp = cursor_start(a);
+  bool carry_in = false;  // the previous tile kept fragments of this one's rows
+  Cursor cp = cursor_start<kCarry>(a);
   while (cp.tile < a.tiles) {
     float* const stage = smem + cp.stage * stage_floats;
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
@@ -744,7 +876,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
-    cursor_advance(cp, a);
+    cursor_advance<kCarry>(cp, a);
     if constexpr (kSplit) {
       taps_since_fold += a.stage_rows * a.s;
       if (taps_since_fold >= kFoldTaps || last_chunk) {
@@ -778,10 +910,24 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
         store_tile_staged_16bit<T, true>(acc, a, tc, tid, stage);
       else
         store_tile_staged_16bit<T, false>(acc, a, tc, tid, stage);
-    } else if (stage_floats >= 2 * 64 * kStagedLd) {  // a 64-channel pass per warpgroup fits
-      store_tile_staged<T, 64>(acc, a, tc, tid, stage);
     } else {
-      store_tile_staged<T, 16>(acc, a, tc, tid, stage);
+      // The next tile continues this one's rows (store_tile_staged_carry; k_tiles is 1). The
+      // carry: 8 floats per (warpgroup, row, channel), after the barriers.
+      const bool carry_out = kCarry && cp.tile < a.tiles && cp.tc.qt == tc.qt + 1 &&
+                             cp.tc.pt == tc.pt && cp.tc.g == tc.g && cp.tc.n == tc.n;
+      float* const kept = smem + a.stages * stage_floats + CONVGEMM_IGEMM_WG_BARRIER_BYTES / 4 +
+                          warpgroup * R * kBlockK * 8;
+      if constexpr (kCarry) {
+        if (stage_floats >= 2 * 64 * kCarryLd)  // a 64-channel pass per warpgroup fits
+          store_tile_staged_carry<64, R>(acc, a, tc, tid, stage, carry_in, carry_out, kept);
+        else
+          store_tile_staged_carry<16, R>(acc, a, tc, tid, stage, carry_in, carry_out, kept);
+      } else if (stage_floats >= 2 * 64 * kStagedLd) {  // a 64-channel pass per warpgroup fits
+        store_tile_staged<T, 64>(acc, a, tc, tid, stage);
+      } else {
+        store_tile_staged<T, 16>(acc, a, tc, tid, stage);
+      }
+      carry_in = carry_out;
     }
     mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
     if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
@@ -837,27 +983,22 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 
 }  // namespace
 
-template <typename Kernel>
-cudaError_t allow_smem(Kernel kernel, int max_smem_per_block) {
-  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                              max_smem_per_block);
-}
-
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
-  cudaError_t e = allow_smem(igemm_wgmma_tma_kernel<float, false, false>, max_smem_per_block);
-  if (e == cudaSuccess)
-    e = allow_smem(igemm_wgmma_tma_kernel<float, true, false>, max_smem_per_block);
-  if (e == cudaSuccess)
-    e = allow_smem(igemm_wgmma_tma_kernel<__half, false, false>, max_smem_per_block);
-  if (e == cudaSuccess)
-    e = allow_smem(igemm_wgmma_tma_kernel<__half, false, true>, max_smem_per_block);
-  if (e == cudaSuccess)
-    e = allow_smem(igemm_wgmma_tma_kernel<__nv_bfloat16, false, false>, max_smem_per_block);
-  if (e == cudaSuccess)
-    e = allow_smem(igemm_wgmma_tma_kernel<__nv_bfloat16, false, true>, max_smem_per_block);
-  if (e == cudaSuccess)
-    e = allow_smem(igemm_wgmma_cp_async_kernel, max_smem_per_block);
-  return e;
+  const void* const kernels[] = {
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, true>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, true, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, true, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_cp_async_kernel)};
+  for (const void* kernel : kernels) {
+    const cudaError_t e = cudaFuncSetAttribute(
+        kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem_per_block);
+    if (e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
 }
 
 // The TMA kernel where the plan allows it, the tensor map encodes and x is 16-byte aligned;
@@ -877,21 +1018,25 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
     const bool staged16 = a.x_stage_floats + a.w_stage_floats >= kBlockK * kStagedLd16;
     if (a.data_type == CONVGEMM_DATA_FLOAT16)
-      return staged16 ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, true>,
-                                           a, x_map)
-                      : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, false>,
-                                           a, x_map);
-    if (a.data_type == CONVGEMM_DATA_BFLOAT16)
       return staged16
-                 ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, true>,
+                 ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, true, false>,
                                       a, x_map)
-                 : cudaLaunchKernelEx(&config,
-                                      igemm_wgmma_tma_kernel<__nv_bfloat16, false, false>, a,
-                                      x_map);
-    return a.split
-               ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true, false>, a, x_map)
-               : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false>, a,
-                                    x_map);
+                 : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, false, false>,
+                                      a, x_map);
+    if (a.data_type == CONVGEMM_DATA_BFLOAT16)
+      return staged16 ? cudaLaunchKernelEx(
+                            &config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false>,
+                            a, x_map)
+                      : cudaLaunchKernelEx(
+                            &config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false>,
+                            a, x_map);
+    if (a.split)
+      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true, false, false>, a,
+                                x_map);
+    return a.carry ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, true>,
+                                        a, x_map)
+                   : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, false>,
+                                        a, x_map);
   }
   config.blockDim = dim3(kComputeThreads);
   return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);

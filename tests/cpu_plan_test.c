@@ -1060,6 +1060,60 @@ START_TEST(test_direct_needs_no_workspace) {
 }
 END_TEST
 
+/* The carry epilogue (plan->carry): store-bound TF32 tiles whose rows are off 32-byte sector
+ * boundaries. KernelBench 63 (C 16, 3x3, Q 1022: 18 k steps) takes it: a run is a row's 16 q
+ * tiles and 4 x 128 x 8 floats of carry follow the 4 stages. Problem 55 (72 k steps), C/G 40
+ * (45), K 64, IEEE math (3xTF32), 16-bit data, Q a multiple of 8 and K/G over 128 (k_tiles 2)
+ * don't. */
+START_TEST(test_carry_rule) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  convgemm_igemm_plan_t plan;
+  const struct convgemm_conv_desc k63 = make_desc(16, 16, 1024, 1024, 128, 3, 3);
+  convgemm_igemm_make_plan(&k63, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.carry, 1);
+  ck_assert_int_eq(plan.run_tiles, 16);
+  ck_assert_int_eq(plan.q_tiles, 16);
+  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_uint_eq(plan.smem_bytes, 199808 + 4 * 128 * 8 * 4);
+  ck_assert_uint_le(plan.smem_bytes, (size_t)h100.max_smem_per_block);
+  const struct convgemm_conv_desc c32 = make_desc(8, 32, 1024, 1024, 128, 3, 3);
+  convgemm_igemm_make_plan(&c32, &h100, &plan);
+  ck_assert_int_eq(plan.carry, 1);
+  const struct convgemm_conv_desc k96 = make_desc(8, 16, 1024, 1024, 96, 3, 3);
+  convgemm_igemm_make_plan(&k96, &h100, &plan);
+  ck_assert_int_eq(plan.carry, 1);
+  const struct convgemm_conv_desc no_carry[] = {
+      make_desc(8, 64, 512, 1024, 128, 3, 3),  /* problem 55 */
+      make_desc(8, 40, 1024, 1024, 128, 3, 3), /* 45 k steps */
+      make_desc(8, 16, 1024, 1024, 64, 3, 3),  /* K/G 64 */
+      make_desc(8, 16, 1024, 1026, 128, 3, 3), /* Q 1024 */
+      make_desc(8, 16, 1024, 1024, 256, 3, 3), /* k_tiles 2 */
+      make_desc(8, 16, 1024, 66, 128, 3, 3),   /* Q 64: one q tile */
+  };
+  for (size_t i = 0; i < sizeof no_carry / sizeof no_carry[0]; ++i) {
+    convgemm_igemm_make_plan(&no_carry[i], &h100, &plan);
+    ck_assert_msg(plan.carry == 0 && plan.run_tiles == 1, "shape %zu", i);
+  }
+  convgemm_conv2d_params_t ieee = k63.params;
+  ieee.math_mode = CONVGEMM_MATH_IEEE;
+  const struct convgemm_conv_desc k63_ieee = revalidate(ieee);
+  convgemm_igemm_make_plan(&k63_ieee, &h100, &plan);
+  ck_assert_int_eq(plan.split, 1);
+  ck_assert_int_eq(plan.carry, 0);
+  convgemm_conv2d_params_t bf16 = k63.params;
+  bf16.data_type = CONVGEMM_DATA_BFLOAT16;
+  const struct convgemm_conv_desc k63_bf16 = revalidate(bf16);
+  convgemm_igemm_make_plan(&k63_bf16, &h100, &plan);
+  ck_assert_int_eq(plan.carry, 0);
+  /* An A100 (mma.sync) never carries. */
+  const convgemm_device_info_t a100 = fake_device_a100();
+  convgemm_igemm_make_plan(&k63, &a100, &plan);
+  ck_assert_int_eq(plan.carry, 0);
+  ck_assert_int_eq(plan.run_tiles, 1);
+}
+END_TEST
+
 static Suite* plan_suite(void) {
   Suite* s = suite_create("cpu_plan");
   TCase* plan = tcase_create("direct_plan");
@@ -1076,6 +1130,7 @@ static Suite* plan_suite(void) {
   tcase_add_test(plan, test_alexnet_stem_plan);
   tcase_add_test(plan, test_row_strip_selection_rule);
   tcase_add_test(plan, test_row_strip_plan_invariants_over_many_shapes);
+  tcase_add_test(plan, test_carry_rule);
   suite_add_tcase(s, plan);
 
   TCase* algo = tcase_create("algorithm");

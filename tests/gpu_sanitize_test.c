@@ -15,7 +15,9 @@
  *                  modes; AUTO's IM2COL_GEMM case runs with the preferred workspace
  *   IMPLICIT_GEMM  partial pixel and channel tiles, channel chunks, bias; groups with stride
  *                  and dilation 2 along H; each with the device's kernel (wgmma on sm_90) and
- *                  the mma.sync kernel; stride 2 along W (mma.sync everywhere)
+ *                  the mma.sync kernel; stride 2 along W (mma.sync everywhere); the wgmma
+ *                  kernel's carry epilogue on 3 and 4 blocks (whole rows of tiles per block,
+ *                  then ranges that cross rows)
  *   AUTO           one case each resolving to DIRECT, IM2COL_GEMM and IMPLICIT_GEMM
  *   16-bit data    every DIRECT, IM2COL_GEMM and AUTO case again in float16 and in bfloat16
  *                  (the 16-bit kernels: DIRECT's tiles, depthwise and GENERIC, im2col, the filter
@@ -68,6 +70,8 @@ typedef struct sanitize_case {
   int direct_tile;   /* DIRECT: the convgemm_direct_tile_t the plan must choose; else kAnyTile */
   int no_wgmma;      /* IMPLICIT_GEMM: 1 keeps it on the mma.sync kernel */
   workspace_kind_t workspace;
+  int sm_count;      /* IMPLICIT_GEMM: the SM count its plan sees (its persistent blocks), so a
+                        tiny case gives each block several tiles; 0: the device's */
 } sanitize_case_t;
 
 #define D CONVGEMM_ALGO_DIRECT
@@ -76,49 +80,55 @@ typedef struct sanitize_case {
 #define A CONVGEMM_ALGO_AUTO
 
 /* Tiny on purpose: every launch is a few blocks (the tools' cost grows with the threads run).
- *  name                                     n   c   h    w   k  r  s ph pw sh  sw dh dw  g  b algo modes tile / no_wgmma / workspace */
+ *  name                                     n   c   h    w   k  r  s ph pw sh  sw dh dw  g  b algo modes tile / no_wgmma / workspace / sm_count */
 static const sanitize_case_t kCases[] = {
     /* DIRECT: K/G 50 -> K64 (one partial 64-channel tile), 10 channels -> chunks 8 + 2,
      * P = 10 over 8-row tiles, Q = 35 over 32-column tiles. */
-    {"DIRECT K64, partial tiles",             1, 10, 10,  35, 50, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_TILE_K64, 0, WS_PREFERRED},
+    {"DIRECT K64, partial tiles",             1, 10, 10,  35, 50, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_TILE_K64, 0, WS_PREFERRED, 0},
     /* K/G 10 -> K16; 2 groups of 6 channels; stride 2: P 6, Q 17. */
-    {"DIRECT K16, groups 2, stride 2",        2, 12, 11,  33, 20, 3, 3, 1, 1, 2,  2, 1, 1, 2, 0, D, kBoth, CONVGEMM_DIRECT_TILE_K16, 0, WS_PREFERRED},
+    {"DIRECT K16, groups 2, stride 2",        2, 12, 11,  33, 20, 3, 3, 1, 1, 2,  2, 1, 1, 2, 0, D, kBoth, CONVGEMM_DIRECT_TILE_K16, 0, WS_PREFERRED, 0},
     /* K/G 3 -> K1; dilation 2; 9 channels -> chunks 8 + 1; Q 40 over 32-column tiles. */
-    {"DIRECT K1, dilation 2",                 1,  9, 13,  40,  3, 3, 3, 2, 2, 1,  1, 2, 2, 1, 1, D, kBoth, CONVGEMM_DIRECT_TILE_K1, 0, WS_PREFERRED},
+    {"DIRECT K1, dilation 2",                 1,  9, 13,  40,  3, 3, 3, 2, 2, 1,  1, 2, 2, 1, 1, D, kBoth, CONVGEMM_DIRECT_TILE_K1, 0, WS_PREFERRED, 0},
     /* C/G = 1: the depthwise kernel, channel multiplier 2, unit-stride variant. */
-    {"DIRECT depthwise, multiplier 2",        1,  4, 20,  40,  8, 3, 3, 1, 1, 1,  1, 1, 1, 4, 1, D, kDefault, CONVGEMM_DIRECT_DEPTHWISE, 0, WS_PREFERRED},
+    {"DIRECT depthwise, multiplier 2",        1,  4, 20,  40,  8, 3, 3, 1, 1, 1,  1, 1, 1, 4, 1, D, kDefault, CONVGEMM_DIRECT_DEPTHWISE, 0, WS_PREFERRED, 0},
     /* The strided depthwise variant, partial 32 x 128 tile. */
-    {"DIRECT depthwise, stride 2",            1,  3, 17,  45,  3, 3, 3, 1, 1, 2,  2, 1, 1, 3, 0, D, kIeee, CONVGEMM_DIRECT_DEPTHWISE, 0, WS_PREFERRED},
+    {"DIRECT depthwise, stride 2",            1,  3, 17,  45,  3, 3, 3, 1, 1, 2,  2, 1, 1, 3, 0, D, kIeee, CONVGEMM_DIRECT_DEPTHWISE, 0, WS_PREFERRED, 0},
     /* ROW_STRIP: the stem's register-window path (stride_w 4, S 11, C 3, K 96; P 6, Q 11: one
      * partial strip) and the general path (5x5 stride 1, C 4, K 80 of a 96-channel tile). */
-    {"DIRECT ROW_STRIP, stem window",         1,  3, 30,  47, 96,11,11, 2, 2, 4,  4, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_ROW_STRIP, 0, WS_PREFERRED},
-    {"DIRECT ROW_STRIP, general path",        1,  4, 12,  20, 80, 5, 5, 2, 2, 1,  1, 1, 1, 1, 0, D, kBoth, CONVGEMM_DIRECT_ROW_STRIP, 0, WS_PREFERRED},
+    {"DIRECT ROW_STRIP, stem window",         1,  3, 30,  47, 96,11,11, 2, 2, 4,  4, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_ROW_STRIP, 0, WS_PREFERRED, 0},
+    {"DIRECT ROW_STRIP, general path",        1,  4, 12,  20, 80, 5, 5, 2, 2, 1,  1, 1, 1, 1, 0, D, kBoth, CONVGEMM_DIRECT_ROW_STRIP, 0, WS_PREFERRED, 0},
     /* Stride 40 along W: one channel's halo exceeds shared memory -> GENERIC. */
-    {"DIRECT GENERIC, stride 40",             1,  2,  8, 200,  4, 1, 3, 0, 0, 1, 40, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_GENERIC, 0, WS_PREFERRED},
+    {"DIRECT GENERIC, stride 40",             1,  2,  8, 200,  4, 1, 3, 0, 0, 1, 40, 1, 1, 1, 1, D, kBoth, CONVGEMM_DIRECT_GENERIC, 0, WS_PREFERRED, 0},
     /* IM2COL_GEMM, minimum workspace: P*Q 133 -> 128-pixel chunks, the second one partial. */
-    {"IM2COL_GEMM min workspace, bias",       2,  6,  7,  19, 20, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, G, kBoth, kAnyTile, 0, WS_MIN},
+    {"IM2COL_GEMM min workspace, bias",       2,  6,  7,  19, 20, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, G, kBoth, kAnyTile, 0, WS_MIN, 0},
     /* Groups 2, stride 2: P*Q 30 -> whole images, one per chunk at the minimum. */
-    {"IM2COL_GEMM min workspace, groups 2",   1,  8, 10,  12, 12, 3, 3, 1, 1, 2,  2, 1, 1, 2, 1, G, kBoth, kAnyTile, 0, WS_MIN},
+    {"IM2COL_GEMM min workspace, groups 2",   1,  8, 10,  12, 12, 3, 3, 1, 1, 2,  2, 1, 1, 2, 1, G, kBoth, kAnyTile, 0, WS_MIN, 0},
     /* Two buffers of one image each: three chunks alternating on the handle's two streams. */
-    {"IM2COL_GEMM two buffers, 3 chunks",     3,  4,  6,   6,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, G, kBoth, kAnyTile, 0, WS_TWO_BUFFERS},
+    {"IM2COL_GEMM two buffers, 3 chunks",     3,  4,  6,   6,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, G, kBoth, kAnyTile, 0, WS_TWO_BUFFERS, 0},
     /* IMPLICIT_GEMM: Q 70 = 64 + 6, K 40 of a 128-channel tile, channels 8 + 4, bias. */
-    {"IMPLICIT_GEMM partial tiles, bias",     1, 12,  5,  70, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED},
-    {"IMPLICIT_GEMM partial tiles, mma.sync", 1, 12,  5,  70, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 1, WS_PREFERRED},
+    {"IMPLICIT_GEMM partial tiles, bias",     1, 12,  5,  70, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    {"IMPLICIT_GEMM partial tiles, mma.sync", 1, 12,  5,  70, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 1, WS_PREFERRED, 0},
     /* Groups 3 (C/G 3, K/G 8), stride and dilation 2 along H only (wgmma needs unit steps
      * along W). */
-    {"IMPLICIT_GEMM groups 3, steps 2 in H",  1,  9,  9,  67, 24, 3, 3, 2, 1, 2,  1, 2, 1, 3, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED},
-    {"IMPLICIT_GEMM groups 3, mma.sync",      1,  9,  9,  67, 24, 3, 3, 2, 1, 2,  1, 2, 1, 3, 0, I, kDefault, kAnyTile, 1, WS_PREFERRED},
+    {"IMPLICIT_GEMM groups 3, steps 2 in H",  1,  9,  9,  67, 24, 3, 3, 2, 1, 2,  1, 2, 1, 3, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    {"IMPLICIT_GEMM groups 3, mma.sync",      1,  9,  9,  67, 24, 3, 3, 2, 1, 2,  1, 2, 1, 3, 0, I, kDefault, kAnyTile, 1, WS_PREFERRED, 0},
     /* Stride 2 along W too: the mma.sync kernel on every device. */
-    {"IMPLICIT_GEMM groups 3, stride 2",      1,  9,  9,  67, 24, 3, 3, 1, 1, 2,  2, 1, 1, 3, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED},
+    {"IMPLICIT_GEMM groups 3, stride 2",      1,  9,  9,  67, 24, 3, 3, 1, 1, 2,  2, 1, 1, 3, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
     /* The wgmma kernel's TMA path (W >= the 72-float box, C/G >= 8): padding, bias, channels
      * 8 + 4; and a 5x7 filter in one-filter-row stages. */
-    {"IMPLICIT_GEMM TMA window, bias",        1, 12,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED},
-    {"IMPLICIT_GEMM TMA 5x7, row stages",     1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED},
+    {"IMPLICIT_GEMM TMA window, bias",        1, 12,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    {"IMPLICIT_GEMM TMA 5x7, row stages",     1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    /* The carry epilogue (Q 130 and 132: rows off 32-byte sectors, 3 q tiles; K/G > 64; 9 or
+     * 18 k steps). 3 blocks take one row of q tiles each (K 72 of a 128-channel tile, bias); 4
+     * blocks over 18 tiles: one full round of rows, then ranges of 2 tiles that cross rows,
+     * partial P (9 over 4-row tiles), pad 1. */
+    {"IMPLICIT_GEMM carry, a row per block",  1,  8, 14, 132, 72, 3, 3, 0, 0, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 3},
+    {"IMPLICIT_GEMM carry, tails cross rows", 2, 16,  9, 132,128, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 4},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
-    {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED},
-    {"AUTO resolving to IM2COL_GEMM",         1,  8, 12,  20, 64, 3, 3, 1, 1, 2,  2, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED},
-    {"AUTO resolving to IMPLICIT_GEMM",       1,  8,  4,  66, 32, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, A, kDefault, kAnyTile, 0, WS_PREFERRED},
+    {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED, 0},
+    {"AUTO resolving to IM2COL_GEMM",         1,  8, 12,  20, 64, 3, 3, 1, 1, 2,  2, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED, 0},
+    {"AUTO resolving to IMPLICIT_GEMM",       1,  8,  4,  66, 32, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, A, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
 };
 
 #undef D
@@ -296,6 +306,8 @@ static void run_case_typed(const sanitize_case_t* sc, convgemm_math_mode_t mode,
   convgemm_conv_desc_t desc = NULL;
   CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
   g.handle->info.no_wgmma = sc->no_wgmma;
+  const int sm_count = g.handle->info.sm_count;
+  if (sc->sm_count > 0) g.handle->info.sm_count = sc->sm_count;
 
   convgemm_algo_t ran = sc->algo;
   if (sc->algo == CONVGEMM_ALGO_AUTO) CK_CONVGEMM(convgemm_get_algorithm(g.handle, desc, &ran));
@@ -331,6 +343,7 @@ static void run_case_typed(const sanitize_case_t* sc, convgemm_math_mode_t mode,
                 "%s: a repeated call gave other bits", ctx);
 
   g.handle->info.no_wgmma = 0;
+  g.handle->info.sm_count = sm_count;
   device_problem_free(&dp);
   host_problem_free(&hp);
   convgemm_conv_desc_destroy(desc);
@@ -382,10 +395,10 @@ START_TEST(test_auto_cases_reach_every_algorithm) {
 END_TEST
 
 /* On an sm_90 device the IMPLICIT_GEMM cases reach both kernels (wgmma by default, mma.sync when
- * asked), the wgmma kernel's TMA path and its one-filter-row stages; elsewhere the plan has only
- * mma.sync. */
+ * asked), the wgmma kernel's TMA path, its one-filter-row stages and its carry epilogue; elsewhere
+ * only mma.sync. */
 START_TEST(test_implicit_cases_reach_both_kernels) {
-  int seen[2] = {0, 0}, tma = 0, row_stages = 0;
+  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0;
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM) continue;
     convgemm_conv2d_params_t p;
@@ -394,16 +407,18 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
     CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
     convgemm_device_info_t info = g.handle->info;
     info.no_wgmma = kCases[i].no_wgmma;
+    if (kCases[i].sm_count > 0) info.sm_count = kCases[i].sm_count;
     convgemm_igemm_plan_t plan;
     convgemm_igemm_make_plan(desc, &info, &plan);
     ++seen[plan.variant == CONVGEMM_IGEMM_WGMMA];
     tma += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma;
     row_stages += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.stage_rows < p.r;
+    carry += plan.carry && plan.tiles > plan.blocks;
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
-  ck_assert_msg(!sm90 || (tma >= 2 && row_stages >= 1), "sm_90: %d TMA cases, %d row-stage cases",
-                tma, row_stages);
+  ck_assert_msg(!sm90 || (tma >= 2 && row_stages >= 1 && carry >= 2),
+                "sm_90: %d TMA cases, %d row-stage cases, %d carry cases", tma, row_stages, carry);
   ck_assert_msg(seen[0] > 0 && (seen[1] > 0) == sm90,
                 "cc %d.%d: mma.sync %d cases, wgmma %d cases", g.handle->info.cc_major,
                 g.handle->info.cc_minor, seen[0], seen[1]);
