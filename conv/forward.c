@@ -102,8 +102,9 @@ static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, cons
 
 /* IMPLICIT_GEMM's TMA kernel loads x through a tensor map, which needs x on a 16-byte boundary;
  * with x elsewhere float32 TF32 operands take the same wgmma kernel with cp.async copies (same
- * numbers), 16-bit data the mma.sync kernel (the same exact products, summed in fp32 in another
- * order; the same workspace), and 3xTF32 (fp32 operands) has no other kernel. */
+ * numbers; a plan without the TMA kernel's tap pairs and carry, in no more workspace), 16-bit
+ * data the mma.sync kernel (the same exact products, summed in fp32 in another order; the same
+ * workspace), and 3xTF32 (fp32 operands) has no other kernel. */
 static convgemm_status_t igemm_plan_for_x(const struct convgemm_handle* h,
                                           const struct convgemm_conv_desc* d, const void* x,
                                           size_t workspace_bytes, convgemm_igemm_plan_t* plan) {
@@ -114,7 +115,15 @@ static convgemm_status_t igemm_plan_for_x(const struct convgemm_handle* h,
                          "IMPLICIT_GEMM on fp32 operands (3xTF32: IEEE math, or C/G == 1) needs "
                          "x (%p) aligned to 16 bytes (its TMA loads); use IM2COL_GEMM or DIRECT",
                          x);
-  if (!convgemm_desc_is_16bit(d)) return CONVGEMM_STATUS_SUCCESS;
+  if (!convgemm_desc_is_16bit(d)) {
+    convgemm_igemm_make_plan_for_x(d, &h->info, 0, plan);
+    if (plan->workspace_bytes > workspace_bytes)  /* not expected: the same packed filter */
+      return convgemm_fail(CONVGEMM_STATUS_INTERNAL_ERROR,
+                           "IMPLICIT_GEMM with x (%p) off 16 bytes needs %zu bytes of workspace, "
+                           "got %zu",
+                           x, plan->workspace_bytes, workspace_bytes);
+    return CONVGEMM_STATUS_SUCCESS;
+  }
   convgemm_device_info_t info = h->info;
   info.no_wgmma = 1;
   if (!convgemm_igemm_fits(d, &info, plan) || plan->workspace_bytes > workspace_bytes)

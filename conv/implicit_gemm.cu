@@ -45,11 +45,13 @@ constexpr int kPairBatch = 4;
 //             channels x 4 k values, the two k halves of a channel group adjacent)
 // split (3xTF32, wgmma order only): each tap holds its big part, then its small part (2 x 1024
 // floats): big = tf32(w), small = tf32(w - big); `total` counts taps x 1024 values.
+// pairs (plan->tap_pairs, wgmma order, K/G <= 64): packed tap r s_taps + j holds filter tap
+// (r, 2j) in channels n < 64 and (r, 2j + 1) in n >= 64 (as channel n - 64; zero past S).
 __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, float* packed,
                                                                 int64_t total, int cg, int kg,
                                                                 int rs, int c_chunks,
                                                                 int k_tiles, bool wgmma_order,
-                                                                bool split) {
+                                                                bool split, int s, int s_taps) {
   constexpr int kTapFloats = kChunk * kBlockK;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (int64_t)gridDim.x * blockDim.x) {
@@ -62,8 +64,14 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_kernel(const float* w, 
     const int g = (int)t;
     const int n = wgmma_order ? (e / 64) * 8 + (e / 4) % 8 : e % kBlockK;
     const int kk = wgmma_order ? ((e / 32) % 2) * 4 + e % 4 : e / kBlockK;
-    const int k = kt * kBlockK + n, c = cc * kChunk + kk;
-    const float v = k < kg && c < cg ? w[(((int64_t)g * kg + k) * cg + c) * rs + tap] : 0.0f;
+    // rs: packed taps per chunk (R s_taps); the filter's own taps are R S.
+    const int half = s_taps != s && n >= kBlockK / 2;  // tap pairs: the odd tap's half
+    const int ws = s_taps == s ? tap : (tap / s_taps) * s + 2 * (tap % s_taps) + half;
+    const bool in_s = s_taps == s || 2 * (tap % s_taps) + half < s;
+    const int k = kt * kBlockK + n - half * (kBlockK / 2), c = cc * kChunk + kk;
+    const int w_taps = rs / s_taps * s;
+    const float v =
+        in_s && k < kg && c < cg ? w[(((int64_t)g * kg + k) * cg + c) * w_taps + ws] : 0.0f;
     if (split) {
       float big, small;
       tf32_split(v, big, small);
@@ -346,6 +354,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     pack.blockDim = dim3(256);
     pack.stream = stream;
     const int cg = (int)desc->c_per_group, kg = (int)desc->k_per_group, rs = (int)(p.r * p.s);
+    const int packed_rs = (int)p.r * plan->s_taps;  // packed taps per chunk
     const int c_chunks = (int)plan->c_chunks, k_tiles = (int)plan->k_tiles;
     const bool wgmma_order = plan->variant == CONVGEMM_IGEMM_WGMMA;
     cudaError_t e;
@@ -360,8 +369,8 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
                              c_chunks, k_tiles, wgmma_order);
     else
       e = cudaLaunchKernelEx(&pack, igemm_pack_filter_kernel, static_cast<const float*>(w),
-                             packed, total, cg, kg, rs, c_chunks, k_tiles, wgmma_order,
-                             plan->split != 0);
+                             packed, total, cg, kg, packed_rs, c_chunks, k_tiles, wgmma_order,
+                             plan->split != 0, (int)p.s, plan->s_taps);
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
@@ -388,6 +397,9 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     a.tail_tiles = (int)((plan->tiles - full * blocks * run + blocks - 1) / blocks);
     a.carry = plan->carry;
   }
+  a.tap_pairs = plan->tap_pairs;
+  a.q_step = plan->tile_q_step;
+  a.s_taps = plan->s_taps;
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)plan->blocks);

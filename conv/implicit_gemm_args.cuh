@@ -19,7 +19,7 @@ struct IgemmArgs : ConvGeometry {
   // kernels also take float16 and bfloat16).
   convgemm_data_type_t data_type;
   const void* x;        // (N, C, H, W)
-  const float* packed;  // (G, k_tiles, c_chunks, R*S, 1024 words (x 2 split)): per tap C_CHUNK x
+  const float* packed;  // (G, k_tiles, c_chunks, R*s_taps, 1024 words (x 2 split)): per tap C_CHUNK x
                         // BLOCK_K TF32 values, or C_CHUNK_16BIT x BLOCK_K 16-bit values
   const void* bias;     // (K) or nullptr
   void* y;              // (N, K, P, Q)
@@ -32,6 +32,8 @@ struct IgemmArgs : ConvGeometry {
   // round-robin for full_rounds rounds, then one range of tail_tiles per block.
   int run_tiles, full_rounds, tail_tiles;
   int carry;  // the TMA kernel's float epilogue stores split sectors whole (plan->carry)
+  // plan->tap_pairs, plan->tile_q_step, plan->s_taps (S, or ceil(S / 2) with tap pairs)
+  int tap_pairs, q_step, s_taps;
 };
 
 // The WGMMA kernel's launch (conv/implicit_gemm_wgmma.cu); the packed filter is in a.packed.

@@ -9,7 +9,7 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* The shape-dependent part of a plan for `variant`'s tile with `stages` stages. */
 static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
-                       int stages, int stage_rows, convgemm_igemm_plan_t* plan) {
+                       int stages, int stage_rows, int tma_only, convgemm_igemm_plan_t* plan) {
   const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
   /* 16-bit data: 16 channels per stage, a channel pair per 4-byte word (WGMMA: 8 per 16-byte
    * pixel row, k16 wgmmas; MMA_SYNC: k16 mma.syncs), so every stage, box and packed tap has the
@@ -50,13 +50,19 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
                   halo_h <= p->h && d->c_per_group >= chunk &&
                   window <= CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS &&
                   p->pad_w < INT32_MAX / 2 && p->pad_h < INT32_MAX / 2; /* int box corners */
+  /* Tap pairs (plan->tap_pairs): K/G fills at most half of a tile's 128 channels. */
+  const int pairs = tma_only && tma && !split && !is16 &&
+                    d->k_per_group <= CONVGEMM_IGEMM_BLOCK_K / 2 &&
+                    p->s >= 2 && p->dilation_w <= CONVGEMM_IGEMM_PAIR_MAX_DILATION_W;
+  const int64_t s_taps = pairs ? (p->s + 1) / 2 : p->s;
+  const int tile_q_step = pairs ? CONVGEMM_IGEMM_PAIR_Q_STEP : tile_q;
   /* In 4-byte words: chunk x halo_h x box_w values of elem_bytes. */
   const int64_t box = tma ? CONVGEMM_IGEMM_C_CHUNK * halo_h * box_w : 0;
   int64_t x_stage = convgemm_sat_mul(CONVGEMM_IGEMM_C_CHUNK * parts, plane_ld);
   if (wgmma && x_stage < INT64_MAX - 64)
     x_stage = ceil_div(box > x_stage ? box : x_stage, 32) * 32;
   const int64_t w_stage =
-      convgemm_sat_mul(stage_rows * p->s, CONVGEMM_IGEMM_C_CHUNK * w_ld * parts);
+      convgemm_sat_mul(stage_rows * s_taps, CONVGEMM_IGEMM_C_CHUNK * w_ld * parts);
   const int64_t smem = convgemm_sat_add(
       convgemm_sat_mul(stages * (int64_t)sizeof(float), convgemm_sat_add(x_stage, w_stage)),
       wgmma ? CONVGEMM_IGEMM_WG_BARRIER_BYTES : 0);
@@ -78,19 +84,26 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->c_chunks = ceil_div(d->c_per_group, chunk);
   plan->k_tiles = ceil_div(d->k_per_group, CONVGEMM_IGEMM_BLOCK_K);
   plan->p_tiles = ceil_div(d->p, tile_p);
-  plan->q_tiles = ceil_div(d->q, tile_q);
+  plan->tap_pairs = pairs;
+  plan->tile_q_step = tile_q_step;
+  plan->s_taps = (int)s_taps;
+  plan->q_tiles = ceil_div(d->q, tile_q_step);
   plan->tiles = convgemm_sat_mul(convgemm_sat_mul(p->n * p->groups, plan->k_tiles),
                                  convgemm_sat_mul(plan->p_tiles, plan->q_tiles));
   plan->blocks = (int)(plan->tiles < INT32_MAX ? plan->tiles : INT32_MAX);
   plan->run_tiles = 1;
   plan->carry = 0;
-  const int64_t packed = convgemm_sat_mul(
-      convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks),
-      convgemm_sat_mul(p->r * p->s, CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * parts));
+  const int64_t chunk_taps = convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks);
+  const int64_t tap_floats = CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * parts;
+  const int64_t packed = convgemm_sat_mul(chunk_taps, convgemm_sat_mul(p->r * s_taps, tap_floats));
   plan->packed_floats = (size_t)packed;
-  /* Refused past INT32_MAX floats (refusal below), so this does not overflow then. */
-  plan->workspace_bytes = ((size_t)convgemm_sat_mul(packed, (int64_t)sizeof(float)) + 255) /
-                          256 * 256;
+  /* With tap pairs, room for the packing without them too: an x off 16 bytes takes the
+   * cp.async kernel, which has no pairs (convgemm_igemm_make_plan_for_x). Refused past
+   * INT32_MAX floats (refusal below), so this does not overflow then. */
+  const int64_t room = convgemm_sat_mul(chunk_taps, convgemm_sat_mul(p->r * p->s, tap_floats));
+  plan->workspace_bytes =
+      ((size_t)convgemm_sat_mul(packed > room ? packed : room, (int64_t)sizeof(float)) + 255) /
+      256 * 256;
 }
 
 /* WGMMA's TMA kernel with TF32 operands stores the 32-byte sectors that its tiles' boundaries
@@ -114,6 +127,12 @@ static void plan_carry(const struct convgemm_conv_desc* d, const convgemm_device
 
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
                               const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan) {
+  convgemm_igemm_make_plan_for_x(d, info, 1, plan);
+}
+
+void convgemm_igemm_make_plan_for_x(const struct convgemm_conv_desc* d,
+                                    const convgemm_device_info_t* info, int x_aligned_16,
+                                    convgemm_igemm_plan_t* plan) {
   /* WGMMA's A operand walks 16-byte window pixels: unit stride along W (dilation only moves the
    * taps). Its descriptors hold offsets below 2^18 bytes. */
   if (info->cc_major == 9 && info->cc_minor == 0 && !info->no_wgmma && d->params.stride_w == 1) {
@@ -123,7 +142,7 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
       const int stage_rows = split ? 1 : (int)d->params.r;
       for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
            --stages) {
-        plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, plan);
+        plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, x_aligned_16, plan);
         /* 16-bit data has only the TMA form of WGMMA: a window too large for it with all R
          * filter rows takes one row per stage, one the box can't hold takes MMA_SYNC. */
         if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
@@ -132,7 +151,7 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
           const int64_t persistent = (int64_t)info->sm_count * CONVGEMM_IGEMM_WG_BLOCKS_PER_SM;
           plan->blocks = (int)(plan->tiles < persistent ? plan->tiles : persistent);
           if (plan->blocks < 1) plan->blocks = 1;
-          plan_carry(d, info, plan);
+          if (x_aligned_16) plan_carry(d, info, plan);
           return;
         }
       }
@@ -141,7 +160,7 @@ void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
      * out, keep its plan (the smallest tried: one filter row, 3 stages), refused for that. */
     if (plan->split && plan->tma && plan->smem_bytes > (size_t)info->max_smem_per_block) return;
   }
-  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, plan);
+  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, 0, plan);
 }
 
 /* Why IMPLICIT_GEMM can't run `desc` on `info`, or NULL. */

@@ -86,7 +86,12 @@ enum {
    * with K 128 gained 19-37%; C/G 40, 48, 64 lost 3-6%; C/G 16 with K 64 lost 20%, with K 96
    * gained 17% (docs/optimization_log.md, step 47). */
   CONVGEMM_IGEMM_CARRY_MAX_KSTEPS = 36,
-  CONVGEMM_IGEMM_CARRY_MIN_KG = 65
+  CONVGEMM_IGEMM_CARRY_MIN_KG = 65,
+  /* WGMMA's tap pairs (plan->tap_pairs) for K/G <= 64, which fills only half of a tile's 128
+   * channels: tiles step PAIR_Q_STEP columns (60: a multiple of 4 for the TMA box, 64 - 60 >=
+   * dilation_w up to PAIR_MAX_DILATION_W) */
+  CONVGEMM_IGEMM_PAIR_Q_STEP = 60,
+  CONVGEMM_IGEMM_PAIR_MAX_DILATION_W = 4
 };
 
 typedef enum convgemm_igemm_variant {
@@ -121,12 +126,21 @@ typedef struct convgemm_igemm_plan {
                               so its first column is 16-byte aligned */
   int x_stage_floats;      /* MMA_SYNC: C_CHUNK * x_plane_ld; WGMMA: the larger of that and the
                               TMA box, rounded up to 32 floats (128 bytes: TMA alignment) */
-  int w_stage_floats;      /* stage_rows*S * C_CHUNK * W_LD (BLOCK_K for WGMMA) */
+  int w_stage_floats;      /* stage_rows*s_taps * C_CHUNK * W_LD (BLOCK_K for WGMMA) */
   size_t smem_bytes;       /* stages * (x_stage_floats + w_stage_floats) * 4 (+ the WGMMA
                               barriers) */
   int64_t c_chunks;        /* ceil((C/G) / C_CHUNK) */
-  int64_t k_tiles, p_tiles, q_tiles;
+  int64_t k_tiles, p_tiles, q_tiles; /* q_tiles: ceil(Q / tile_q_step) */
   int64_t tiles;           /* N * G * k_tiles * p_tiles * q_tiles */
+  int tap_pairs;           /* WGMMA TMA with TF32 operands (not split), K/G <= 64 (k_tiles 1),
+                              S >= 2, dilation_w <= PAIR_MAX_DILATION_W: each packed tap holds
+                              filter taps (r, 2j) in channels 0..63 and (r, 2j + 1) in 64..127,
+                              so one wgmma on the window shifted by tap (r, 2j) computes both;
+                              the second half belongs to the output dilation_w columns left, and
+                              the epilogue adds it there: y[q] = lo[q] + hi[q + dilation_w].
+                              Tiles compute 64 columns and store the first tile_q_step (60) */
+  int tile_q_step;         /* columns between tiles (= tile_q unless tap_pairs) */
+  int s_taps;              /* packed taps per filter row: S, or ceil(S / 2) with tap_pairs */
   int run_tiles;           /* WGMMA's persistent blocks take runs of run_tiles consecutive tiles
                               (1: round-robin single tiles) */
   int carry;               /* WGMMA TMA with TF32 operands (not split), k_tiles 1, Q not a
@@ -143,6 +157,13 @@ typedef struct convgemm_igemm_plan {
  * where its stages fit (and info->no_wgmma is 0), else MMA_SYNC. */
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* desc,
                               const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan);
+
+/* The same for an x that is (x_aligned_16 1) or is not (0) on a 16-byte boundary: off it, the
+ * TMA kernel can't load x and WGMMA's cp.async kernel runs, without tap pairs or the carry (the
+ * plan's stages and tiles otherwise as for an aligned x, its workspace no larger). */
+void convgemm_igemm_make_plan_for_x(const struct convgemm_conv_desc* desc,
+                                    const convgemm_device_info_t* info, int x_aligned_16,
+                                    convgemm_igemm_plan_t* plan);
 
 /* SUCCESS, or NOT_SUPPORTED with the reason: TF32 operands (DEFAULT math with C/G > 1) or 16-bit
  * data (fp32 operands, IEEE math or depthwise, run as 3xTF32 in the sm_90 TMA kernel only),

@@ -161,8 +161,8 @@ __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
 // r0 + stage_rows - 1 of the chunk's R*S taps).
 __device__ __forceinline__ const float* chunk_filter(const IgemmArgs& a, const Cursor& c) {
   return a.packed + (((int64_t)c.tc.g * a.k_tiles + c.tc.kt) * a.c_chunks + c.cc) *
-                        ((int64_t)a.r * a.s * kTapFloats * (1 + a.split)) +
-         (int64_t)c.r0 * a.s * kTapFloats * (1 + a.split);
+                        ((int64_t)a.r * a.s_taps * kTapFloats * (1 + a.split)) +
+         (int64_t)c.r0 * a.s_taps * kTapFloats * (1 + a.split);
 }
 
 // The last iteration of a tile.
@@ -182,7 +182,9 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[R][64], const IgemmArgs
   // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
   // one unit, a filter tap 1024 floats = 256 (2048 = 512 split).
   const int x_next_row = a.stride_h * a.halo_w;         // one output row further
-  const int x_tap_row = a.dilation_h * a.halo_w - a.s * a.dilation_w;  // tap (r, S) to (r + 1, 0)
+  // A packed tap moves the window by x_step pixels (tap pairs: two filter taps).
+  const int x_step = a.dilation_w * (a.tap_pairs ? 2 : 1);
+  const int x_tap_row = a.dilation_h * a.halo_w - a.s_taps * x_step;  // (r, S) to (r + 1, 0)
   // Output row R wg + m of the tile reads window rows from (R wg + m) stride_h on.
   const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (R * wg * x_next_row),
                                             (uint32_t)a.x_plane_ld * 16, kSboX);
@@ -190,7 +192,7 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[R][64], const IgemmArgs
   const int x_small = 2 * a.x_plane_ld;       // small planes: two k halves further
   constexpr int kTapUnits = kTapFloats / 4 * (kSplit ? 2 : 1);
   constexpr int kWSmall = kTapFloats / 4;     // a tap's small part: after its big one
-  const int rs = a.stage_rows * a.s;
+  const int rs = a.stage_rows * a.s_taps;
   int x_off = 0, s = 0;
 #pragma unroll 1
   for (int tap = 0; tap < rs; ++tap) {
@@ -210,8 +212,8 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[R][64], const IgemmArgs
         wgmma_m64n128k8_tf32<1>(acc[m], dx, dw);
       }
     }
-    x_off += a.dilation_w;
-    if (++s == a.s) {
+    x_off += x_step;
+    if (++s == a.s_taps) {
       s = 0;
       x_off += x_tap_row;
     }
@@ -447,6 +449,65 @@ __device__ __forceinline__ void store_tile_staged_carry(float (&acc)[R][64], con
         if (c_in && s0) y_row[a0] = v0;
         if (c_in && s1) y_row[a0 + 32] = v1;
         if (c_in && s2) y_row[a0 + 64] = v2;
+        y_row += plane4;
+        c_left -= 4;
+      }
+      named_barrier_sync(3 + wg, 128);  // read before the next pass overwrites it
+    }
+  }
+  // The stage returns to the loader, whose TMA (async proxy) writes it next.
+  fence_proxy_async_shared();
+}
+
+// The tap-pairs kernel's epilogue (plan->tap_pairs, K/G <= 64): channels 64 + k of the
+// accumulators hold filter taps (r, 2j + 1) applied to the window shifted by tap (r, 2j), which
+// is output column q - dilation_w's share: y[k][q] = acc[k][q] + acc[64 + k][q + dilation_w].
+// The tile stores its first q_step (60) of the 64 columns it computed. Per pass, warpgroup wg
+// stages kPassCh output channels and their kPassCh partners as (2 kPassCh, 68) floats, then warp
+// wq stores channels wq, wq + 4, ... of the pass, lane l columns l and l + 32, each the sum of
+// two staged values.
+template <int kPassCh, int R>
+__device__ __forceinline__ void store_tile_staged_pairs(float (&acc)[R][64], const IgemmArgs& a,
+                                                        const TileCoord& tc, int tid,
+                                                        float* staging) {
+  constexpr int kLd = kStagedLd, kPassFloats = 2 * kPassCh * kLd, kHalfJ = kBlockK / 16;
+  const int warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
+  retire_tile(acc);
+  float* const st = staging + wg * kPassFloats;
+  const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
+  const int q0 = tc.qt * a.q_step;
+  const int q_len = a.q - q0 < a.q_step ? a.q - q0 : a.q_step;
+  const bool q_lo = lane < q_len, q_hi = lane + 32 < q_len;
+  const int hi_off = kPassCh * kLd + a.dilation_w;  // the partner's row, dilation_w further
+  const int p0 = tc.pt * 2 * R + R * wg;           // 2 warpgroups of R rows
+  float* const y_first = tile_y<float>(a, tc, wq, p0, q0, lane);
+#pragma unroll
+  for (int m = 0; m < R; ++m) {
+    const bool p_in = p0 + m < a.p;
+    float* y_row = y_first + m * a.q;
+    int c_left = a.kg - wq;  // > 0: y_row's channel is inside the group (k_tiles 1)
+#pragma unroll
+    for (int pass = 0; pass < kBlockK / 2 / kPassCh; ++pass) {
+#pragma unroll
+      for (int jj = 0; jj < kPassCh / 8; ++jj) {
+        const int j = pass * (kPassCh / 8) + jj;
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          float* const row = st + (8 * jj + 2 * ft + e) * kLd + 16 * wq + fg;
+          row[0] = acc[m][4 * j + e];
+          row[8] = acc[m][4 * j + 2 + e];
+          row[kPassCh * kLd] = acc[m][4 * (j + kHalfJ) + e];
+          row[kPassCh * kLd + 8] = acc[m][4 * (j + kHalfJ) + 2 + e];
+        }
+      }
+      named_barrier_sync(3 + wg, 128);  // the pass is in shared memory
+#pragma unroll
+      for (int i = 0; i < kPassCh / 4; ++i) {
+        const float* const from = st + (wq + 4 * i) * kLd + lane;
+        const bool c_in = p_in && c_left > 0;
+        if (c_in && q_lo) y_row[0] = from[0] + from[hi_off];
+        if (c_in && q_hi) y_row[32] = from[32] + from[hi_off + 32];
         y_row += plane4;
         c_left -= 4;
       }
@@ -695,7 +756,7 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
     }
     float* const w_s = stage + a.x_stage_floats;
     const float* w_src = chunk_filter(a, c);
-    const int vecs = a.stage_rows * a.s * (kTapFloats / 4);
+    const int vecs = a.stage_rows * a.s_taps * (kTapFloats / 4);
     for (int v = tid; v < vecs; v += kComputeThreads) cp_async_16(w_s + v * 4, w_src + v * 4);
   };
   // Rounds this thread's own window rows of a landed stage to TF32 (16 bytes at a time).
@@ -774,13 +835,14 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // least kBlockK x kStagedLd16 floats): the epilogue stages rows as 16-bit values
 // (store_tile_staged_16bit); a separate instantiation, so kernels with smaller stages carry
 // only the float-staged epilogue (with both, 86_pw, 1x1, ran 5% slower on its unchanged path).
-template <typename T, bool kSplit, bool kStaged16, bool kCarry>
+template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   static_assert(!kSplit || sizeof(T) == 4, "3xTF32 splits float operands only");
   static_assert(!kStaged16 || sizeof(T) == 2, "16-bit staging is for 16-bit data");
   static_assert(!kCarry || (sizeof(T) == 4 && !kSplit), "the carry keeps TF32 kernels' sectors");
+  static_assert(!kPairs || (sizeof(T) == 4 && !kSplit && !kCarry), "tap pairs: TF32 operands");
   constexpr int kElemChunk = TmaElem<T>::kChunk;  // channels per stage
   extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
@@ -807,7 +869,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     setmaxnreg_dec<kLoaderRegisters>();
     if (tid != kComputeThreads + kProducerThreads) return;
     const uint32_t box_bytes = (uint32_t)(kElemChunk * a.halo_h * a.tma_box_w * sizeof(T));
-    const uint32_t w_bytes = (uint32_t)(a.stage_rows * a.s * kTapFloats * 4 * (kSplit ? 2 : 1));
+    const uint32_t w_bytes =
+        (uint32_t)(a.stage_rows * a.s_taps * kTapFloats * 4 * (kSplit ? 2 : 1));
     // Barrier phases as parity bits per stage (bit s flips at each use of stage s): use n of a
     // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
     uint32_t empty_parity = 0;
@@ -820,7 +883,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       used |= 1u << ld.stage;
       float* const stage = smem + ld.stage * stage_floats;
       mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + w_bytes);
-      tma_load_5d(stage, &x_map, ld.tc.qt * kTileQ - a.pad_w - a.tma_shift,
+      tma_load_5d(stage, &x_map, ld.tc.qt * (kPairs ? a.q_step : kTileQ) - a.pad_w - a.tma_shift,
                   ld.tc.pt * 2 * kRowsOf<kSplit> * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
                   ld.cc * kElemChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
       bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
@@ -878,7 +941,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     const int this_stage = cp.stage;
     cursor_advance<kCarry>(cp, a);
     if constexpr (kSplit) {
-      taps_since_fold += a.stage_rows * a.s;
+      taps_since_fold += a.stage_rows * a.s_taps;
       if (taps_since_fold >= kFoldTaps || last_chunk) {
         taps_since_fold = 0;
         wgmma_wait<0>();  // the partial sums are final; their stages may be refilled
@@ -917,7 +980,16 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
                              cp.tc.pt == tc.pt && cp.tc.g == tc.g && cp.tc.n == tc.n;
       float* const kept = smem + a.stages * stage_floats + CONVGEMM_IGEMM_WG_BARRIER_BYTES / 4 +
                           warpgroup * R * kBlockK * 8;
-      if constexpr (kCarry) {
+      if constexpr (kPairs) {
+        // 2 x (kPassCh + kPassCh) staged rows: 8 + 8 fit any stage (its TMA box alone holds
+        // 8 x 4 x 68 floats).
+        if (stage_floats >= 2 * 2 * 32 * kStagedLd)
+          store_tile_staged_pairs<32, R>(acc, a, tc, tid, stage);
+        else if (stage_floats >= 2 * 2 * 16 * kStagedLd)
+          store_tile_staged_pairs<16, R>(acc, a, tc, tid, stage);
+        else
+          store_tile_staged_pairs<8, R>(acc, a, tc, tid, stage);
+      } else if constexpr (kCarry) {
         if (stage_floats >= 2 * 64 * kCarryLd)  // a 64-channel pass per warpgroup fits
           store_tile_staged_carry<64, R>(acc, a, tc, tid, stage, carry_in, carry_out, kept);
         else
@@ -985,13 +1057,16 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
   const void* const kernels[] = {
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false>),
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, true>),
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, true, false, false>),
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, false, false>),
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, true, false>),
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false>),
-      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, true, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false, true>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, true, false, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, false, false, false>),
+      reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, true, false, false>),
+      reinterpret_cast<const void*>(
+          igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false, false>),
+      reinterpret_cast<const void*>(
+          igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false, false>),
       reinterpret_cast<const void*>(igemm_wgmma_cp_async_kernel)};
   for (const void* kernel : kernels) {
     const cudaError_t e = cudaFuncSetAttribute(
@@ -1018,25 +1093,31 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
     const bool staged16 = a.x_stage_floats + a.w_stage_floats >= kBlockK * kStagedLd16;
     if (a.data_type == CONVGEMM_DATA_FLOAT16)
-      return staged16
-                 ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, true, false>,
-                                      a, x_map)
-                 : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<__half, false, false, false>,
-                                      a, x_map);
-    if (a.data_type == CONVGEMM_DATA_BFLOAT16)
       return staged16 ? cudaLaunchKernelEx(
-                            &config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false>,
+                            &config, igemm_wgmma_tma_kernel<__half, false, true, false, false>,
                             a, x_map)
                       : cudaLaunchKernelEx(
-                            &config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false>,
+                            &config, igemm_wgmma_tma_kernel<__half, false, false, false, false>,
                             a, x_map);
+    if (a.data_type == CONVGEMM_DATA_BFLOAT16)
+      return staged16
+                 ? cudaLaunchKernelEx(
+                       &config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false, false>,
+                       a, x_map)
+                 : cudaLaunchKernelEx(
+                       &config, igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false, false>,
+                       a, x_map);
     if (a.split)
-      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true, false, false>, a,
-                                x_map);
-    return a.carry ? cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, true>,
-                                        a, x_map)
-                   : cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, false>,
-                                        a, x_map);
+      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true, false, false, false>,
+                                a, x_map);
+    if (a.carry)
+      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, true, false>,
+                                a, x_map);
+    if (a.tap_pairs)
+      return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, false, true>,
+                                a, x_map);
+    return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, false, false>,
+                              a, x_map);
   }
   config.blockDim = dim3(kComputeThreads);
   return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);

@@ -980,13 +980,14 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(plan.stages, 4);
   ck_assert_int_eq(plan.tma, 1);
   /* One filter row per stage takes any R and S up to 16 (3 stages of 16 taps x 4 KB + the
-   * window fit the H100's 227 KB; 17 don't, and MMA_SYNC can't hold 11 x 17 taps either). */
-  const struct convgemm_conv_desc r11s16 = make_desc(1, 16, 64, 256, 64, 11, 16);
+   * window fit the H100's 227 KB; 17 don't, and MMA_SYNC can't hold 11 x 17 taps either).
+   * K/G 96: above 64, tap pairs would halve the taps. */
+  const struct convgemm_conv_desc r11s16 = make_desc(1, 16, 64, 256, 96, 11, 16);
   convgemm_igemm_make_plan(&r11s16, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stage_rows, 1);
   ck_assert_int_eq(plan.stages, 3);
-  const struct convgemm_conv_desc r11s17 = make_desc(1, 16, 64, 256, 64, 11, 17);
+  const struct convgemm_conv_desc r11s17 = make_desc(1, 16, 64, 256, 96, 11, 17);
   CK_CONVGEMM_STATUS(convgemm_algorithm_supports(&r11s17, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM),
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   /* Stride or dilation along W: MMA_SYNC; an A100 never takes WGMMA. */
@@ -1106,11 +1107,79 @@ START_TEST(test_carry_rule) {
   const struct convgemm_conv_desc k63_bf16 = revalidate(bf16);
   convgemm_igemm_make_plan(&k63_bf16, &h100, &plan);
   ck_assert_int_eq(plan.carry, 0);
-  /* An A100 (mma.sync) never carries. */
+  /* Nor the cp.async kernel (x off 16 bytes), nor an A100 (mma.sync). */
+  convgemm_igemm_make_plan_for_x(&k63, &h100, 0, &plan);
+  ck_assert_int_eq(plan.carry, 0);
+  ck_assert_int_eq(plan.run_tiles, 1);
   const convgemm_device_info_t a100 = fake_device_a100();
   convgemm_igemm_make_plan(&k63, &a100, &plan);
   ck_assert_int_eq(plan.carry, 0);
   ck_assert_int_eq(plan.run_tiles, 1);
+}
+END_TEST
+
+/* Tap pairs (plan->tap_pairs) where K/G <= 64 fills only half of a tile's 128 channels:
+ * KernelBench 62 (5x9, K 64) packs 5 taps per filter row (4 pairs and the last tap alone), tiles
+ * step 60 columns (Q 504: 9 q tiles), one filter row per stage of 5 x 1024 floats + the window.
+ * 80 (dilation_w 3) too; not K/G 65, S 1, dilation_w 5, IEEE math or 16-bit data. */
+static convgemm_igemm_plan_t igemm_plan_of(convgemm_conv2d_params_t p,
+                                           const convgemm_device_info_t* info) {
+  const struct convgemm_conv_desc d = revalidate(p);
+  convgemm_igemm_plan_t plan;
+  convgemm_igemm_make_plan(&d, info, &plan);
+  return plan;
+}
+
+START_TEST(test_tap_pairs_rule) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  convgemm_igemm_plan_t plan;
+  const struct convgemm_conv_desc k62 = make_desc(8, 32, 512, 512, 64, 5, 9);
+  convgemm_igemm_make_plan(&k62, &h100, &plan);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.tap_pairs, 1);
+  ck_assert_int_eq(plan.s_taps, 5);
+  ck_assert_int_eq(plan.tile_q_step, 60);
+  ck_assert_int_eq(plan.q_tiles, 9);
+  ck_assert_int_eq(plan.stage_rows, 1);
+  ck_assert_int_eq(plan.w_stage_floats, 5 * 1024);
+  ck_assert_uint_eq(plan.packed_floats, 4 * 5 * 5 * 1024);
+  ck_assert_int_eq(plan.carry, 0);
+  /* With x off 16 bytes (the cp.async kernel): no pairs, in the same workspace, which has room
+   * for all 45 taps. */
+  const size_t pairs_workspace = plan.workspace_bytes;
+  ck_assert_uint_eq(pairs_workspace, 4 * 5 * 9 * 1024 * 4);
+  convgemm_igemm_make_plan_for_x(&k62, &h100, 0, &plan);
+  ck_assert_int_eq(plan.tap_pairs, 0);
+  ck_assert_int_eq(plan.s_taps, 9);
+  ck_assert_int_eq(plan.tile_q_step, 64);
+  ck_assert_uint_eq(plan.workspace_bytes, pairs_workspace);
+  convgemm_conv2d_params_t p80 = k62.params;
+  p80.pad_h = 2;
+  p80.pad_w = 4;
+  p80.dilation_h = 2;
+  p80.dilation_w = 3;
+  const struct convgemm_conv_desc k80 = revalidate(p80);
+  convgemm_igemm_make_plan(&k80, &h100, &plan);
+  ck_assert_int_eq(plan.tap_pairs, 1);
+  ck_assert_int_eq(plan.q_tiles, (k80.q + 59) / 60);
+  convgemm_conv2d_params_t p = k62.params;
+  p.k = 65;
+  plan = igemm_plan_of(p, &h100);
+  ck_assert_int_eq(plan.tap_pairs, 0);
+  ck_assert_int_eq(plan.tile_q_step, 64);
+  ck_assert_int_eq(plan.s_taps, 9);
+  p = k62.params;
+  p.s = 1;
+  ck_assert_int_eq(igemm_plan_of(p, &h100).tap_pairs, 0);
+  p = k80.params;
+  p.dilation_w = 5;
+  ck_assert_int_eq(igemm_plan_of(p, &h100).tap_pairs, 0);
+  p = k62.params;
+  p.math_mode = CONVGEMM_MATH_IEEE;
+  ck_assert_int_eq(igemm_plan_of(p, &h100).tap_pairs, 0);
+  p = k62.params;
+  p.data_type = CONVGEMM_DATA_BFLOAT16;
+  ck_assert_int_eq(igemm_plan_of(p, &h100).tap_pairs, 0);
 }
 END_TEST
 
@@ -1131,6 +1200,7 @@ static Suite* plan_suite(void) {
   tcase_add_test(plan, test_row_strip_selection_rule);
   tcase_add_test(plan, test_row_strip_plan_invariants_over_many_shapes);
   tcase_add_test(plan, test_carry_rule);
+  tcase_add_test(plan, test_tap_pairs_rule);
   suite_add_tcase(s, plan);
 
   TCase* algo = tcase_create("algorithm");

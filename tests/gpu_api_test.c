@@ -759,9 +759,10 @@ START_TEST(test_16bit_data_contract) {
 END_TEST
 
 /* A shape IMPLICIT_GEMM's sm_90 TMA kernel runs in every type: W 80 holds the 3x3 box (72
- * columns in 16-bit data, 68 in float32), C 16 fills a 16-bit stage; with K 32 AUTO takes the
- * 3xTF32 kernel in IEEE math. */
-enum { kTmaN = 1, kTmaC = 16, kTmaH = 6, kTmaW = 80, kTmaK = 32 };
+ * columns in 16-bit data, 68 in float32), C 16 fills a 16-bit stage; with K 96 AUTO takes the
+ * 3xTF32 kernel in IEEE math, and TF32 operands don't take tap pairs (K/G <= 64); kTmaPairsK
+ * does. */
+enum { kTmaN = 1, kTmaC = 16, kTmaH = 6, kTmaW = 80, kTmaK = 96, kTmaPairsK = 32 };
 enum { kTmaX = kTmaN * kTmaC * kTmaH * kTmaW, kTmaWts = kTmaK * kTmaC * 9,
        kTmaY = kTmaN * kTmaK * kTmaH * kTmaW };
 
@@ -775,11 +776,45 @@ static void run_implicit(convgemm_conv_desc_t desc, const char* xbuf, size_t shi
   CK_CUDA(cudaMemcpy(out, y, bytes, cudaMemcpyDeviceToHost));
 }
 
+/* float32 TF32 operands with K/G <= 64 (kTmaPairsK): the TMA kernel's tap pairs sum each output's
+ * TF32 products as two partial sums; with x off 16 bytes the cp.async kernel (no pairs) sums the
+ * same products in one: the same values within fp32 reordering, 1e-5 (1 + |y|) here (144 products
+ * of size <= 0.083, |y| <= 4), every output written. */
+static void check_tap_pairs_x_not_16_byte_aligned(const char* x, size_t shifted, const void* w) {
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, kTmaN, kTmaC, kTmaH, kTmaW, kTmaPairsK, 3, 3);
+  p.pad_h = p.pad_w = 1;
+  convgemm_conv_desc_t desc = NULL;
+  CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+  convgemm_igemm_plan_t plan;
+  convgemm_igemm_make_plan(desc, &g.handle->info, &plan);
+  ck_assert_msg(plan.tma && plan.tap_pairs, "K %d: not the tap-pairs kernel's shape", kTmaPairsK);
+  enum { kY = kTmaN * kTmaPairsK * kTmaH * kTmaW };
+  size_t ws_min = 0, ws_pref = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &ws_min,
+                                          &ws_pref));
+  void *ws = NULL, *y = NULL;
+  CK_CUDA(cudaMalloc(&ws, ws_min));
+  CK_CUDA(cudaMalloc(&y, kY * sizeof(float)));
+  static float a[kY], b[kY];
+  run_implicit(desc, x, 0, w, y, ws, ws_min, a, sizeof a);
+  run_implicit(desc, x, shifted, w, y, ws, ws_min, b, sizeof b);
+  int worst = -1;
+  for (int i = 0; i < kY && worst < 0; ++i)
+    if (!(fabsf(a[i] - b[i]) <= 1e-5f * (1.0f + fabsf(a[i])))) worst = i;
+  ck_assert_msg(worst < 0, "tap pairs, x + 4: y[%d] = %g, with x aligned %g", worst,
+                worst < 0 ? 0.0 : b[worst], worst < 0 ? 0.0 : a[worst]);
+  CK_CUDA(cudaFree(ws));
+  CK_CUDA(cudaFree(y));
+  convgemm_conv_desc_destroy(desc);
+}
+
 START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
   /* The TMA kernel's tensor map needs x on a 16-byte boundary. x one element off it: float32
-   * TF32 operands take the cp.async wgmma kernel (the same bits), 16-bit data the mma.sync
-   * kernel (the same products summed in another order: within one ulp of the type), 3xTF32
-   * (IEEE math) is NOT_SUPPORTED, naming the alignment, with y untouched. */
+   * TF32 operands take the cp.async wgmma kernel (the same bits; with tap pairs, K/G <= 64, the
+   * same products summed in another order), 16-bit data the mma.sync kernel (the same products
+   * summed in another order: within one ulp of the type), 3xTF32 (IEEE math) is NOT_SUPPORTED,
+   * naming the alignment, with y untouched. */
   if (!(g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0)) return; /* no TMA kernel */
   static const convgemm_data_type_t kTypes[3] = {CONVGEMM_DATA_FLOAT32, CONVGEMM_DATA_FLOAT16,
                                                  CONVGEMM_DATA_BFLOAT16};
@@ -848,7 +883,7 @@ START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
                       worst < 0 ? 0.0 : b[worst], worst < 0 ? 0.0 : a[worst]);
       } else {
         run_implicit(desc, x, shifted, w, y, ws, ws_min, off, kTmaY * elem);
-        float a[kTmaY], b[kTmaY];
+        static float a[kTmaY], b[kTmaY];
         test_decode(aligned, kTmaY, type, a);
         test_decode(off, kTmaY, type, b);
         int worst = -1;
@@ -859,6 +894,7 @@ START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
         }
         ck_assert_msg(worst < 0, "type %d: x one element off 16 bytes gave y[%d] = %g, not %g",
                       (int)type, worst, worst < 0 ? 0.0 : b[worst], worst < 0 ? 0.0 : a[worst]);
+        if (t == 0) check_tap_pairs_x_not_16_byte_aligned(x, shifted, w);
         if (t != 0) {
           /* 16-bit y one element off 4 bytes: the epilogue stores single values instead of
            * pixel pairs, the same bits. */

@@ -17,7 +17,7 @@
  *                  and dilation 2 along H; each with the device's kernel (wgmma on sm_90) and
  *                  the mma.sync kernel; stride 2 along W (mma.sync everywhere); the wgmma
  *                  kernel's carry epilogue on 3 and 4 blocks (whole rows of tiles per block,
- *                  then ranges that cross rows)
+ *                  then ranges that cross rows) and its tap pairs (K/G <= 64; dilation_w 3, 4)
  *   AUTO           one case each resolving to DIRECT, IM2COL_GEMM and IMPLICIT_GEMM
  *   16-bit data    every DIRECT, IM2COL_GEMM and AUTO case again in float16 and in bfloat16
  *                  (the 16-bit kernels: DIRECT's tiles, depthwise and GENERIC, im2col, the filter
@@ -118,6 +118,11 @@ static const sanitize_case_t kCases[] = {
      * 8 + 4; and a 5x7 filter in one-filter-row stages. */
     {"IMPLICIT_GEMM TMA window, bias",        1, 12,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
     {"IMPLICIT_GEMM TMA 5x7, row stages",     1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    /* Tap pairs (K/G <= 64): filter taps (r, 2j) and (r, 2j + 1) in one wgmma, tiles 60 columns
+     * apart. 2x5 (a lone last tap) with dilation_w 3 and padding, P 13, Q 92 (tiles of 60 and
+     * 32 columns), bias; 2x4 with dilation_w 4 (the largest), K 64, C 16 (two chunks). */
+    {"IMPLICIT_GEMM tap pairs, dilation_w 3",   1,  8, 12, 100, 40, 2, 5, 1, 2, 1,  1, 1, 3, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    {"IMPLICIT_GEMM tap pairs, dilation_w 4",   1, 16,  9, 136, 64, 2, 4, 0, 1, 1,  1, 1, 4, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
     /* The carry epilogue (Q 130 and 132: rows off 32-byte sectors, 3 q tiles; K/G > 64; 9 or
      * 18 k steps). 3 blocks take one row of q tiles each (K 72 of a 128-channel tile, bias); 4
      * blocks over 18 tiles: one full round of rows, then ranges of 2 tiles that cross rows,
@@ -395,10 +400,10 @@ START_TEST(test_auto_cases_reach_every_algorithm) {
 END_TEST
 
 /* On an sm_90 device the IMPLICIT_GEMM cases reach both kernels (wgmma by default, mma.sync when
- * asked), the wgmma kernel's TMA path, its one-filter-row stages and its carry epilogue; elsewhere
- * only mma.sync. */
+ * asked), the wgmma kernel's TMA path, its one-filter-row stages, its carry epilogue and its tap
+ * pairs; elsewhere only mma.sync. */
 START_TEST(test_implicit_cases_reach_both_kernels) {
-  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0;
+  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0, pairs = 0;
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM) continue;
     convgemm_conv2d_params_t p;
@@ -414,11 +419,13 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
     tma += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma;
     row_stages += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.stage_rows < p.r;
     carry += plan.carry && plan.tiles > plan.blocks;
+    pairs += plan.tap_pairs;
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
-  ck_assert_msg(!sm90 || (tma >= 2 && row_stages >= 1 && carry >= 2),
-                "sm_90: %d TMA cases, %d row-stage cases, %d carry cases", tma, row_stages, carry);
+  ck_assert_msg(!sm90 || (tma >= 2 && row_stages >= 1 && carry >= 2 && pairs >= 4),
+                "sm_90: %d TMA cases, %d row-stage cases, %d carry cases, %d tap-pairs cases", tma,
+                row_stages, carry, pairs);
   ck_assert_msg(seen[0] > 0 && (seen[1] > 0) == sm90,
                 "cc %d.%d: mma.sync %d cases, wgmma %d cases", g.handle->info.cc_major,
                 g.handle->info.cc_minor, seen[0], seen[1]);
