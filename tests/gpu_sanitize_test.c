@@ -128,6 +128,9 @@ static const sanitize_case_t kCases[] = {
      * blocks over 18 tiles: one full round of rows, then ranges of 2 tiles that cross rows,
      * partial P (9 over 4-row tiles), pad 1. */
     {"IMPLICIT_GEMM carry, a row per block",  1,  8, 14, 132, 72, 3, 3, 0, 0, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 3},
+    /* 1x3, K 80: stages of 3 taps + the window, too small for 64-channel passes, so the carry's
+     * 16-channel passes (4 rows per warp). */
+    {"IMPLICIT_GEMM carry, 16-channel passes", 1,  8, 12, 132, 80, 1, 3, 0, 0, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 3},
     {"IMPLICIT_GEMM carry, tails cross rows", 2, 16,  9, 132,128, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 4},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
@@ -403,7 +406,7 @@ END_TEST
  * asked), the wgmma kernel's TMA path, its one-filter-row stages, its carry epilogue and its tap
  * pairs; elsewhere only mma.sync. */
 START_TEST(test_implicit_cases_reach_both_kernels) {
-  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0, pairs = 0;
+  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0, carry_small = 0, pairs = 0;
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM) continue;
     convgemm_conv2d_params_t p;
@@ -419,13 +422,17 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
     tma += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma;
     row_stages += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.stage_rows < p.r;
     carry += plan.carry && plan.tiles > plan.blocks;
+    /* The carry epilogue's 64-channel passes need 2 x 64 x 76 floats of the stage. */
+    carry_small += plan.carry && plan.x_stage_floats + plan.w_stage_floats < 2 * 64 * 76;
     pairs += plan.tap_pairs;
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
-  ck_assert_msg(!sm90 || (tma >= 2 && row_stages >= 1 && carry >= 2 && pairs >= 4),
-                "sm_90: %d TMA cases, %d row-stage cases, %d carry cases, %d tap-pairs cases", tma,
-                row_stages, carry, pairs);
+  ck_assert_msg(
+      !sm90 || (tma >= 2 && row_stages >= 1 && carry >= 3 && carry_small >= 1 && pairs >= 4),
+      "sm_90: %d TMA cases, %d row-stage cases, %d carry cases (%d with 16-channel passes), %d "
+      "tap-pairs cases",
+      tma, row_stages, carry, carry_small, pairs);
   ck_assert_msg(seen[0] > 0 && (seen[1] > 0) == sm90,
                 "cc %d.%d: mma.sync %d cases, wgmma %d cases", g.handle->info.cc_major,
                 g.handle->info.cc_minor, seen[0], seen[1]);
