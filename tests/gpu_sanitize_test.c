@@ -17,7 +17,8 @@
  *                  and dilation 2 along H; each with the device's kernel (wgmma on sm_90) and
  *                  the mma.sync kernel; stride 2 along W (mma.sync everywhere); the wgmma
  *                  kernel's carry epilogue on 3 and 4 blocks (whole rows of tiles per block,
- *                  then ranges that cross rows) and its tap pairs (K/G <= 64; dilation_w 3, 4)
+ *                  then ranges that cross rows, groups) and its tap pairs (K/G <= 64;
+ *                  dilation_w 3, 4; groups)
  *   AUTO           one case each resolving to DIRECT, IM2COL_GEMM and IMPLICIT_GEMM
  *   16-bit data    every DIRECT, IM2COL_GEMM and AUTO case again in float16 and in bfloat16
  *                  (the 16-bit kernels: DIRECT's tiles, depthwise and GENERIC, im2col, the filter
@@ -123,6 +124,8 @@ static const sanitize_case_t kCases[] = {
      * 32 columns), bias; 2x4 with dilation_w 4 (the largest), K 64, C 16 (two chunks). */
     {"IMPLICIT_GEMM tap pairs, dilation_w 3",   1,  8, 12, 100, 40, 2, 5, 1, 2, 1,  1, 1, 3, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
     {"IMPLICIT_GEMM tap pairs, dilation_w 4",   1, 16,  9, 136, 64, 2, 4, 0, 1, 1,  1, 1, 4, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
+    /* Tap pairs in groups (2 of C/G 16, K/G 32: the second group's bias and filter). */
+    {"IMPLICIT_GEMM tap pairs, groups 2",       1, 32, 13, 100, 64, 3, 3, 1, 1, 1,  1, 1, 1, 2, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 0},
     /* The carry epilogue (Q 130 and 132: rows off 32-byte sectors, 3 q tiles; K/G > 64; 9 or
      * 18 k steps). 3 blocks take one row of q tiles each (K 72 of a 128-channel tile, bias); 4
      * blocks over 18 tiles: one full round of rows, then ranges of 2 tiles that cross rows,
@@ -131,6 +134,8 @@ static const sanitize_case_t kCases[] = {
     /* 1x3, K 80: stages of 3 taps + the window, too small for 64-channel passes, so the carry's
      * 16-channel passes (4 rows per warp). */
     {"IMPLICIT_GEMM carry, 16-channel passes", 1,  8, 12, 132, 80, 1, 3, 0, 0, 1,  1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 3},
+    /* The carry in groups (2 of C/G 8, K/G 80), bias. */
+    {"IMPLICIT_GEMM carry, groups 2",          1, 16, 14, 132,160, 3, 3, 0, 0, 1,  1, 1, 1, 2, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 3},
     {"IMPLICIT_GEMM carry, tails cross rows", 2, 16,  9, 132,128, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 4},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
@@ -429,7 +434,7 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
   ck_assert_msg(
-      !sm90 || (tma >= 2 && row_stages >= 1 && carry >= 3 && carry_small >= 1 && pairs >= 4),
+      !sm90 || (tma >= 2 && row_stages >= 1 && carry >= 4 && carry_small >= 1 && pairs >= 5),
       "sm_90: %d TMA cases, %d row-stage cases, %d carry cases (%d with 16-channel passes), %d "
       "tap-pairs cases",
       tma, row_stages, carry, carry_small, pairs);
