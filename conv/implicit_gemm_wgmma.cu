@@ -28,6 +28,9 @@
  *             their wgmmas reading it retired.
  *   CP_ASYNC  (anything else) all 256 threads queue 4-byte cp.async copies straight into x_s's
  *             layout, round their own copies, and meet at a block barrier per chunk.
+ * The TMA kernel with TF32 operands has two more instantiations, chosen by the plan: the carry
+ * epilogue (store-bound tiles on rows off 32-byte sectors: store_tile_staged_carry) and tap pairs
+ * (K/G <= 64: two filter taps per packed tap, store_tile_staged_pairs).
  */
 #include <cstdint>
 
