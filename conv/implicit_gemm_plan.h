@@ -4,7 +4,7 @@
  * operands as they are; fp32 accumulation) and its packed filter size; the plan picks one per
  * device:
  *   WGMMA     sm_90 (Hopper): warpgroup MMA (wgmma.m64n128k8, both operands in shared memory),
- *             persistent blocks, 3 or 4 stages filled by TMA or cp.async
+ *             persistent blocks, 3 to 8 stages filled by TMA or cp.async
  *             (conv/implicit_gemm_wgmma.cu)
  *   MMA_SYNC  sm_80/86/89, and sm_90 where WGMMA doesn't apply (stride_w > 1; 16-bit data
  *             outside the TMA form) or when asked: warp mma.sync.m16n8k8 (TF32) or m16n8k16
@@ -68,9 +68,10 @@ enum {
   CONVGEMM_IGEMM_WG_TILE_P_SPLIT = 2, /* 3xTF32: one per warpgroup (its second accumulator set
                                          holds a chunk's partial sums) */
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
-  CONVGEMM_IGEMM_WG_MAX_STAGES = 4,
+  CONVGEMM_IGEMM_WG_MAX_STAGES = 8,  /* as many as fit: small stages (1x1, 3xTF32's one filter
+                                        row) gain from the depth (log step 52) */
   CONVGEMM_IGEMM_WG_MIN_STAGES = 3,  /* one computed, one rounded, one or more in flight */
-  CONVGEMM_IGEMM_WG_BARRIER_BYTES = 128, /* the stages' barriers (3 x MAX_STAGES x 8 bytes),
+  CONVGEMM_IGEMM_WG_BARRIER_BYTES = 192, /* the stages' barriers (3 x MAX_STAGES x 8 bytes),
                                            after the stages */
   CONVGEMM_IGEMM_WG_PRODUCER_THREADS = 128, /* TMA kernel: the warpgroup that transposes */
   CONVGEMM_IGEMM_WG_LOADER_THREADS = 128,   /* TMA kernel: the warpgroup whose first thread

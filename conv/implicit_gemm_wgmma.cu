@@ -710,10 +710,16 @@ __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, i
 // iteration, stages - 2 queued ahead of the one being computed (which a stage of its own holds
 // while its wgmmas run), so stages - 3 may stay in flight.
 __device__ __forceinline__ void wait_current_stage(int stages) {
-  if (stages == 3)
-    cp_async_wait_group<0>();
-  else
-    cp_async_wait_group<1>();
+  static_assert(CONVGEMM_IGEMM_WG_MIN_STAGES == 3 && CONVGEMM_IGEMM_WG_MAX_STAGES == 8,
+                "a wait for every stage count");
+  switch (stages) {
+    case 3: cp_async_wait_group<0>(); break;
+    case 4: cp_async_wait_group<1>(); break;
+    case 5: cp_async_wait_group<2>(); break;
+    case 6: cp_async_wait_group<3>(); break;
+    case 7: cp_async_wait_group<4>(); break;
+    default: cp_async_wait_group<5>(); break;
+  }
 }
 #endif
 

@@ -877,8 +877,9 @@ START_TEST(test_algorithm_support) {
   /* IEEE math: 3xTF32 in the sm_90 TMA kernel only, in tiles of 2 output rows (one per
    * warpgroup). Problem 55 then takes one filter row per stage (all three: 91 KB a stage, 3 of
    * them exceed the H100): 4 x 2 window rows x 66 pixels -> 136-pixel planes, big and small
-   * (16 x 136 floats), 3 taps x 2 x 1024 floats of filter: 33280 bytes a stage, 4 stages + 128 =
-   * 133248 bytes; the packed filter holds both parts (twice the TF32 one). */
+   * (16 x 136 floats), 3 taps x 2 x 1024 floats of filter: 33280 bytes a stage, as many stages as
+   * fit (6) + 192 bytes of barriers = 199872 bytes; the packed filter holds both parts (twice the
+   * TF32 one). */
   struct convgemm_conv_desc ieee = d;
   ieee.params.math_mode = CONVGEMM_MATH_IEEE;
   CK_CONVGEMM(convgemm_conv_desc_validate(&ieee.params, &ieee));
@@ -888,13 +889,13 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(split_plan.split, 1);
   ck_assert_int_eq(split_plan.tma, 1);
   ck_assert_int_eq(split_plan.stage_rows, 1);
-  ck_assert_int_eq(split_plan.stages, 4);
+  ck_assert_int_eq(split_plan.stages, 6);
   ck_assert_int_eq(split_plan.tile_p, 2);
   ck_assert_int_eq(split_plan.halo_h, 2);
   ck_assert_int_eq(split_plan.p_tiles, 255);
   ck_assert_int_eq(split_plan.x_stage_floats, 16 * 136);
   ck_assert_int_eq(split_plan.w_stage_floats, 3 * 2048);
-  ck_assert_uint_eq(split_plan.smem_bytes, 133248);
+  ck_assert_uint_eq(split_plan.smem_bytes, 199872);
   ck_assert_uint_eq(split_plan.packed_floats, 2 * 8 * 9 * 8 * 128);
   convgemm_igemm_make_plan(&d, &h100, &split_plan);
   ck_assert_int_eq(split_plan.split, 0);
@@ -945,10 +946,12 @@ START_TEST(test_algorithm_support) {
                      CONVGEMM_STATUS_NOT_SUPPORTED);
   ck_assert_ptr_nonnull(strstr(convgemm_get_last_error(), "shared-memory"));
   /* WGMMA on the H100: problem 55 takes 4 stages of (9 taps x 1024 floats + its window: the TMA
-   * box of 8 channels x 6 rows x 68 floats, larger than 2 planes of 400 16-byte pixels) + 128
-   * bytes of barriers = 199808 bytes, one persistent block per SM. 5x3 would need 3 stages of
+   * box of 8 channels x 6 rows x 68 floats, larger than 2 planes of 400 16-byte pixels) + 192
+   * bytes of barriers = 199872 bytes, one persistent block per SM. 5x3 would need 3 stages of
    * 78336 bytes (235008 > 232448) with all 5 filter rows, so its stages hold one filter row
-   * each; so do 5x5 and KernelBench 56 (5x7), which then fit 4 stages. */
+   * each (3 taps x 4096 bytes + 8 channels of a 4 x 66 -> 264-pixel plane: 20736 bytes, W 64
+   * holding no TMA box; 8 stages, the most); so do 5x5 and KernelBench 56 (5x7), which fit 7
+   * and 6 stages of 29184 and 37888 bytes. */
   convgemm_igemm_make_plan(&d, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stages, 4);
@@ -956,14 +959,15 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(plan.tma, 1);
   ck_assert_int_eq(plan.tma_box_w, 68);
   ck_assert_int_eq(plan.x_stage_floats, 3264);
-  ck_assert_uint_eq(plan.smem_bytes, 199808);
+  ck_assert_uint_eq(plan.smem_bytes, 199872);
   ck_assert_int_eq(plan.blocks, 132);
   ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
   ck_assert_int_eq(plan.stage_rows, 3);
   convgemm_igemm_make_plan(&f53, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stage_rows, 1);
-  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_int_eq(plan.stages, 8);
+  ck_assert_uint_eq(plan.smem_bytes, 8 * 20736 + 192);
   ck_assert_int_eq(plan.halo_h, 4);
   const struct convgemm_conv_desc f33 = make_desc(1, 16, 64, 64, 64, 3, 3);
   convgemm_igemm_make_plan(&f33, &h100, &plan);
@@ -972,12 +976,14 @@ START_TEST(test_algorithm_support) {
   convgemm_igemm_make_plan(&f55, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stage_rows, 1);
+  ck_assert_int_eq(plan.stages, 7);
   CK_CONVGEMM(convgemm_algorithm_supports(&f55, &h100, CONVGEMM_ALGO_IMPLICIT_GEMM));
   const struct convgemm_conv_desc k56 = make_desc(8, 64, 512, 256, 128, 5, 7);
   convgemm_igemm_make_plan(&k56, &h100, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.stage_rows, 1);
-  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_int_eq(plan.stages, 6);
+  ck_assert_uint_eq(plan.smem_bytes, 6 * 37888 + 192);
   ck_assert_int_eq(plan.tma, 1);
   /* One filter row per stage takes any R and S up to 16 (3 stages of 16 taps x 4 KB + the
    * window fit the H100's 227 KB; 17 don't, and MMA_SYNC can't hold 11 x 17 taps either).
@@ -1076,7 +1082,7 @@ START_TEST(test_carry_rule) {
   ck_assert_int_eq(plan.run_tiles, 16);
   ck_assert_int_eq(plan.q_tiles, 16);
   ck_assert_int_eq(plan.stages, 4);
-  ck_assert_uint_eq(plan.smem_bytes, 199808 + 4 * 128 * 8 * 4);
+  ck_assert_uint_eq(plan.smem_bytes, 199872 + 4 * 128 * 8 * 4);
   ck_assert_uint_le(plan.smem_bytes, (size_t)h100.max_smem_per_block);
   const struct convgemm_conv_desc c32 = make_desc(8, 32, 1024, 1024, 128, 3, 3);
   convgemm_igemm_make_plan(&c32, &h100, &plan);
