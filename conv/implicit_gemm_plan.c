@@ -86,6 +86,12 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->p_tiles = ceil_div(d->p, tile_p);
   plan->tap_pairs = pairs;
   plan->tile_q_step = tile_q_step;
+  plan->producer_groups =
+      split && tma && stages % 2 == 0 &&
+              2 * window <= (int64_t)CONVGEMM_IGEMM_WG_PRODUCER_THREADS / 2 *
+                                CONVGEMM_IGEMM_WG_GROUP_UNITS
+          ? 2
+          : 1;
   plan->s_taps = (int)s_taps;
   plan->q_tiles = ceil_div(d->q, tile_q_step);
   plan->tiles = convgemm_sat_mul(convgemm_sat_mul(p->n * p->groups, plan->k_tiles),

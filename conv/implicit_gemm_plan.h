@@ -76,6 +76,8 @@ enum {
   CONVGEMM_IGEMM_WG_PRODUCER_THREADS = 128, /* TMA kernel: the warpgroup that transposes */
   CONVGEMM_IGEMM_WG_LOADER_THREADS = 128,   /* TMA kernel: the warpgroup whose first thread
                                                issues the loads */
+  CONVGEMM_IGEMM_WG_GROUP_UNITS = 5, /* 3xTF32 producer groups (plan->producer_groups): 16-byte
+                                       units (with their small parts) per thread of a group */
   CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS = 448, /* TMA window (halo_h x halo_w) limit: the in-place
                                              transpose holds 2 x 448 16-byte rows in 7
                                              registers x 128 producer threads (3x3 stride 1
@@ -141,6 +143,10 @@ typedef struct convgemm_igemm_plan {
                               the epilogue adds it there: y[q] = lo[q] + hi[q + dilation_w].
                               Tiles compute 64 columns and store the first tile_q_step (60) */
   int tile_q_step;         /* columns between tiles (= tile_q unless tap_pairs) */
+  int producer_groups;     /* WGMMA TMA 3xTF32 with an even number of stages and windows of at
+                              most 64 x WG_GROUP_UNITS / 2 pixels: 2 (the producers as two
+                              groups of 64 threads, group g transposing the stages s with
+                              s % 2 == g); else 1 */
   int s_taps;              /* packed taps per filter row: S, or ceil(S / 2) with tap_pairs */
   int run_tiles;           /* WGMMA's persistent blocks take runs of run_tiles consecutive tiles
                               (1: round-robin single tiles) */

@@ -585,20 +585,35 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
 // tma_shift columns in; x_s is [k half][window pixel][16 bytes], written over the box in place:
 // all reads, then a producer barrier, then all writes.
 //
-// float: unit i is (k half, window pixel) pt + 128 i, its 4 channels rounded to TF32 (split:
-// the small parts, x - big rounded, go 2 plane_ld pixels further). Its offsets are the same
-// every iteration, so they are computed once.
-template <bool kSplit, bool kRuns>
+// float: unit i is (k half, window pixel) gpt + kThreads i, its 4 channels rounded to TF32
+// (split: the small parts, x - big rounded, go 2 plane_ld pixels further). Its offsets are the
+// same every iteration, so they are computed once.
+// kGroups 2 (plan->producer_groups: 3xTF32, an even number of stages, windows of at most
+// 64 x kGroupUnits / 2 pixels): the producers are two groups of 64 threads, group g transposing
+// the stages s with s % 2 == g, so two stages are transposed at once. A stage's transpose is a
+// chain of latencies (the loads, the group barrier, the stores, the proxy fence); with one group
+// at a time the wgmmas waited for `ready`: 3xTF32 problem 55 ran 6.4 ms, 5.4 with the transposes
+// skipped, 5.7-6.0 with two groups (log step 53). Each group owns whole stages because `full` is
+// waited on by parity: a group waiting for use n of a stage whose use n - 1 (another group's) had
+// not landed would take that older phase's completion for its own (groups taking alternate
+// iterations over an odd number of stages hung a test run).
+constexpr int kGroupUnits = CONVGEMM_IGEMM_WG_GROUP_UNITS;  // a split unit: 8 floats of registers
+
+template <bool kSplit, bool kRuns, int kGroups>
 __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, int stage_floats,
                                               uint64_t* full, uint64_t* ready, int pt) {
-  constexpr int kUnits = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
-  static_assert(kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS, "");
+  constexpr int kThreads = kProducerThreads / kGroups;
+  constexpr int kUnits =
+      kGroups == 1 ? 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads : kGroupUnits;
+  static_assert(kGroups > 1 || kUnits * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS,
+                "one group: every pixel of the largest window");
+  const int group = pt / kThreads, gpt = pt % kThreads;
   const int window = a.halo_h * a.halo_w;
   const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
   int unit_src[kUnits];  // floats into the box (-1: no unit)
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
-    const int u = pt + i * kProducerThreads;
+    const int u = gpt + i * kThreads;
     const int kh = u >= window, pix = u - kh * window;
     const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
     unit_src[i] = u < 2 * window ? (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww : -1;
@@ -607,8 +622,10 @@ __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, i
   uint32_t full_parity = 0;
   for (Cursor tr = cursor_start<kRuns>(a); tr.tile < a.tiles; cursor_advance<kRuns>(tr, a)) {
     float* const stage = smem + tr.stage * stage_floats;
-    mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
+    const uint32_t parity = full_parity >> tr.stage & 1;
     full_parity ^= 1u << tr.stage;
+    if (kGroups > 1 && tr.stage % kGroups != group) continue;
+    mbarrier_wait_parity(&full[tr.stage], parity);
     float4 v[kUnits], small[kSplit ? kUnits : 1];
 #pragma unroll
     for (int i = 0; i < kUnits; ++i) {
@@ -627,10 +644,10 @@ __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, i
         }
       }
     }
-    named_barrier_sync(1, kProducerThreads);
+    named_barrier_sync(group == 0 ? 1 : 5, kThreads);  // compute warpgroups: 2, 3, 4
 #pragma unroll
     for (int i = 0; i < kUnits; ++i) {
-      const int u = pt + i * kProducerThreads;
+      const int u = gpt + i * kThreads;
       if (unit_src[i] >= 0) {
         float4* const dst = reinterpret_cast<float4*>(stage) + u + (u >= window) * x_gap;
         dst[0] = v[i];
@@ -860,10 +877,12 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   uint64_t* const ready = full + CONVGEMM_IGEMM_WG_MAX_STAGES;
   uint64_t* const empty = ready + CONVGEMM_IGEMM_WG_MAX_STAGES;
   const int tid = threadIdx.x;
+  // 3xTF32 with small windows: two producer groups, alternate stages (produce_float).
+  const int producer_groups = kSplit ? a.producer_groups : 1;  // 2: 3xTF32 only
   if (tid == 0) {
     for (int s = 0; s < a.stages; ++s) {
       mbarrier_init(&full[s], 1);
-      mbarrier_init(&ready[s], kProducerThreads);
+      mbarrier_init(&ready[s], kProducerThreads / producer_groups);
       mbarrier_init(&empty[s], kComputeThreads);
     }
     fence_mbarrier_init();
@@ -904,8 +923,11 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     setmaxnreg_dec<kCarry ? kCarryProducerRegisters : kProducerRegisters>();
     if constexpr (sizeof(T) == 2)
       produce_16bit<kCarry>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+    else if (kSplit && producer_groups == 2)  // kSplit ? 2 : 1: one instantiation otherwise
+      produce_float<kSplit, kCarry, kSplit ? 2 : 1>(a, smem, stage_floats, full, ready,
+                                                    tid - kComputeThreads);
     else
-      produce_float<kSplit, kCarry>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+      produce_float<kSplit, kCarry, 1>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
     return;
   }
 

@@ -879,7 +879,8 @@ START_TEST(test_algorithm_support) {
    * them exceed the H100): 4 x 2 window rows x 66 pixels -> 136-pixel planes, big and small
    * (16 x 136 floats), 3 taps x 2 x 1024 floats of filter: 33280 bytes a stage, as many stages as
    * fit (6) + 192 bytes of barriers = 199872 bytes; the packed filter holds both parts (twice the
-   * TF32 one). */
+   * TF32 one). An even number of stages and a 132-pixel window (at most 64 x 5 / 2): two producer
+   * groups. KernelBench 56 (5x7) in IEEE math: 3 stages of 66560 bytes, one group. */
   struct convgemm_conv_desc ieee = d;
   ieee.params.math_mode = CONVGEMM_MATH_IEEE;
   CK_CONVGEMM(convgemm_conv_desc_validate(&ieee.params, &ieee));
@@ -897,8 +898,18 @@ START_TEST(test_algorithm_support) {
   ck_assert_int_eq(split_plan.w_stage_floats, 3 * 2048);
   ck_assert_uint_eq(split_plan.smem_bytes, 199872);
   ck_assert_uint_eq(split_plan.packed_floats, 2 * 8 * 9 * 8 * 128);
+  ck_assert_int_eq(split_plan.producer_groups, 2);
+  struct convgemm_conv_desc k56_ieee = make_desc(8, 64, 512, 256, 128, 5, 7);
+  k56_ieee.params.math_mode = CONVGEMM_MATH_IEEE;
+  CK_CONVGEMM(convgemm_conv_desc_validate(&k56_ieee.params, &k56_ieee));
+  convgemm_igemm_make_plan(&k56_ieee, &h100, &split_plan);
+  ck_assert_int_eq(split_plan.split, 1);
+  ck_assert_int_eq(split_plan.stages, 3);
+  ck_assert_uint_eq(split_plan.smem_bytes, 3 * 66560 + 192);
+  ck_assert_int_eq(split_plan.producer_groups, 1);
   convgemm_igemm_make_plan(&d, &h100, &split_plan);
   ck_assert_int_eq(split_plan.split, 0);
+  ck_assert_int_eq(split_plan.producer_groups, 1);
   /* Not where TMA can't load the window (W = 1023), nor on an A100 (mma.sync only). */
   struct convgemm_conv_desc ieee_w1023 = make_desc(8, 64, 512, 1023, 128, 3, 3);
   ieee_w1023.params.math_mode = CONVGEMM_MATH_IEEE;

@@ -137,6 +137,12 @@ static const sanitize_case_t kCases[] = {
     /* The carry in groups (2 of C/G 8, K/G 80), bias. */
     {"IMPLICIT_GEMM carry, groups 2",          1, 16, 14, 132,160, 3, 3, 0, 0, 1,  1, 1, 1, 2, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 3},
     {"IMPLICIT_GEMM carry, tails cross rows", 2, 16,  9, 132,128, 3, 3, 1, 1, 1,  1, 1, 1, 1, 0, I, kDefault, kAnyTile, 0, WS_PREFERRED, 4},
+    /* 3xTF32 (IEEE math): one filter row per stage. 3x3, pad 1, bias: 8 stages (even), a
+     * 132-pixel window: two producer groups, each transposing its own 4 stages; 2 blocks over 10
+     * tiles of 6 iterations, so every stage is refilled several times. 5x7, C 8: 3 stages of 66
+     * KB (odd): one group. */
+    {"IMPLICIT_GEMM 3xTF32, producer groups", 1, 16,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kIeee, kAnyTile, 0, WS_PREFERRED, 2},
+    {"IMPLICIT_GEMM 3xTF32 5x7, 3 stages",    1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kIeee, kAnyTile, 0, WS_PREFERRED, 2},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
     {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED, 0},
@@ -408,14 +414,17 @@ START_TEST(test_auto_cases_reach_every_algorithm) {
 END_TEST
 
 /* On an sm_90 device the IMPLICIT_GEMM cases reach both kernels (wgmma by default, mma.sync when
- * asked), the wgmma kernel's TMA path, its one-filter-row stages, its carry epilogue and its tap
- * pairs; elsewhere only mma.sync. */
+ * asked), the wgmma kernel's TMA path, its one-filter-row stages, its carry epilogue, its tap
+ * pairs and 3xTF32 with one and with two producer groups (blocks with several tiles); elsewhere
+ * only mma.sync. */
 START_TEST(test_implicit_cases_reach_both_kernels) {
   int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0, carry_small = 0, pairs = 0;
+  int split_groups[3] = {0, 0, 0};
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM) continue;
     convgemm_conv2d_params_t p;
-    case_params(&kCases[i], CONVGEMM_MATH_DEFAULT, &p);
+    case_params(&kCases[i], (kCases[i].modes & kIeee) ? CONVGEMM_MATH_IEEE : CONVGEMM_MATH_DEFAULT,
+                &p);
     convgemm_conv_desc_t desc = NULL;
     CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
     convgemm_device_info_t info = g.handle->info;
@@ -430,14 +439,16 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
     /* The carry epilogue's 64-channel passes need 2 x 64 x 76 floats of the stage. */
     carry_small += plan.carry && plan.x_stage_floats + plan.w_stage_floats < 2 * 64 * 76;
     pairs += plan.tap_pairs;
+    if (plan.split && plan.tiles > plan.blocks) ++split_groups[plan.producer_groups == 2 ? 2 : 1];
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
   ck_assert_msg(
-      !sm90 || (tma >= 2 && row_stages >= 1 && carry >= 4 && carry_small >= 1 && pairs >= 5),
+      !sm90 || (tma >= 2 && row_stages >= 1 && carry >= 4 && carry_small >= 1 && pairs >= 5 &&
+                split_groups[1] >= 1 && split_groups[2] >= 1),
       "sm_90: %d TMA cases, %d row-stage cases, %d carry cases (%d with 16-channel passes), %d "
-      "tap-pairs cases",
-      tma, row_stages, carry, carry_small, pairs);
+      "tap-pairs cases, 3xTF32 cases with one / two producer groups %d / %d",
+      tma, row_stages, carry, carry_small, pairs, split_groups[1], split_groups[2]);
   ck_assert_msg(seen[0] > 0 && (seen[1] > 0) == sm90,
                 "cc %d.%d: mma.sync %d cases, wgmma %d cases", g.handle->info.cc_major,
                 g.handle->info.cc_minor, seen[0], seen[1]);
