@@ -595,8 +595,8 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
 // at a time the wgmmas waited for `ready`: 3xTF32 problem 55 ran 6.4 ms, 5.4 with the transposes
 // skipped, 5.7-6.0 with two groups (log step 53). Each group owns whole stages because `full` is
 // waited on by parity: a group waiting for use n of a stage whose use n - 1 (another group's) had
-// not landed would take that older phase's completion for its own (groups taking alternate
-// iterations over an odd number of stages hung a test run).
+// not landed would take that older phase's completion for its own (four groups taking turns
+// over KernelBench 56's 3 stages hung a benchmark run).
 constexpr int kGroupUnits = CONVGEMM_IGEMM_WG_GROUP_UNITS;  // a split unit: 8 floats of registers
 
 template <bool kSplit, bool kRuns, int kGroups>
