@@ -41,6 +41,7 @@
 #include "conv/implicit_gemm_args.cuh"
 #include "gemm/cp_async.cuh"
 #include "gemm/elem_type.cuh"
+#include "gemm/stmatrix.cuh"
 #include "gemm/tf32_round.cuh"
 #include "gemm/tma.cuh"
 #include "gemm/wgmma_16bit.cuh"
@@ -523,10 +524,10 @@ __device__ __forceinline__ void store_tile_staged_pairs(float (&acc)[R][64], con
 
 // 16-bit data: the same, with the tile's values rounded to T as they are staged, so a whole
 // row's 128 channels fit one pass per warpgroup ((128, 72) values of T: 2 x 18 KB of the stage)
-// and a row takes 2 barriers instead of 4. The 72-value pitch (36 words, 4 mod 32) keeps the
-// writes conflict-free (the two lanes of a word write its two halves). kPair: lane l stores
-// pixels 2l and 2l + 1 as one 4-byte word (Q even and y 4-byte aligned, so every pair is), one
-// store instruction per 64-pixel channel row; else lane l stores pixels l and l + 32.
+// and a row takes 2 barriers instead of 4. The rows are written by stmatrix (8 per row and
+// warp; the 72-value pitch, 144 bytes, keeps each 8 x 16-byte matrix conflict-free). kPair: lane
+// l stores pixels 2l and 2l + 1 as one 4-byte word (Q even and y 4-byte aligned, so every pair
+// is), one store instruction per 64-pixel channel row; else lane l stores pixels l and l + 32.
 // (kStagedLd16, values per channel row, is defined with TmaElem: the launch reads it too.)
 
 template <typename T, bool kPair>
@@ -536,7 +537,7 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
   static_assert(sizeof(T) == 2, "16-bit data");
   constexpr int kLd = kStagedLd16;
   const int warp = tid / 32, lane = tid % 32;
-  const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
+  const int wg = warp / 4, wq = warp % 4;
   retire_tile(acc);
   T* const st = reinterpret_cast<T*>(staging) + wg * kBlockK * kLd;
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
@@ -550,15 +551,17 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
     const bool p_in = p0 + m < a.p;
     T* y_row = y_first + m * a.q;
     int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
+    // Channels 8j .. 8j + 15 (j even) of the warp's 16 pixels per stmatrix: matrix k is
+    // channels 8 (j + k / 2) + 0..7 at pixels 16 wq + 8 (k % 2) + 0..7, transposed into 4 channel
+    // rows of 8 pixels (16 bytes each, 144 bytes apart: 32 banks per matrix, no conflicts).
+    // Lane l gives row l % 8 of matrix l / 8. 8 instructions per row instead of 64 2-byte stores.
+    T* const st_row = st + (8 * (lane / 16) + lane % 8) * kLd + 16 * wq + 8 * (lane / 8 % 2);
 #pragma unroll
-    for (int j = 0; j < kBlockK / 8; ++j) {
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        T* const row = st + (8 * j + 2 * ft + e) * kLd + 16 * wq + fg;
-        row[0] = from_float<T>(acc[m][4 * j + e]);
-        row[8] = from_float<T>(acc[m][4 * j + 2 + e]);
-      }
-    }
+    for (int j = 0; j < kBlockK / 8; j += 2)
+      stmatrix_x4_trans(st_row + 8 * j * kLd, pack_16bit<T>(acc[m][4 * j], acc[m][4 * j + 1]),
+                        pack_16bit<T>(acc[m][4 * j + 2], acc[m][4 * j + 3]),
+                        pack_16bit<T>(acc[m][4 * j + 4], acc[m][4 * j + 5]),
+                        pack_16bit<T>(acc[m][4 * j + 6], acc[m][4 * j + 7]));
     named_barrier_sync(3 + wg, 128);  // the row is in shared memory
 #pragma unroll
     for (int i = 0; i < kBlockK / 4; ++i) {
@@ -599,6 +602,12 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
 // over KernelBench 56's 3 stages hung a benchmark run).
 constexpr int kGroupUnits = CONVGEMM_IGEMM_WG_GROUP_UNITS;  // a split unit: 8 floats of registers
 
+// v's values exist before the next asm volatile statement (a barrier): an empty volatile asm
+// that reads and writes them keeps its place among the others.
+__device__ __forceinline__ void pin_before_barrier(float4& v) {
+  asm volatile("" : "+f"(v.x), "+f"(v.y), "+f"(v.z), "+f"(v.w));
+}
+
 template <bool kSplit, bool kRuns, int kGroups>
 __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, int stage_floats,
                                               uint64_t* full, uint64_t* ready, int pt) {
@@ -610,13 +619,15 @@ __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, i
   const int group = pt / kThreads, gpt = pt % kThreads;
   const int window = a.halo_h * a.halo_w;
   const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
-  int unit_src[kUnits];  // floats into the box (-1: no unit)
+  int unit_src[kUnits];   // floats into the box (-1: no unit)
+  int unit_load[kUnits];  // the same, 0 for no unit
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
     const int u = gpt + i * kThreads;
     const int kh = u >= window, pix = u - kh * window;
     const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
     unit_src[i] = u < 2 * window ? (4 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww : -1;
+    unit_load[i] = unit_src[i] >= 0 ? unit_src[i] : 0;
   }
   const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
   uint32_t full_parity = 0;
@@ -626,23 +637,31 @@ __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, i
     full_parity ^= 1u << tr.stage;
     if (kGroups > 1 && tr.stage % kGroups != group) continue;
     mbarrier_wait_parity(&full[tr.stage], parity);
+    // Every unit's loads, with no branch (a missing unit reads the box's first values and
+    // stores nothing): behind a branch per unit, each unit's loads waited for the previous unit's
+    // rounding, one shared-memory round trip per unit in a row (log step 54).
     float4 v[kUnits], small[kSplit ? kUnits : 1];
 #pragma unroll
     for (int i = 0; i < kUnits; ++i) {
-      if (unit_src[i] >= 0) {
-        const float* src = stage + unit_src[i];
-        if (kSplit) {
-          float4& sm = small[kSplit ? i : 0];
-          tf32_split(src[0], v[i].x, sm.x);
-          tf32_split(src[box_plane], v[i].y, sm.y);
-          tf32_split(src[2 * box_plane], v[i].z, sm.z);
-          tf32_split(src[3 * box_plane], v[i].w, sm.w);
-        } else {
-          v[i] = make_float4(tf32_round_rna(src[0]), tf32_round_rna(src[box_plane]),
-                             tf32_round_rna(src[2 * box_plane]),
-                             tf32_round_rna(src[3 * box_plane]));
-        }
+      const float* src = stage + unit_load[i];
+      v[i] = make_float4(src[0], src[box_plane], src[2 * box_plane], src[3 * box_plane]);
+    }
+#pragma unroll
+    for (int i = 0; i < kUnits; ++i) {
+      if (kSplit) {
+        float4& sm = small[kSplit ? i : 0];
+        tf32_split(v[i].x, v[i].x, sm.x);
+        tf32_split(v[i].y, v[i].y, sm.y);
+        tf32_split(v[i].z, v[i].z, sm.z);
+        tf32_split(v[i].w, v[i].w, sm.w);
+      } else {
+        v[i] = make_float4(tf32_round_rna(v[i].x), tf32_round_rna(v[i].y),
+                           tf32_round_rna(v[i].z), tf32_round_rna(v[i].w));
       }
+      // Without these ptxas moved each unit's rounding into a branch around its store, after
+      // the barrier, one unit after another (TF32 SASS); with them the stores are predicated.
+      pin_before_barrier(v[i]);
+      if (kSplit) pin_before_barrier(small[kSplit ? i : 0]);
     }
     named_barrier_sync(group == 0 ? 1 : 5, kThreads);  // compute warpgroups: 2, 3, 4
 #pragma unroll

@@ -3,11 +3,14 @@
  * two conversions every kernel that reads or writes convolution tensors needs:
  *   to_float      on load: exact for all three (a 16-bit value is a float with fewer bits);
  *   from_float    on store: the fp32 result rounded once, to nearest even (cvt.rn); the
- *                 identity for float, so a float kernel compiles to the same code as before.
+ *                 identity for float, so a float kernel compiles to the same code as before;
+ *   pack_16bit    two from_float values of a 16-bit type in one 32-bit word.
  * Accumulation is always fp32: 16-bit data changes what is loaded and stored, never the math.
  */
 #ifndef CONVGEMM_GEMM_ELEM_TYPE_CUH_
 #define CONVGEMM_GEMM_ELEM_TYPE_CUH_
+
+#include <cstdint>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -36,6 +39,17 @@ __device__ __forceinline__ __half from_float<__half>(float v) {
 template <>
 __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
+}
+
+__device__ __forceinline__ uint32_t bits16(__half v) { return __half_as_ushort(v); }
+__device__ __forceinline__ uint32_t bits16(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
+
+// Two values rounded as from_float<T> (16-bit T), packed in one 32-bit word, lo in the low half
+// (the pair's order in memory).
+template <typename T>
+__device__ __forceinline__ uint32_t pack_16bit(float lo, float hi) {
+  static_assert(sizeof(T) == 2, "16-bit T");
+  return bits16(from_float<T>(lo)) | bits16(from_float<T>(hi)) << 16;
 }
 
 }  // namespace convgemm
