@@ -20,9 +20,11 @@
  *                  then ranges that cross rows, groups) and its tap pairs (K/G <= 64;
  *                  dilation_w 3, 4; groups)
  *   AUTO           one case each resolving to DIRECT, IM2COL_GEMM and IMPLICIT_GEMM
- *   16-bit data    every DIRECT, IM2COL_GEMM and AUTO case again in float16 and in bfloat16
- *                  (the 16-bit kernels: DIRECT's tiles, depthwise and GENERIC, im2col, the filter
- *                  packing and the 16-bit GEMMs), against the 16-bit bound of conv_compare.h
+ *   16-bit data    every case again in float16 and in bfloat16 (the 16-bit kernels: DIRECT's
+ *                  tiles, depthwise and GENERIC, im2col, the filter packing and the 16-bit GEMMs,
+ *                  IMPLICIT_GEMM's 16-bit mma.sync and TMA kernels where they take the case, the
+ *                  TMA kernel's stmatrix epilogue asserted), against the 16-bit bound of
+ *                  conv_compare.h
  * plus handles created, used (IM2COL_GEMM's graph and cuBLASLt plans, IMPLICIT_GEMM) and
  * destroyed repeatedly, for memcheck's leak report (--leak-check full).
  *
@@ -143,6 +145,9 @@ static const sanitize_case_t kCases[] = {
      * KB (odd): one group. */
     {"IMPLICIT_GEMM 3xTF32, producer groups", 1, 16,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kIeee, kAnyTile, 0, WS_PREFERRED, 2},
     {"IMPLICIT_GEMM 3xTF32 5x7, 3 stages",    1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kIeee, kAnyTile, 0, WS_PREFERRED, 2},
+    /* In float16 / bfloat16 (test_16bit) the 16-bit TMA kernel with its stmatrix epilogue: C/G
+     * 16, W 136 (its 80-column box fits), 9 tiles on 2 blocks, so staged stages are refilled. */
+    {"IMPLICIT_GEMM 16-bit TMA, tiles per block", 1, 16, 9, 136, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
     {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED, 0},
@@ -383,12 +388,25 @@ START_TEST(test_ieee_math) {
 END_TEST
 
 /* Loop index 2i + t: case i in float16 (t = 0) or bfloat16 (t = 1), DEFAULT math (IEEE computes
- * the same for 16-bit data); IMPLICIT_GEMM's cases are skipped (NOT_SUPPORTED for 16-bit). */
+ * the same for 16-bit data). IMPLICIT_GEMM's cases run where its 16-bit kernels take them (the
+ * TMA kernel needs C/G >= 16 and W a multiple of 8; mma.sync takes the rest but stride_w 2). */
 START_TEST(test_16bit) {
   const sanitize_case_t* sc = &kCases[_i / 2];
-  if (sc->algo == CONVGEMM_ALGO_IMPLICIT_GEMM) return;
-  run_case_typed(sc, CONVGEMM_MATH_DEFAULT,
-                 _i % 2 == 0 ? CONVGEMM_DATA_FLOAT16 : CONVGEMM_DATA_BFLOAT16);
+  const convgemm_data_type_t type = _i % 2 == 0 ? CONVGEMM_DATA_FLOAT16 : CONVGEMM_DATA_BFLOAT16;
+  if (sc->algo == CONVGEMM_ALGO_IMPLICIT_GEMM) {
+    convgemm_conv2d_params_t p;
+    case_params_typed(sc, CONVGEMM_MATH_DEFAULT, type, &p);
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+    g.handle->info.no_wgmma = sc->no_wgmma;
+    const convgemm_status_t st = convgemm_check_algorithm(g.handle, desc, sc->algo);
+    g.handle->info.no_wgmma = 0;
+    convgemm_conv_desc_destroy(desc);
+    if (st == CONVGEMM_STATUS_NOT_SUPPORTED) return;
+    ck_assert_msg(st == CONVGEMM_STATUS_SUCCESS, "%s: check_algorithm: %s", sc->name,
+                  convgemm_status_string(st));
+  }
+  run_case_typed(sc, CONVGEMM_MATH_DEFAULT, type);
 }
 END_TEST
 
@@ -455,6 +473,30 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
 }
 END_TEST
 
+/* On an sm_90 device test_16bit reaches the 16-bit TMA kernel with the epilogue that stages a
+ * row's 128 channels as 16-bit values (stmatrix; stages of at least 128 x 72 floats, as the
+ * launch decides), on a block that takes several tiles. */
+START_TEST(test_16bit_implicit_cases_reach_the_staged_kernel) {
+  int staged = 0;
+  for (int i = 0; i < kCaseCount; ++i) {
+    if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM || kCases[i].no_wgmma) continue;
+    convgemm_conv2d_params_t p;
+    case_params_typed(&kCases[i], CONVGEMM_MATH_DEFAULT, CONVGEMM_DATA_BFLOAT16, &p);
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+    convgemm_device_info_t info = g.handle->info;
+    if (kCases[i].sm_count > 0) info.sm_count = kCases[i].sm_count;
+    convgemm_igemm_plan_t plan;
+    convgemm_igemm_make_plan(desc, &info, &plan);
+    staged += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma && plan.tiles > plan.blocks &&
+              plan.x_stage_floats + plan.w_stage_floats >= 128 * 72;
+    convgemm_conv_desc_destroy(desc);
+  }
+  const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
+  ck_assert_msg(!sm90 || staged >= 1, "sm_90: %d 16-bit staged TMA cases", staged);
+}
+END_TEST
+
 /* Handles created, used by the algorithms that keep state in them (IM2COL_GEMM's graphs and
  * cuBLASLt plans, IMPLICIT_GEMM) and destroyed, over and over: memcheck --leak-check full
  * reports whatever a destroyed handle leaves allocated. The last cycle's results are checked. */
@@ -498,6 +540,7 @@ static Suite* sanitize_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_auto_cases_reach_every_algorithm);
   tcase_add_test(tc, test_implicit_cases_reach_both_kernels);
+  tcase_add_test(tc, test_16bit_implicit_cases_reach_the_staged_kernel);
   tcase_add_loop_test(tc, test_default_math, 0, kCaseCount);
   tcase_add_loop_test(tc, test_ieee_math, 0, kCaseCount);
   tcase_add_loop_test(tc, test_16bit, 0, 2 * kCaseCount);
