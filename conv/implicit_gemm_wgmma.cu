@@ -552,7 +552,7 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
     T* y_row = y_first + m * a.q;
     int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
     // Channels 8j .. 8j + 15 (j even) of the warp's 16 pixels per stmatrix: matrix k is
-    // channels 8 (j + k / 2) + 0..7 at pixels 16 wq + 8 (k % 2) + 0..7, transposed into 4 channel
+    // channels 8 (j + k / 2) + 0..7 at pixels 16 wq + 8 (k % 2) + 0..7, transposed into 8 channel
     // rows of 8 pixels (16 bytes each, 144 bytes apart: 32 banks per matrix, no conflicts).
     // Lane l gives row l % 8 of matrix l / 8. 8 instructions per row instead of 64 2-byte stores.
     T* const st_row = st + (8 * (lane / 16) + lane % 8) * kLd + 16 * wq + 8 * (lane / 8 % 2);
