@@ -85,6 +85,10 @@ void bench_args_print_help(FILE* out) {
       "  --warmup N     untimed calls before each variant's timed calls  [3; 2 with --suite]\n"
       "  --iters N      timed calls per variant, or auto                 [10 with --suite; else\n"
       "                 auto: about 1.5 s, at least 5, at most 100]\n"
+      "  --order O      interleaved: each math mode's variants (cuDNN rows included) in rounds\n"
+      "                 of one timed call each, so the card's clock falling as it heats slows\n"
+      "                 them alike; sequential: one variant's calls after another's\n"
+      "                                                                  [interleaved]\n"
       "  --workspace W  convgemm workspace: preferred, min, or MiB (at least the minimum)\n"
       "                 [preferred]\n"
       "  --no-ceilings  skip measuring the card's ceilings at start (device-to-device copy\n"
@@ -201,6 +205,7 @@ static void set_defaults(bench_args_t* args) {
   args->n_maths = 2;
   args->warmup = DEFAULT_WARMUP;
   args->iters = 0;
+  args->interleave = 1;
   args->json_path = NULL;
   args->markdown_path = NULL;
   args->workspace_mib = 0;
@@ -214,8 +219,9 @@ static void set_defaults(bench_args_t* args) {
 }
 
 /* The flags that take a value, besides the convolution's integers. */
-static const char* const kValueFlags[] = {"algos",    "math",  "warmup",   "iters", "json",
-                                          "workspace", "suite", "markdown", "only",  "dtype"};
+static const char* const kValueFlags[] = {"algos", "math",     "warmup", "iters", "json",
+                                          "workspace", "suite", "markdown", "only", "dtype",
+                                          "order"};
 
 static int is_value_flag(const char* name) {
   for (size_t i = 0; i < sizeof kValueFlags / sizeof kValueFlags[0]; ++i)
@@ -335,6 +341,15 @@ bench_args_status_t bench_args_parse(int argc, char** argv, bench_args_t* args, 
         return BENCH_ARGS_ERROR;
       }
       args->iters_given = 1;
+    } else if (strcmp(name, "order") == 0) {
+      if (strcmp(value, "interleaved") == 0) {
+        args->interleave = 1;
+      } else if (strcmp(value, "sequential") == 0) {
+        args->interleave = 0;
+      } else {
+        snprintf(err, err_len, "--order: expected interleaved or sequential, got '%s'", value);
+        return BENCH_ARGS_ERROR;
+      }
     } else if (strcmp(name, "workspace") == 0) {
       int mib = 0;
       if (strcmp(value, "preferred") == 0) {

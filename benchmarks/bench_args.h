@@ -28,6 +28,9 @@ typedef struct bench_args {
   int n_maths;
   int warmup;            /* untimed calls before timing each variant */
   int iters;             /* timed calls per variant; 0 = automatic */
+  /* --order: 1 (interleaved, the default) times a math mode's variants in rounds of one call
+   * each (bench_time_rounds); 0 (sequential) one variant's calls after another's. */
+  int interleave;
   const char* json_path;     /* NULL: no JSON file */
   const char* markdown_path; /* NULL: no Markdown file */
   /* --suite: comma list of suite names (suites.h), or NULL for the one shape of the flags above. */

@@ -265,6 +265,7 @@ int main(int argc, char** argv) {
   run->data_type = args.params.data_type;
   run->warmup = args.warmup;
   run->iters = args.iters;
+  run->interleave = args.interleave;
   run->n_maths = args.n_maths;
   for (int i = 0; i < args.n_maths; ++i) run->maths[i] = args.maths[i];
   snprintf(run->suites, sizeof run->suites, "%s", args.suites != NULL ? args.suites : "");

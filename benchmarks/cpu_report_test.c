@@ -112,6 +112,13 @@ static void test_args(void) {
   const char* plain[] = {"conv_bench"};
   EXPECT(parse(&a, 1, plain) == BENCH_ARGS_OK);
   EXPECT(a.suites == NULL && a.warmup == 3 && a.iters == 0 && a.measure_ceilings == 1);
+  EXPECT(a.interleave == 1);
+  const char* sequential[] = {"conv_bench", "--order", "sequential"};
+  EXPECT(parse(&a, 3, sequential) == BENCH_ARGS_OK && a.interleave == 0);
+  const char* interleaved[] = {"conv_bench", "--order=interleaved"};
+  EXPECT(parse(&a, 2, interleaved) == BENCH_ARGS_OK && a.interleave == 1);
+  const char* bad_order[] = {"conv_bench", "--order", "random"};
+  EXPECT(parse(&a, 3, bad_order) == BENCH_ARGS_ERROR);
 
   const char* suite[] = {"conv_bench", "--suite", "kernelbench,resnet50", "--markdown", "r.md"};
   EXPECT(parse(&a, 5, suite) == BENCH_ARGS_OK);
@@ -273,6 +280,7 @@ static void fake_run(bench_run_t* run) {
   c->fp32_ms = 21.6;
   run->warmup = BENCH_SUITE_WARMUP;
   run->iters = BENCH_SUITE_ITERS;
+  run->interleave = 1;
   run->maths[0] = CONVGEMM_MATH_DEFAULT;
   run->maths[1] = CONVGEMM_MATH_IEEE;
   run->n_maths = 2;
@@ -429,12 +437,14 @@ static void test_files(const bench_run_t* run, const char* json_path, const char
     EXPECT(strstr(json, "\"fraction_of_floor\": ") != NULL);
     EXPECT(strstr(json, "\"data_type\": \"float32\"") != NULL);
     EXPECT(strstr(json, "\"half_type\": null") != NULL);
+    EXPECT(strstr(json, "\"iters\": 10, \"order\": \"interleaved\"}") != NULL);
   }
   if (md != NULL) {
     EXPECT(strstr(md, "## Summary, default math") != NULL);
     EXPECT(strstr(md, "## Summary, ieee math") != NULL);
     EXPECT(strstr(md, "**total, x count** (23 shapes) | 53 |") != NULL);
     EXPECT(strstr(md, "### 82_dw (kernelbench)") != NULL);
+    EXPECT(strstr(md, "10 timed calls per variant, a math mode's variants interleaved") != NULL);
     EXPECT(strstr(md, "\\|y - ref\\|") != NULL); /* '|' escaped in cells */
   }
   free(json);

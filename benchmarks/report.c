@@ -266,10 +266,13 @@ void bench_run_print_header(FILE* out, const bench_run_t* run) {
   fprintf(out, "timing   : CUDA events; %d MiB memset flushes L2 before every call; %d warm-up, ",
           (int)(BENCH_FLUSH_BYTES >> 20), run->warmup);
   if (run->iters > 0)
-    fprintf(out, "%d timed calls\n", run->iters);
+    fprintf(out, "%d timed calls", run->iters);
   else
-    fprintf(out, "timed calls for ~%.1f s (%d..%d)\n", BENCH_TARGET_MS * 1e-3, BENCH_MIN_ITERS,
+    fprintf(out, "timed calls for ~%.1f s (%d..%d)", BENCH_TARGET_MS * 1e-3, BENCH_MIN_ITERS,
             BENCH_MAX_ITERS);
+  fprintf(out, "; %s\n",
+          run->interleave ? "interleaved: rounds of one call per variant"
+                          : "sequential: one variant after another");
   fprintf(out,
           "check    : every element vs the 'cudnn' row of the same math mode: |y - ref| <= %g + "
           "%g*|ref|, y poisoned with NaN first\n",

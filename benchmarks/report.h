@@ -76,6 +76,7 @@ typedef struct bench_run {
   convgemm_data_type_t data_type;        /* --dtype: every shape's x, w, bias and y */
   bench_ceilings_t ceilings;
   int warmup, iters;                     /* iters 0: automatic */
+  int interleave;                        /* --order: 1 interleaved rounds, 0 sequential */
   convgemm_math_mode_t maths[2];
   int n_maths;
   char suites[128];                      /* the --suite list; "" for the flags' one shape */

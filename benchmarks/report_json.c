@@ -258,6 +258,7 @@ int bench_run_write_json(const char* path, const bench_run_t* run) {
     fprintf(f, "%d", run->iters);
   else
     fputs("\"auto\"", f);
+  fprintf(f, ", \"order\": \"%s\"", run->interleave ? "interleaved" : "sequential");
   fprintf(f, "},\n  \"data_type\": \"%s\",\n", bench_dtype_name(run->data_type));
   fprintf(f, "  \"tolerance\": {\"atol\": %g, \"rtol\": %g},\n",
           (double)bench_atol(run->data_type), (double)bench_rtol(run->data_type));

@@ -108,10 +108,13 @@ static void put_header(FILE* f, const bench_run_t* run) {
   fprintf(f, "- **Timing**: CUDA events, %d MiB memset flushing L2 before every call, %d warm-up, ",
           (int)(BENCH_FLUSH_BYTES >> 20), run->warmup);
   if (run->iters > 0)
-    fprintf(f, "%d timed calls per variant; median\n", run->iters);
+    fprintf(f, "%d timed calls per variant", run->iters);
   else
-    fprintf(f, "timed calls for ~%.1f s (%d..%d) per variant; median\n", BENCH_TARGET_MS * 1e-3,
+    fprintf(f, "timed calls for ~%.1f s (%d..%d) per variant", BENCH_TARGET_MS * 1e-3,
             BENCH_MIN_ITERS, BENCH_MAX_ITERS);
+  fprintf(f, ", %s; median\n",
+          run->interleave ? "a math mode's variants interleaved (rounds of one call each)"
+                          : "one variant after another");
   fprintf(f, "- **Check**: every element against the `cudnn` row of the same math mode, "
              "|y - ref| <= %g + %g·|ref| (torch.allclose), output poisoned with NaN first\n",
           (double)bench_atol(run->data_type), (double)bench_rtol(run->data_type));

@@ -166,60 +166,69 @@ static void fill_cudnn_row(bench_row_t* row, const char* name, convgemm_math_mod
   row->find_ms = choice->find_ms;
 }
 
-/* The "cudnn" row: computes the reference into `ref`, times into `y`. Returns its median. */
-static double run_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math, void* ref,
-                                  void* y) {
+/* One variant of a math mode between its first, checked call and its timing: what the timing
+ * calls and what judging it needs afterwards. */
+typedef struct variant {
+  bench_row_t* row;
   char label[96];
-  label_of(s, label, sizeof label, math, "cudnn");
-  progress(s, math, "cudnn", "choosing the algorithm (cudnnGetConvolutionForwardAlgorithm_v7)");
-  bench_cudnn_choice_t choice;
-  bench_cudnn_choose_heuristic(s->cudnn, math, &choice);
-  bench_row_t* row = bench_report_add_row(s->report);
-  fill_cudnn_row(row, "cudnn", math, &choice);
+  bench_call_fn fn;
+  cudnn_call_t cudnn;           /* fn == call_cudnn */
+  bench_cudnn_choice_t choice;  /* cudnn.choice points here */
+  int has_choice;
+  convgemm_call_t convgemm;     /* fn == call_convgemm */
+  void* workspace;
+  int is_reference;             /* the 'cudnn' row: its first call wrote the reference */
+  bench_check_t first, last;
+  bench_timing_t timing;
+} variant_t;
 
-  progress(s, math, "cudnn", "computing the reference output");
-  cudnn_call_t call = {s->cudnn, &choice, s->x, s->w, s->bias, ref};
-  poison(s, ref);
-  call_cudnn(&call);
-  finish_first_call(s, math, "cudnn");
-  bench_check_t c;
-  check_output(s, ref, NULL, &c);
-  if (c.n_ref_nonfinite > 0)
-    bench_die("%s: cuDNN's output (%s) has %llu non-finite elements; no reference", label,
-              row->backend_algo, c.n_ref_nonfinite);
-  row->verdict = BENCH_VERDICT_REF;
-
-  call.y = y;
-  bench_timing_t t;
-  bench_time(&s->timer, label, call_cudnn, &call, &t);
-  set_timing(s, row, &t, t.median_ms);
-  bench_cudnn_choice_release(&choice);
-  return t.median_ms;
+static void* variant_ctx(variant_t* v) {
+  return v->fn == call_cudnn ? (void*)&v->cudnn : (void*)&v->convgemm;
 }
 
-static void run_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const void* ref,
-                           void* y, double ref_median_ms) {
-  char label[96];
-  label_of(s, label, sizeof label, math, "cudnn_find");
+/* The "cudnn" row: computes the reference into `ref`; its timed calls write `y`. */
+static void prepare_cudnn_reference(bench_session_t* s, convgemm_math_mode_t math, void* ref,
+                                    void* y, variant_t* v) {
+  memset(v, 0, sizeof *v);
+  label_of(s, v->label, sizeof v->label, math, "cudnn");
+  progress(s, math, "cudnn", "choosing the algorithm (cudnnGetConvolutionForwardAlgorithm_v7)");
+  bench_cudnn_choose_heuristic(s->cudnn, math, &v->choice);
+  v->has_choice = 1;
+  v->row = bench_report_add_row(s->report);
+  fill_cudnn_row(v->row, "cudnn", math, &v->choice);
+
+  progress(s, math, "cudnn", "computing the reference output");
+  v->cudnn = (cudnn_call_t){s->cudnn, &v->choice, s->x, s->w, s->bias, ref};
+  v->fn = call_cudnn;
+  poison(s, ref);
+  call_cudnn(&v->cudnn);
+  finish_first_call(s, math, "cudnn");
+  check_output(s, ref, NULL, &v->first);
+  if (v->first.n_ref_nonfinite > 0)
+    bench_die("%s: cuDNN's output (%s) has %llu non-finite elements; no reference", v->label,
+              v->row->backend_algo, v->first.n_ref_nonfinite);
+  v->row->verdict = BENCH_VERDICT_REF;
+  v->is_reference = 1;
+  v->cudnn.y = y;
+}
+
+static void prepare_cudnn_find(bench_session_t* s, convgemm_math_mode_t math, const void* ref,
+                               void* y, variant_t* v) {
+  memset(v, 0, sizeof *v);
+  label_of(s, v->label, sizeof v->label, math, "cudnn_find");
   progress(s, math, "cudnn_find", "cudnnFindConvolutionForwardAlgorithmEx (runs every algorithm)");
-  bench_cudnn_choice_t choice;
-  bench_cudnn_choose_find(s->cudnn, math, s->x, s->w, y, &choice);
-  bench_row_t* row = bench_report_add_row(s->report);
-  fill_cudnn_row(row, "cudnn_find", math, &choice);
+  bench_cudnn_choose_find(s->cudnn, math, s->x, s->w, y, &v->choice);
+  v->has_choice = 1;
+  v->row = bench_report_add_row(s->report);
+  fill_cudnn_row(v->row, "cudnn_find", math, &v->choice);
 
   progress(s, math, "cudnn_find", "checking");
-  cudnn_call_t call = {s->cudnn, &choice, s->x, s->w, s->bias, y};
+  v->cudnn = (cudnn_call_t){s->cudnn, &v->choice, s->x, s->w, s->bias, y};
+  v->fn = call_cudnn;
   poison(s, y);
-  call_cudnn(&call);
+  call_cudnn(&v->cudnn);
   finish_first_call(s, math, "cudnn_find");
-  bench_check_t first, last;
-  check_output(s, y, ref, &first);
-  bench_timing_t t;
-  bench_time(&s->timer, label, call_cudnn, &call, &t);
-  check_output(s, y, ref, &last);
-  judge(s, row, &first, &last, 1);
-  set_timing(s, row, &t, ref_median_ms);
-  bench_cudnn_choice_release(&choice);
+  check_output(s, y, ref, &v->first);
 }
 
 /* ---- convgemm -------------------------------------------------------------------------------- */
@@ -235,15 +244,18 @@ static convgemm_conv_desc_t make_desc(const bench_session_t* s, convgemm_math_mo
   return desc;
 }
 
-static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
-                              convgemm_conv_desc_t desc, convgemm_algo_t algo, const void* ref,
-                              void* y, double ref_median_ms) {
+/* Returns 0 (nothing to time) when the algorithm is not supported (a skip) or its first call
+ * failed (an ERROR row). */
+static int prepare_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
+                                 convgemm_conv_desc_t desc, convgemm_algo_t algo,
+                                 const void* ref, void* y, variant_t* v) {
+  memset(v, 0, sizeof *v);
   const char* name = bench_algo_name(algo);
   const convgemm_status_t supported = convgemm_check_algorithm(s->convgemm, desc, algo);
   if (supported == CONVGEMM_STATUS_NOT_SUPPORTED) {
     progress(s, math, name, "not supported, skipped");
     bench_report_add_skip(s->report, name, math, convgemm_get_last_error());
-    return;
+    return 0;
   }
   bench_check_convgemm(supported, "convgemm_check_algorithm", __FILE__, __LINE__);
   convgemm_algo_t resolved = algo;
@@ -276,44 +288,83 @@ static void run_convgemm_algo(bench_session_t* s, convgemm_math_mode_t math,
   row->workspace_bytes = ws_bytes;
 
   progress(s, math, name, "checking");
-  convgemm_call_t call = {s->convgemm, desc, algo, s->x, s->w, s->bias, y, ws, ws_bytes,
-                          s->stream};
+  v->convgemm = (convgemm_call_t){s->convgemm, desc, algo, s->x, s->w, s->bias, y, ws, ws_bytes,
+                                  s->stream};
+  v->fn = call_convgemm;
+  v->workspace = ws;
+  v->row = row;
   poison(s, y);
-  const convgemm_status_t st = convgemm_call_once(&call);
+  const convgemm_status_t st = convgemm_call_once(&v->convgemm);
   if (st != CONVGEMM_STATUS_SUCCESS) {
     row->verdict = BENCH_VERDICT_ERROR;
     snprintf(row->message, sizeof row->message, "convgemm_forward returned %s: %s",
              convgemm_status_string(st), convgemm_get_last_error());
     progress(s, math, name, row->message);
     bench_device_free(ws);
-    return;
+    return 0;
   }
   finish_first_call(s, math, name);
-  bench_check_t first, last;
-  check_output(s, y, ref, &first);
-  char label[96];
-  label_of(s, label, sizeof label, math, name);
-  bench_timing_t t;
-  bench_time(&s->timer, label, call_convgemm, &call, &t);
-  check_output(s, y, ref, &last);
-  judge(s, row, &first, &last, ref != NULL);
-  set_timing(s, row, &t, ref_median_ms);
-  bench_device_free(ws);
+  check_output(s, y, ref, &v->first);
+  label_of(s, v->label, sizeof v->label, math, name);
+  return 1;
+}
+
+/* Times the prepared variants (--order) and checks each one's output after its timing: the
+ * last timed call's when they ran one after another, one more call's after the rounds. */
+static void time_variants(bench_session_t* s, convgemm_math_mode_t math, variant_t* v, int n,
+                          const void* ref, void* y) {
+  if (!s->args->interleave) {
+    for (int i = 0; i < n; ++i) {
+      bench_time(&s->timer, v[i].label, v[i].fn, variant_ctx(&v[i]), &v[i].timing);
+      if (!v[i].is_reference) check_output(s, y, ref, &v[i].last);
+    }
+    return;
+  }
+  const char* labels[2 + BENCH_MAX_ALGOS];
+  bench_call_fn fns[2 + BENCH_MAX_ALGOS];
+  void* ctxs[2 + BENCH_MAX_ALGOS];
+  bench_timing_t timings[2 + BENCH_MAX_ALGOS];
+  for (int i = 0; i < n; ++i) {
+    labels[i] = v[i].label;
+    fns[i] = v[i].fn;
+    ctxs[i] = variant_ctx(&v[i]);
+  }
+  bench_time_rounds(&s->timer, n, labels, fns, ctxs, timings);
+  for (int i = 0; i < n; ++i) {
+    v[i].timing = timings[i];
+    if (v[i].is_reference) continue;
+    poison(s, y);
+    v[i].fn(ctxs[i]);
+    finish_first_call(s, math, v[i].row->algo);
+    check_output(s, y, ref, &v[i].last);
+  }
 }
 
 void bench_run_math_mode(bench_session_t* s, convgemm_math_mode_t math) {
   const size_t y_bytes = s->y_elems * elem_bytes(s);
   void* y = bench_device_alloc(y_bytes, "candidate y");
   void* ref = NULL;
-  double ref_median_ms = 0.0;
+  variant_t v[2 + BENCH_MAX_ALGOS];
+  int n = 0;
   if (s->cudnn != NULL) {
     ref = bench_device_alloc(y_bytes, "reference y");
-    ref_median_ms = run_cudnn_reference(s, math, ref, y);
-    run_cudnn_find(s, math, ref, y, ref_median_ms);
+    prepare_cudnn_reference(s, math, ref, y, &v[n++]);
+    prepare_cudnn_find(s, math, ref, y, &v[n++]);
   }
   convgemm_conv_desc_t desc = make_desc(s, math);
   for (int i = 0; i < s->args->n_algos; ++i)
-    run_convgemm_algo(s, math, desc, s->args->algos[i], ref, y, ref_median_ms);
+    if (prepare_convgemm_algo(s, math, desc, s->args->algos[i], ref, y, &v[n])) ++n;
+  /* The pointers into v are final now (cudnn.choice). */
+  for (int i = 0; i < n; ++i)
+    if (v[i].has_choice) v[i].cudnn.choice = &v[i].choice;
+  time_variants(s, math, v, n, ref, y);
+  const double ref_median_ms = n > 0 && v[0].is_reference ? v[0].timing.median_ms : 0.0;
+  for (int i = 0; i < n; ++i) {
+    if (!v[i].is_reference) judge(s, v[i].row, &v[i].first, &v[i].last, ref != NULL);
+    set_timing(s, v[i].row, &v[i].timing, ref_median_ms);
+    if (v[i].has_choice) bench_cudnn_choice_release(&v[i].choice);
+    bench_device_free(v[i].workspace);
+  }
   CONVGEMM_CHECK(convgemm_conv_desc_destroy(desc));
   bench_device_free(ref);
   bench_device_free(y);
