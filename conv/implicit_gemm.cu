@@ -401,6 +401,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.q_step = plan->tile_q_step;
   a.s_taps = plan->s_taps;
   a.producer_groups = plan->producer_groups;
+  a.resident_filter = plan->resident_filter;
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)plan->blocks);

@@ -35,6 +35,7 @@ struct IgemmArgs : ConvGeometry {
   // plan->tap_pairs, plan->tile_q_step, plan->s_taps (S, or ceil(S / 2) with tap pairs)
   int tap_pairs, q_step, s_taps;
   int producer_groups;  // plan->producer_groups
+  int resident_filter;  // plan->resident_filter (16-bit TMA kernel)
 };
 
 // The WGMMA kernel's launch (conv/implicit_gemm_wgmma.cu); the packed filter is in a.packed.

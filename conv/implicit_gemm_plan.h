@@ -94,7 +94,10 @@ enum {
    * channels: tiles step PAIR_Q_STEP columns (60: a multiple of 4 for the TMA box, 64 - 60 >=
    * dilation_w up to PAIR_MAX_DILATION_W) */
   CONVGEMM_IGEMM_PAIR_Q_STEP = 60,
-  CONVGEMM_IGEMM_PAIR_MAX_DILATION_W = 4
+  CONVGEMM_IGEMM_PAIR_MAX_DILATION_W = 4,
+  /* WGMMA's resident filter (plan->resident_filter): the 16-bit epilogue's own staging, after the
+   * barriers: 2 warpgroups x 64 channels x 72 values x 2 bytes (64-channel passes) */
+  CONVGEMM_IGEMM_WG_STAGING16_BYTES = 18432
 };
 
 typedef enum convgemm_igemm_variant {
@@ -156,6 +159,14 @@ typedef struct convgemm_igemm_plan {
                               32-byte sectors of y that tile boundaries split whole (8 floats per
                               output row and channel of a tile kept in shared memory after the
                               barriers: tile_p x BLOCK_K x 32 bytes more) */
+  int resident_filter;     /* WGMMA TMA with 16-bit data, one group, k_tiles 1, all R filter rows
+                              per stage, where the whole packed filter (c_chunks x R x S taps of
+                              4 KB), WG_STAGING16_BYTES and at least WG_MIN_STAGES stages of the
+                              window alone fit beside the barriers: the filter is copied into
+                              shared memory once per block instead of with every stage
+                              (w_stage_floats 0; stages at most WG_MAX_STAGES - 1: the last
+                              stage's `full` barrier counts the filter), and the epilogue stages
+                              in its own WG_STAGING16_BYTES. 0 otherwise */
   size_t packed_floats;    /* the packed filter */
   size_t workspace_bytes;  /* packed_floats * 4 rounded up to 256 */
 } convgemm_igemm_plan_t;

@@ -30,7 +30,9 @@
  *             layout, round their own copies, and meet at a block barrier per chunk.
  * The TMA kernel with TF32 operands has two more instantiations, chosen by the plan: the carry
  * epilogue (store-bound tiles on rows off 32-byte sectors: store_tile_staged_carry) and tap pairs
- * (K/G <= 64: two filter taps per packed tap, store_tile_staged_pairs).
+ * (K/G <= 64: two filter taps per packed tap, store_tile_staged_pairs). With 16-bit data the
+ * plan may keep the whole filter resident (plan->resident_filter): copied once per block after
+ * the barriers, the stages then hold the window alone.
  */
 #include <cstdint>
 
@@ -175,13 +177,15 @@ __device__ __forceinline__ bool last_of_tile(const IgemmArgs& a, const Cursor& c
 }
 
 // Queues warpgroup wg's wgmmas of one chunk on `stage` (all taps, its R output rows
-// R wg .. R wg + R - 1 of the tile), committed as one group.
+// R wg .. R wg + R - 1 of the tile), committed as one group. The chunk's taps are w_s, after the
+// window, or `taps` where the filter is resident.
 // kSplit (3xTF32): x_s holds the window's big planes, then its small ones (2 plane_ld pixels
 // further); each packed tap its big 1024 floats, then its small ones. Per tap and row three
 // wgmmas, the small products first: small(x) big(w), big(x) small(w), big(x) big(w).
 template <typename T, bool kSplit, int R>
 __device__ __forceinline__ void issue_chunk(float (&acc)[R][64], const IgemmArgs& a,
-                                            const float* stage, int wg) {
+                                            const float* stage, int wg,
+                                            const float* taps = nullptr) {
   // Descriptor steps in 16-byte units (the address field's unit; every address stays below
   // 2^18 bytes, so adding to the descriptor never carries out of the field): a window pixel is
   // one unit, a filter tap 1024 floats = 256 (2048 = 512 split).
@@ -192,7 +196,8 @@ __device__ __forceinline__ void issue_chunk(float (&acc)[R][64], const IgemmArgs
   // Output row R wg + m of the tile reads window rows from (R wg + m) stride_h on.
   const uint64_t desc_x = wgmma_desc_kmajor(stage + 4 * (R * wg * x_next_row),
                                             (uint32_t)a.x_plane_ld * 16, kSboX);
-  const uint64_t desc_w = wgmma_desc_kmajor(stage + a.x_stage_floats, kLboW, kSboW);
+  const uint64_t desc_w =
+      wgmma_desc_kmajor(taps != nullptr ? taps : stage + a.x_stage_floats, kLboW, kSboW);
   const int x_small = 2 * a.x_plane_ld;       // small planes: two k halves further
   constexpr int kTapUnits = kTapFloats / 4 * (kSplit ? 2 : 1);
   constexpr int kWSmall = kTapFloats / 4;     // a tap's small part: after its big one
@@ -524,22 +529,26 @@ __device__ __forceinline__ void store_tile_staged_pairs(float (&acc)[R][64], con
 
 // 16-bit data: the same, with the tile's values rounded to T as they are staged, so a whole
 // row's 128 channels fit one pass per warpgroup ((128, 72) values of T: 2 x 18 KB of the stage)
-// and a row takes 2 barriers instead of 4. The rows are written by stmatrix (8 per row and
+// and a row takes 2 barriers instead of 4. kPassCh 64: two passes per row through
+// WG_STAGING16_BYTES of their own (the resident filter's stages hold only the window). The rows are written by stmatrix (8 per row and
 // warp; the 72-value pitch, 144 bytes, keeps each 8 x 16-byte matrix conflict-free). kPair: lane
 // l stores pixels 2l and 2l + 1 as one 4-byte word (Q even and y 4-byte aligned, so every pair
 // is), one store instruction per 64-pixel channel row; else lane l stores pixels l and l + 32.
 // (kStagedLd16, values per channel row, is defined with TmaElem: the launch reads it too.)
 
-template <typename T, bool kPair>
+template <typename T, bool kPair, int kPassCh>
 __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
                                                         const IgemmArgs& a, const TileCoord& tc,
                                                         int tid, float* staging) {
   static_assert(sizeof(T) == 2, "16-bit data");
+  static_assert(kPassCh == kBlockK || 2 * kPassCh * kStagedLd16 * sizeof(T) ==
+                                          CONVGEMM_IGEMM_WG_STAGING16_BYTES,
+                "64-channel passes fill the resident filter's staging");
   constexpr int kLd = kStagedLd16;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4;
   retire_tile(acc);
-  T* const st = reinterpret_cast<T*>(staging) + wg * kBlockK * kLd;
+  T* const st = reinterpret_cast<T*>(staging) + wg * kPassCh * kLd;
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
   const int q0 = tc.qt * kTileQ;
   const bool q_lo = q0 + lane < a.q, q_hi = q0 + lane + 32 < a.q;
@@ -557,29 +566,34 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
     // Lane l gives row l % 8 of matrix l / 8. 8 instructions per row instead of 64 2-byte stores.
     T* const st_row = st + (8 * (lane / 16) + lane % 8) * kLd + 16 * wq + 8 * (lane / 8 % 2);
 #pragma unroll
-    for (int j = 0; j < kBlockK / 8; j += 2)
-      stmatrix_x4_trans(st_row + 8 * j * kLd, pack_16bit<T>(acc[m][4 * j], acc[m][4 * j + 1]),
-                        pack_16bit<T>(acc[m][4 * j + 2], acc[m][4 * j + 3]),
-                        pack_16bit<T>(acc[m][4 * j + 4], acc[m][4 * j + 5]),
-                        pack_16bit<T>(acc[m][4 * j + 6], acc[m][4 * j + 7]));
-    named_barrier_sync(3 + wg, 128);  // the row is in shared memory
+    for (int pass = 0; pass < kBlockK / kPassCh; ++pass) {
 #pragma unroll
-    for (int i = 0; i < kBlockK / 4; ++i) {
-      const T* const from = st + (wq + 4 * i) * kLd;
-      const bool c_in = p_in && c_left > 0;
-      if constexpr (kPair) {
-        const uint32_t v = reinterpret_cast<const uint32_t*>(from)[lane];
-        if (c_in && q_pair) *reinterpret_cast<uint32_t*>(y_row) = v;
-      } else {
-        if (c_in && q_lo) y_row[0] = from[lane];
-        if (c_in && q_hi) y_row[32] = from[lane + 32];
+      for (int jj = 0; jj < kPassCh / 8; jj += 2) {
+        const int j = pass * (kPassCh / 8) + jj;
+        stmatrix_x4_trans(st_row + 8 * jj * kLd, pack_16bit<T>(acc[m][4 * j], acc[m][4 * j + 1]),
+                          pack_16bit<T>(acc[m][4 * j + 2], acc[m][4 * j + 3]),
+                          pack_16bit<T>(acc[m][4 * j + 4], acc[m][4 * j + 5]),
+                          pack_16bit<T>(acc[m][4 * j + 6], acc[m][4 * j + 7]));
       }
-      y_row += plane4;
-      c_left -= 4;
+      named_barrier_sync(3 + wg, 128);  // the pass is in shared memory
+#pragma unroll
+      for (int i = 0; i < kPassCh / 4; ++i) {
+        const T* const from = st + (wq + 4 * i) * kLd;
+        const bool c_in = p_in && c_left > 0;
+        if constexpr (kPair) {
+          const uint32_t v = reinterpret_cast<const uint32_t*>(from)[lane];
+          if (c_in && q_pair) *reinterpret_cast<uint32_t*>(y_row) = v;
+        } else {
+          if (c_in && q_lo) y_row[0] = from[lane];
+          if (c_in && q_hi) y_row[32] = from[lane + 32];
+        }
+        y_row += plane4;
+        c_left -= 4;
+      }
+      named_barrier_sync(3 + wg, 128);  // read before the next pass overwrites it
     }
-    named_barrier_sync(3 + wg, 128);  // read before the next row overwrites it
   }
-  // The stage returns to the loader, whose TMA (async proxy) writes it next.
+  // A stage used as staging returns to the loader, whose TMA (async proxy) writes it next.
   fence_proxy_async_shared();
 }
 
@@ -877,9 +891,10 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // not in the epilogue, which fits that budget without spills).
 // T: the tensors' element type (float: TF32 operands, or 3xTF32 with kSplit; __half and
 // __nv_bfloat16: 16-bit operands as they are, k16 wgmmas). kStaged16 (16-bit data, stages of at
-// least kBlockK x kStagedLd16 floats): the epilogue stages rows as 16-bit values
-// (store_tile_staged_16bit); a separate instantiation, so kernels with smaller stages carry
-// only the float-staged epilogue (with both, 86_pw, 1x1, ran 5% slower on its unchanged path).
+// least kBlockK x kStagedLd16 floats, or the resident filter's own staging): the epilogue stages
+// rows as 16-bit values (store_tile_staged_16bit); a separate instantiation, so kernels with
+// smaller stages carry only the float-staged epilogue (with both, 86_pw, 1x1, ran 5% slower on
+// its unchanged path).
 template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
@@ -895,6 +910,13 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   uint64_t* const full = reinterpret_cast<uint64_t*>(smem + a.stages * stage_floats);
   uint64_t* const ready = full + CONVGEMM_IGEMM_WG_MAX_STAGES;
   uint64_t* const empty = ready + CONVGEMM_IGEMM_WG_MAX_STAGES;
+  // Resident filter (kStaged16 only): the epilogue's staging, then the filter, after the
+  // barriers; the last `full` barrier, past the plan's stages, counts the filter's copies.
+  const bool resident = kStaged16 && a.resident_filter;
+  float* const resident_staging =
+      smem + a.stages * stage_floats + CONVGEMM_IGEMM_WG_BARRIER_BYTES / 4;
+  float* const resident_taps = resident_staging + CONVGEMM_IGEMM_WG_STAGING16_BYTES / 4;
+  uint64_t* const filter_full = &full[CONVGEMM_IGEMM_WG_MAX_STAGES - 1];
   const int tid = threadIdx.x;
   // 3xTF32 with small windows: two producer groups, alternate stages (produce_float).
   const int producer_groups = kSplit ? a.producer_groups : 1;  // 2: 3xTF32 only
@@ -904,6 +926,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       mbarrier_init(&ready[s], kProducerThreads / producer_groups);
       mbarrier_init(&empty[s], kComputeThreads);
     }
+    if (resident) mbarrier_init(filter_full, 1);
     fence_mbarrier_init();
   }
   __syncthreads();  // the only block-wide barrier: the roles never wait for each other's count
@@ -922,6 +945,13 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     // stage waits for `empty` phase n - 1, then its TMA completes `full` phase n.
     uint32_t empty_parity = 0;
     uint32_t used = 0;  // bit s: stage s has been filled before (its refill waits for `empty`)
+    if (resident) {  // the packed filter of group 0, k tile 0: every tile's taps, in order
+      const int taps = a.c_chunks * a.r * a.s_taps;
+      mbarrier_arrive_expect_tx(filter_full, (uint32_t)taps * kTapFloats * 4);
+      for (int i = 0; i < taps; ++i)
+        bulk_copy_to_shared(resident_taps + i * kTapFloats, a.packed + (int64_t)i * kTapFloats,
+                            kTapFloats * 4, filter_full);
+    }
     for (Cursor ld = cursor_start<kCarry>(a); ld.tile < a.tiles; cursor_advance<kCarry>(ld, a)) {
       if (used >> ld.stage & 1) {
         mbarrier_wait_parity(&empty[ld.stage], empty_parity >> ld.stage & 1);
@@ -929,12 +959,13 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       }
       used |= 1u << ld.stage;
       float* const stage = smem + ld.stage * stage_floats;
-      mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + w_bytes);
+      mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + (resident ? 0u : w_bytes));
       tma_load_5d(stage, &x_map, ld.tc.qt * (kPairs ? a.q_step : kTileQ) - a.pad_w - a.tma_shift,
                   ld.tc.pt * 2 * kRowsOf<kSplit> * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
                   ld.cc * kElemChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
-      bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
-                          &full[ld.stage]);
+      if (!resident)
+        bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
+                            &full[ld.stage]);
     }
     return;
   }
@@ -976,6 +1007,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   }
   int pending = -1;  // the stage whose wgmmas are in flight and not yet released
   uint32_t ready_parity = 0;
+  if (resident) mbarrier_wait_parity(filter_full, 0);
   bool carry_in = false;  // the previous tile kept fragments of this one's rows
   Cursor cp = cursor_start<kCarry>(a);
   while (cp.tile < a.tiles) {
@@ -985,7 +1017,9 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     if constexpr (kSplit)
       issue_chunk<T, kSplit>(partial, a, stage, warpgroup);
     else
-      issue_chunk<T, kSplit>(acc, a, stage, warpgroup);
+      issue_chunk<T, kSplit>(
+          acc, a, stage, warpgroup,
+          resident ? resident_taps + (int64_t)cp.cc * a.r * a.s_taps * kTapFloats : nullptr);
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
@@ -1018,11 +1052,21 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     wgmma_wait<0>();
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
-    if constexpr (kStaged16) {  // a 128-channel 16-bit row per warpgroup fits the stage
+    if constexpr (kStaged16) {
+      if (resident) {  // the stage goes back now; two 64-channel passes per row of their own
+        mbarrier_arrive(&empty[this_stage]);
+        if (pair_stores)
+          store_tile_staged_16bit<T, true, kBlockK / 2>(acc, a, tc, tid, resident_staging);
+        else
+          store_tile_staged_16bit<T, false, kBlockK / 2>(acc, a, tc, tid, resident_staging);
+        if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
+        continue;
+      }
+      // a 128-channel 16-bit row per warpgroup fits the stage
       if (pair_stores)
-        store_tile_staged_16bit<T, true>(acc, a, tc, tid, stage);
+        store_tile_staged_16bit<T, true, kBlockK>(acc, a, tc, tid, stage);
       else
-        store_tile_staged_16bit<T, false>(acc, a, tc, tid, stage);
+        store_tile_staged_16bit<T, false, kBlockK>(acc, a, tc, tid, stage);
     } else {
       // The next tile continues this one's rows (store_tile_staged_carry; k_tiles is 1). The
       // carry: 8 floats per (warpgroup, row, channel), after the barriers.
@@ -1141,7 +1185,8 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   if ((a.data_type != CONVGEMM_DATA_FLOAT32 || a.split) && !tma) return cudaErrorNotSupported;
   if (tma) {
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
-    const bool staged16 = a.x_stage_floats + a.w_stage_floats >= kBlockK * kStagedLd16;
+    const bool staged16 =
+        a.resident_filter || a.x_stage_floats + a.w_stage_floats >= kBlockK * kStagedLd16;
     if (a.data_type == CONVGEMM_DATA_FLOAT16)
       return staged16 ? cudaLaunchKernelEx(
                             &config, igemm_wgmma_tma_kernel<__half, false, true, false, false>,

@@ -1200,6 +1200,61 @@ START_TEST(test_tap_pairs_rule) {
 }
 END_TEST
 
+/* WGMMA's 16-bit TMA kernel keeps the whole filter in shared memory where it fits with one group
+ * and one k tile (plan->resident_filter): problem 55 in bfloat16 takes 4 C16 chunks x 9 taps of
+ * 4 KB (144 KB), 4 window stages of 13.5 KB and the epilogue's own 18 KB. */
+START_TEST(test_resident_filter_rule) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+  p.data_type = CONVGEMM_DATA_BFLOAT16;
+  convgemm_igemm_plan_t plan = igemm_plan_of(p, &h100);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.tma, 1);
+  ck_assert_int_eq(plan.resident_filter, 1);
+  ck_assert_int_eq(plan.w_stage_floats, 0);
+  ck_assert_int_eq(plan.x_stage_floats, 8 * 6 * 72);
+  ck_assert_int_eq(plan.stages, 4);
+  ck_assert_uint_eq(plan.smem_bytes, 4 * 8 * 6 * 72 * 4 + CONVGEMM_IGEMM_WG_BARRIER_BYTES +
+                                         CONVGEMM_IGEMM_WG_STAGING16_BYTES + 4 * 9 * 4096);
+  ck_assert_uint_le(plan.smem_bytes, (size_t)h100.max_smem_per_block);
+  ck_assert_uint_eq(plan.packed_floats, 4 * 9 * 1024);
+  /* Stages stay below WG_MAX_STAGES (the last `full` barrier counts the filter): 1x1. */
+  convgemm_conv2d_params_t pw = p;
+  pw.r = pw.s = 1;
+  plan = igemm_plan_of(pw, &h100);
+  ck_assert_int_eq(plan.resident_filter, 1);
+  ck_assert_int_eq(plan.stages, CONVGEMM_IGEMM_WG_MAX_STAGES - 1);
+  /* float16 too; not float32, groups, two k tiles, one filter row per stage, or an x off 16
+   * bytes (no TMA). */
+  convgemm_conv2d_params_t q = p;
+  q.data_type = CONVGEMM_DATA_FLOAT16;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 1);
+  q = p;
+  q.data_type = CONVGEMM_DATA_FLOAT32;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 0);
+  q = p;
+  q.groups = 2;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 0);
+  q = p;
+  q.k = 136;
+  plan = igemm_plan_of(q, &h100);
+  ck_assert_int_eq(plan.k_tiles, 2);
+  ck_assert_int_eq(plan.resident_filter, 0);
+  ck_assert_int_ne(plan.w_stage_floats, 0);
+  q = p;
+  q.r = q.s = 7; /* 7x7: a chunk's 49 taps don't fit a stage: one filter row per stage */
+  plan = igemm_plan_of(q, &h100);
+  ck_assert_int_eq(plan.resident_filter, 0);
+  q = p;
+  q.c = 256; /* 576 KB of filter */
+  ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 0);
+  const struct convgemm_conv_desc d = revalidate(p);
+  convgemm_igemm_make_plan_for_x(&d, &h100, 0, &plan);
+  ck_assert_int_eq(plan.resident_filter, 0);
+}
+END_TEST
+
 static Suite* plan_suite(void) {
   Suite* s = suite_create("cpu_plan");
   TCase* plan = tcase_create("direct_plan");
@@ -1218,6 +1273,7 @@ static Suite* plan_suite(void) {
   tcase_add_test(plan, test_row_strip_plan_invariants_over_many_shapes);
   tcase_add_test(plan, test_carry_rule);
   tcase_add_test(plan, test_tap_pairs_rule);
+  tcase_add_test(plan, test_resident_filter_rule);
   suite_add_tcase(s, plan);
 
   TCase* algo = tcase_create("algorithm");

@@ -146,8 +146,11 @@ static const sanitize_case_t kCases[] = {
     {"IMPLICIT_GEMM 3xTF32, producer groups", 1, 16,  9,  72, 40, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, I, kIeee, kAnyTile, 0, WS_PREFERRED, 2},
     {"IMPLICIT_GEMM 3xTF32 5x7, 3 stages",    1,  8,  9,  72, 16, 5, 7, 0, 0, 1,  1, 1, 1, 1, 0, I, kIeee, kAnyTile, 0, WS_PREFERRED, 2},
     /* In float16 / bfloat16 (test_16bit) the 16-bit TMA kernel with its stmatrix epilogue: C/G
-     * 16, W 136 (its 80-column box fits), 9 tiles on 2 blocks, so staged stages are refilled. */
+     * 16, W 136 (its 80-column box fits), 9 tiles on 2 blocks, so stages are refilled. K 40: the
+     * filter resident in shared memory, staging of its own; K 136 (two k tiles): the filter in
+     * every stage, which is the staging. */
     {"IMPLICIT_GEMM 16-bit TMA, tiles per block", 1, 16, 9, 136, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
+    {"IMPLICIT_GEMM 16-bit TMA, two k tiles",     1, 16, 9, 136,136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
     {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED, 0},
@@ -473,11 +476,12 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
 }
 END_TEST
 
-/* On an sm_90 device test_16bit reaches the 16-bit TMA kernel with the epilogue that stages a
- * row's 128 channels as 16-bit values (stmatrix; stages of at least 128 x 72 floats, as the
- * launch decides), on a block that takes several tiles. */
+/* On an sm_90 device test_16bit reaches the 16-bit TMA kernel with the epilogue that stages
+ * rows as 16-bit values (stmatrix), on a block that takes several tiles, both ways: in stages of
+ * at least 128 x 72 floats (the filter in every stage, as the launch decides) and in the
+ * resident filter's own staging. */
 START_TEST(test_16bit_implicit_cases_reach_the_staged_kernel) {
-  int staged = 0;
+  int staged = 0, resident = 0;
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM || kCases[i].no_wgmma) continue;
     convgemm_conv2d_params_t p;
@@ -488,12 +492,16 @@ START_TEST(test_16bit_implicit_cases_reach_the_staged_kernel) {
     if (kCases[i].sm_count > 0) info.sm_count = kCases[i].sm_count;
     convgemm_igemm_plan_t plan;
     convgemm_igemm_make_plan(desc, &info, &plan);
-    staged += plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma && plan.tiles > plan.blocks &&
+    const int several = plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma && plan.tiles > plan.blocks;
+    staged += several && !plan.resident_filter &&
               plan.x_stage_floats + plan.w_stage_floats >= 128 * 72;
+    resident += several && plan.resident_filter;
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
-  ck_assert_msg(!sm90 || staged >= 1, "sm_90: %d 16-bit staged TMA cases", staged);
+  ck_assert_msg(!sm90 || (staged >= 1 && resident >= 1),
+                "sm_90: %d 16-bit TMA cases staged in a stage, %d with the resident filter",
+                staged, resident);
 }
 END_TEST
 
