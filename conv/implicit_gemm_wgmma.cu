@@ -532,9 +532,9 @@ __device__ __forceinline__ void store_tile_staged_pairs(float (&acc)[R][64], con
 // and a row takes 2 barriers instead of 4. kPassCh 64: two passes per row through
 // WG_STAGING16_BYTES of their own (the resident filter's stages hold only the window). The rows
 // are written by stmatrix (8 per row and warp; the 72-value pitch, 144 bytes, keeps each 8 x
-// 16-byte matrix conflict-free). kPair: lane
-// l stores pixels 2l and 2l + 1 as one 4-byte word (Q even and y 4-byte aligned, so every pair
-// is), one store instruction per 64-pixel channel row; else lane l stores pixels l and l + 32.
+// 16-byte matrix conflict-free). kPair: lane l stores pixels 2l and 2l + 1 as one 4-byte word (Q
+// even and y 4-byte aligned, so every pair is), one store instruction per 64-pixel channel row;
+// else lane l stores pixels l and l + 32.
 // (kStagedLd16, values per channel row, is defined with TmaElem: the launch reads it too.)
 
 template <typename T, bool kPair, int kPassCh>
