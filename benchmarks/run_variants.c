@@ -354,9 +354,6 @@ void bench_run_math_mode(bench_session_t* s, convgemm_math_mode_t math) {
   convgemm_conv_desc_t desc = make_desc(s, math);
   for (int i = 0; i < s->args->n_algos; ++i)
     if (prepare_convgemm_algo(s, math, desc, s->args->algos[i], ref, y, &v[n])) ++n;
-  /* The pointers into v are final now (cudnn.choice). */
-  for (int i = 0; i < n; ++i)
-    if (v[i].has_choice) v[i].cudnn.choice = &v[i].choice;
   time_variants(s, math, v, n, ref, y);
   const double ref_median_ms = n > 0 && v[0].is_reference ? v[0].timing.median_ms : 0.0;
   for (int i = 0; i < n; ++i) {

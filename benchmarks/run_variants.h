@@ -1,6 +1,8 @@
 /* Runs every variant of one math mode: the cuDNN reference ("cudnn"), "cudnn_find", then each
- * convgemm algorithm. Per variant: correctness first (output poisoned with NaN, one call, compared
- * with the reference), then timing, then the output of the last timed call is compared again. */
+ * convgemm algorithm. Every variant's correctness first (output poisoned with NaN, one call,
+ * compared with the reference), then their timing (--order: interleaved rounds or one after
+ * another), then each output compared again: the last timed call's (sequential) or one more
+ * call's (interleaved). */
 #ifndef CONVGEMM_BENCHMARKS_RUN_VARIANTS_H_
 #define CONVGEMM_BENCHMARKS_RUN_VARIANTS_H_
 
