@@ -101,8 +101,9 @@ static convgemm_status_t check_pointers(const struct convgemm_conv_desc* d, cons
 }
 
 /* IMPLICIT_GEMM's TMA kernel loads x through a tensor map, which needs x on a 16-byte boundary;
- * with x elsewhere float32 TF32 operands take the same wgmma kernel with cp.async copies (same
- * numbers; a plan without the TMA kernel's tap pairs and carry, in no more workspace), 16-bit
+ * with x elsewhere float32 TF32 operands take the same wgmma kernel with cp.async copies (the same
+ * numbers as the TF32 TMA kernel, the same products as the fp16-products one, summed in another
+ * order; a plan without tap pairs, carry or fp16 products, in no more workspace), 16-bit
  * data the mma.sync kernel (the same exact products, summed in fp32 in another order; the same
  * workspace), and 3xTF32 (fp32 operands) has no other kernel. */
 static convgemm_status_t igemm_plan_for_x(const struct convgemm_handle* h,

@@ -342,7 +342,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   using namespace convgemm;
   const convgemm_conv2d_params_t& p = desc->params;
   float* packed = static_cast<float*>(workspace);
-  {
+  if (!plan->f16_products) {  // the fp16 packing follows below, with the kernel's arguments
     // Launched with cudaLaunchKernelEx, whose own status is returned: cudaGetLastError after a
     // <<<>>> launch would also report (and clear) an error the caller left pending.
     const int is16 = p.data_type != CONVGEMM_DATA_FLOAT32;
@@ -402,6 +402,17 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.s_taps = plan->s_taps;
   a.producer_groups = plan->producer_groups;
   a.resident_filter = plan->resident_filter;
+  a.f16_products = plan->f16_products;
+  a.f16_info = nullptr;
+  if (plan->f16_products) {
+    char* const ws = static_cast<char*>(workspace);
+    a.f16_info = reinterpret_cast<int*>(ws + plan->f16_info_offset);
+    float* const w_tf32 = reinterpret_cast<float*>(ws + plan->f16_w_offset);
+    cudaError_t e = igemm_f16_pack_launch(a, static_cast<const float*>(w), w_tf32, stream);
+    if (e == cudaSuccess) e = igemm_wgmma_launch(a, plan, stream);
+    if (e == cudaSuccess) e = igemm_f16_fixup_launch(a, w_tf32, plan->blocks, stream);
+    return e;
+  }
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3((unsigned)plan->blocks);

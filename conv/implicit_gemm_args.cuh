@@ -35,8 +35,36 @@ struct IgemmArgs : ConvGeometry {
   // plan->tap_pairs, plan->tile_q_step, plan->s_taps (S, or ceil(S / 2) with tap pairs)
   int tap_pairs, q_step, s_taps;
   int producer_groups;  // plan->producer_groups
-  int resident_filter;  // plan->resident_filter (16-bit TMA kernel)
+  int resident_filter;  // plan->resident_filter (16-bit TMA kernel, fp16 products)
+  // plan->f16_products: the packed filter is fp16, and f16_info points at the workspace's
+  // F16_INFO_INTS (largest |tf32(w)| bits, filter inexact, listed tiles, unused), then the list
+  int f16_products;
+  int* f16_info;
 };
+
+// The filter's scale exponent for fp16 products from its largest magnitude's bits (0 for an
+// all-zero filter): that magnitude lands in [2^W_TOP_EXP, 2^(W_TOP_EXP + 1)), clamped.
+__host__ __device__ inline int f16_w_scale_exp(uint32_t amax_bits) {
+  const int e = amax_bits == 0 ? CONVGEMM_IGEMM_F16_W_TOP_EXP : (int)(amax_bits >> 23) - 127;
+  const int s = CONVGEMM_IGEMM_F16_W_TOP_EXP - e;
+  return s > CONVGEMM_IGEMM_F16_MAX_SCALE_EXP    ? CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
+         : s < -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP ? -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
+                                                 : s;
+}
+
+// 2^e as a float (|e| <= 126).
+__host__ __device__ inline float f16_pow2(int e) {
+  union { uint32_t u; float f; } v;
+  v.u = (uint32_t)(127 + e) << 23;
+  return v.f;
+}
+
+// The fp16-products pieces (conv/implicit_gemm_f16_products.cu): before the wgmma kernel, the
+// filter's scale, fp16 packing and TF32 copy; after it, the listed tiles' recomputation.
+cudaError_t igemm_f16_pack_launch(const IgemmArgs& a, const float* w, float* w_tf32,
+                                  cudaStream_t stream);
+cudaError_t igemm_f16_fixup_launch(const IgemmArgs& a, const float* w_tf32, int sm_count,
+                                   cudaStream_t stream);
 
 // The WGMMA kernel's launch (conv/implicit_gemm_wgmma.cu); the packed filter is in a.packed.
 cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* plan,

@@ -100,6 +100,9 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->run_tiles = 1;
   plan->carry = 0;
   plan->resident_filter = 0;
+  plan->f16_products = 0;
+  plan->f16_info_offset = 0;
+  plan->f16_w_offset = 0;
   const int64_t chunk_taps = convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks);
   const int64_t tap_floats = CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * parts;
   const int64_t packed = convgemm_sat_mul(chunk_taps, convgemm_sat_mul(p->r * s_taps, tap_floats));
@@ -162,6 +165,54 @@ static void plan_resident_filter(const struct convgemm_conv_desc* d,
   }
 }
 
+/* WGMMA's TMA kernel with TF32 operands computes the TF32 products on fp16 tensor cores where
+ * the whole fp16 filter stays in shared memory beside at least WG_MIN_STAGES stages of a
+ * 16-channel fp32 box (plan->f16_products; the stage doubles as the epilogue's staging). A
+ * TF32 value is an 11-bit significand with an 8-bit exponent; scaled by a power of two into
+ * fp16's normal range it is an fp16 value, and the product of two is exact in fp32 either way. */
+static void plan_f16_products(const struct convgemm_conv_desc* d,
+                              const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan) {
+  const convgemm_conv2d_params_t* p = &d->params;
+  if (info->no_f16_products || !plan->tma || plan->split || convgemm_desc_is_16bit(d) ||
+      !d->tf32_operands || p->groups != 1 || plan->k_tiles != 1 || plan->stage_rows != p->r ||
+      plan->carry || plan->tap_pairs || d->c_per_group < CONVGEMM_IGEMM_F16_C_CHUNK)
+    return;
+  const int64_t c_chunks = ceil_div(d->c_per_group, CONVGEMM_IGEMM_F16_C_CHUNK);
+  const int64_t tap_words = CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K; /* 4 KB */
+  const int64_t packed = convgemm_sat_mul(c_chunks * p->r, p->s * tap_words);
+  const int64_t box = (int64_t)CONVGEMM_IGEMM_F16_C_CHUNK * plan->halo_h * plan->tma_box_w;
+  const int64_t x_s = (int64_t)CONVGEMM_IGEMM_C_CHUNK * plan->x_plane_ld; /* fp16 window */
+  const int64_t x_stage = ceil_div(box > x_s ? box : x_s, 32) * 32;
+  for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES - 1; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
+       --stages) {
+    const int64_t smem = convgemm_sat_add(
+        convgemm_sat_add((int64_t)stages * x_stage * 4,
+                         CONVGEMM_IGEMM_WG_BARRIER_BYTES + CONVGEMM_IGEMM_WG_TILE_INFO_BYTES),
+        convgemm_sat_mul(packed, 4));
+    if (smem > info->max_smem_per_block) continue;
+    const size_t info_offset = ((size_t)packed * 4 + 255) / 256 * 256;
+    const size_t info_bytes =
+        (size_t)convgemm_sat_mul(CONVGEMM_IGEMM_F16_INFO_INTS + plan->tiles, 4);
+    const size_t w_offset = (info_offset + info_bytes + 255) / 256 * 256;
+    const size_t workspace =
+        w_offset + (size_t)convgemm_sat_mul(d->c_per_group * p->r,
+                                            p->s * (int64_t)CONVGEMM_IGEMM_BLOCK_K * 4);
+    plan->f16_products = 1;
+    plan->resident_filter = 1;
+    plan->c_chunks = c_chunks;
+    plan->stages = stages;
+    plan->x_stage_floats = (int)x_stage;
+    plan->w_stage_floats = 0;
+    plan->smem_bytes = (size_t)smem;
+    plan->packed_floats = (size_t)packed;
+    plan->f16_info_offset = info_offset;
+    plan->f16_w_offset = w_offset;
+    /* no smaller than the TF32 plan's: an x off 16 bytes takes that plan in this workspace */
+    if (workspace > plan->workspace_bytes) plan->workspace_bytes = workspace;
+    return;
+  }
+}
+
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,
                               const convgemm_device_info_t* info, convgemm_igemm_plan_t* plan) {
   convgemm_igemm_make_plan_for_x(d, info, 1, plan);
@@ -190,6 +241,7 @@ void convgemm_igemm_make_plan_for_x(const struct convgemm_conv_desc* d,
           if (plan->blocks < 1) plan->blocks = 1;
           if (x_aligned_16) plan_carry(d, info, plan);
           if (x_aligned_16) plan_resident_filter(d, info, plan);
+          if (x_aligned_16) plan_f16_products(d, info, plan);
           return;
         }
       }

@@ -31,6 +31,12 @@
  * TF32-rounded, zero past K/G and C/G, in the chosen kernel's order, repacked by a small kernel
  * on every call (295 KB for problem 55), so a changed filter is always picked up.
  *
+ * fp16 products (plan->f16_products, conv/implicit_gemm_f16_products.cu): where the whole filter
+ * fits in shared memory as fp16, WGMMA computes DEFAULT math's TF32 products on fp16 tensor cores
+ * (k16 wgmmas, twice TF32's rate): each TF32 operand scaled by a power of two into fp16's range
+ * is an fp16 value, so the products are the TF32 ones; a tile holding a value fp16 can't hold
+ * exactly is recomputed on CUDA cores.
+ *
  * 16-bit data (float16, bfloat16): the operands as they are (exact in fp32), a stage of
  * C_CHUNK_16BIT = 16 channels, a channel pair per 4-byte word. WGMMA runs it only in its TMA form
  * (k16 wgmmas, 8 channels to a 16-byte pixel row of x_s; the box's first column on a 16-byte
@@ -97,7 +103,21 @@ enum {
   CONVGEMM_IGEMM_PAIR_MAX_DILATION_W = 4,
   /* WGMMA's resident filter (plan->resident_filter): the 16-bit epilogue's own staging, after the
    * barriers: 2 warpgroups x 64 channels x 72 values x 2 bytes (64-channel passes) */
-  CONVGEMM_IGEMM_WG_STAGING16_BYTES = 18432
+  CONVGEMM_IGEMM_WG_STAGING16_BYTES = 18432,
+  /* WGMMA's fp16 products (plan->f16_products): after the barriers, each stage's tile scale
+   * exponent and the producers' scratch (16 ints), then the resident filter */
+  CONVGEMM_IGEMM_WG_TILE_INFO_BYTES = 64,
+  CONVGEMM_IGEMM_F16_C_CHUNK = 16, /* input channels per stage: one k16 step per filter tap */
+  /* The x scale of a tile puts the largest magnitude of its first chunk in [2^12, 2^13): the
+   * other chunks have 8x headroom below fp16's 65504 and every value down to 2^-27 of it is an
+   * fp16 normal. The filter's scale puts its largest magnitude in [2^14, 2^15). Exponents are
+   * clamped to +-60 so that 2^-(sum) is a float. */
+  CONVGEMM_IGEMM_F16_X_TOP_EXP = 12,
+  CONVGEMM_IGEMM_F16_W_TOP_EXP = 14,
+  CONVGEMM_IGEMM_F16_MAX_SCALE_EXP = 60,
+  /* The workspace after the fp16-packed filter: w scale exponent, filter exact (1/0), listed
+   * tiles, then the list (one int per tile) */
+  CONVGEMM_IGEMM_F16_INFO_INTS = 4
 };
 
 typedef enum convgemm_igemm_variant {
@@ -167,6 +187,22 @@ typedef struct convgemm_igemm_plan {
                               (w_stage_floats 0; stages at most WG_MAX_STAGES - 1: the last
                               stage's `full` barrier counts the filter), and the epilogue stages
                               in its own WG_STAGING16_BYTES. 0 otherwise */
+  int f16_products;        /* WGMMA TMA with TF32 operands (DEFAULT math, float32 data, not
+                              split), one group, k_tiles 1, all R filter rows per stage, no tap
+                              pairs or carry, x 16-byte aligned, C/G >= 16, where the fp16 filter
+                              (c_chunks x R x S taps of 4 KB) and at least WG_MIN_STAGES stages
+                              of a 16-channel fp32 box fit: the TF32-rounded operands, scaled by
+                              powers of two (x per tile, w per tensor), go to the tensor cores as
+                              fp16, which holds them exactly (k16 wgmmas, twice TF32's rate).
+                              A tile with a value fp16 can't hold exactly is listed and
+                              recomputed from x and w by a CUDA-core kernel (all tiles when the
+                              filter isn't exact), so every product is the TF32 one. c_chunks
+                              counts 16-channel chunks, the filter is resident (resident_filter
+                              1, w_stage_floats 0) */
+  size_t f16_info_offset;  /* f16_products: bytes into the workspace of the info ints and the
+                              tile list (F16_INFO_INTS + tiles ints) */
+  size_t f16_w_offset;     /* f16_products: bytes into the workspace of the TF32-rounded filter
+                              the recomputation reads (C/G x R*S x BLOCK_K floats) */
   size_t packed_floats;    /* the packed filter */
   size_t workspace_bytes;  /* packed_floats * 4 rounded up to 256 */
 } convgemm_igemm_plan_t;

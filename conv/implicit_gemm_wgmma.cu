@@ -32,9 +32,12 @@
  * epilogue (store-bound tiles on rows off 32-byte sectors: store_tile_staged_carry) and tap pairs
  * (K/G <= 64: two filter taps per packed tap, store_tile_staged_pairs). With 16-bit data the
  * plan may keep the whole filter resident (plan->resident_filter): copied once per block after
- * the barriers, the stages then hold the window alone.
+ * the barriers, the stages then hold the window alone. So does the fp16-products instantiation
+ * (plan->f16_products, TF32 operands): 16-channel fp32 boxes converted to scaled fp16 windows
+ * (produce_f16), k16 wgmmas on the fp16 filter, the sums unscaled at the store.
  */
 #include <cstdint>
+#include <type_traits>
 
 #include <cuda.h>
 #include <cudaTypedefs.h>
@@ -87,10 +90,15 @@ constexpr int kTapFloats = kChunk * kBlockK;  // 4-byte words per packed tap, an
 // producers.
 constexpr int kComputeRegisters = 168, kProducerRegisters = 104, kLoaderRegisters = 56;
 constexpr int kCarryComputeRegisters = 176, kCarryProducerRegisters = 96;
+// The fp16-products kernel's scaled epilogue (bias loads, the unscaling) spilled at 168: the
+// 8 more compute registers the block has.
+constexpr int kF16ProducerRegisters = 104, kF16ComputeRegisters = 176;
 static_assert(kComputeThreads * kComputeRegisters + kProducerThreads * kProducerRegisters +
                       kLoaderThreads * kLoaderRegisters <= 65536 &&
                   kComputeThreads * kCarryComputeRegisters +
                           kProducerThreads * kCarryProducerRegisters +
+                          kLoaderThreads * kLoaderRegisters <= 65536 &&
+                  kComputeThreads * kF16ComputeRegisters + kProducerThreads * kF16ProducerRegisters +
                           kLoaderThreads * kLoaderRegisters <= 65536,
               "the roles' registers exceed the register file");
 constexpr int kRows = kTileP / (kComputeThreads / 128);  // output rows per warpgroup (2)
@@ -258,6 +266,17 @@ __device__ __forceinline__ void start_tile_acc(float (&acc)[R][64], const IgemmA
   }
 }
 
+// fp16 products: a tile's accumulators start at zero (its bias is added at the store, after
+// the unscaling), with no wgmma in flight.
+template <int R>
+__device__ __forceinline__ void start_tile_zero(float (&acc)[R][64]) {
+  wgmma_wait<0>();  // as in start_tile_acc
+#pragma unroll
+  for (int m = 0; m < R; ++m)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) acc[m][i] = 0.0f;
+}
+
 // Stores tile tc's accumulators (no wgmma in flight).
 __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmArgs& a,
                                            const TileCoord& tc, int tid) {
@@ -330,9 +349,12 @@ __device__ __forceinline__ T* tile_y(const IgemmArgs& a, const TileCoord& tc, in
          (int64_t)p0 * a.q + q0 + col;
 }
 
-template <typename T, int kPassCh, int R>
+// kScaled (fp16 products): the accumulators hold the tile's sums times 2^(its x and w scale
+// exponents) and no bias; each value is stored as fmaf(value, inv, bias) (inv = 2^-(sum): exact).
+template <typename T, int kPassCh, int R, bool kScaled = false>
 __device__ __forceinline__ void store_tile_staged(float (&acc)[R][64], const IgemmArgs& a,
-                                                  const TileCoord& tc, int tid, float* staging) {
+                                                  const TileCoord& tc, int tid, float* staging,
+                                                  float inv = 1.0f) {
   constexpr int kLd = kStagedLd, kPassFloats = kPassCh * kLd;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
@@ -344,10 +366,14 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[R][64], const Ige
   const int p0 = tc.pt * 2 * R + R * wg;  // 2 warpgroups of R rows
   // Channel wq (then wq + 4, ...) of the tile, row p0, column q0 + lane.
   T* const y_first = tile_y<T>(a, tc, wq, p0, q0, lane);
+  const bool has_bias = kScaled && a.bias != nullptr;
+  const float* const bias_first = static_cast<const float*>(a.bias) + tc.g * a.kg +
+                                  tc.kt * kBlockK + wq;
 #pragma unroll
   for (int m = 0; m < R; ++m) {
     const bool p_in = p0 + m < a.p;
     T* y_row = y_first + m * a.q;
+    const float* bias_k = bias_first;
     int c_left = a.kg - tc.kt * kBlockK - wq;  // > 0: y_row's channel is inside the group
 #pragma unroll
     for (int pass = 0; pass < kBlockK / kPassCh; ++pass) {
@@ -366,8 +392,15 @@ __device__ __forceinline__ void store_tile_staged(float (&acc)[R][64], const Ige
       for (int i = 0; i < kPassCh / 4; ++i) {
         const float* const from = st + (wq + 4 * i) * kLd + lane;
         const bool c_in = p_in && c_left > 0;
-        if (c_in && q_lo) y_row[0] = from_float<T>(from[0]);
-        if (c_in && q_hi) y_row[32] = from_float<T>(from[32]);
+        float v0 = from[0], v1 = from[32];
+        if constexpr (kScaled) {
+          const float b = has_bias && c_in ? *bias_k : 0.0f;
+          v0 = fmaf(v0, inv, b);
+          v1 = fmaf(v1, inv, b);
+          bias_k += 4;
+        }
+        if (c_in && q_lo) y_row[0] = from_float<T>(v0);
+        if (c_in && q_hi) y_row[32] = from_float<T>(v1);
         y_row += plane4;
         c_left -= 4;
       }
@@ -757,6 +790,102 @@ __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, i
   }
 }
 
+// fp16 products (plan->f16_products): the box is (16 channels, halo_h, tma_box_w) floats. Unit
+// i is (k half, window pixel) pt + 128 i: its 8 channels (8 loads a box plane apart) rounded to
+// TF32, scaled by the tile's power of two and converted to fp16, one 16-byte row of x_s (the
+// 16-bit layout). The tile's scale exponent, from the largest magnitude in its first chunk
+// (F16_X_TOP_EXP), goes to the compute warpgroups in stage_exp[stage]. A value whose fp16
+// conversion is not exact (too large or too small for the scale, NaN) lists the tile for
+// recomputation: the producers' OR rides on their read-write barrier, and thread 0 appends the
+// tile at its last chunk.
+constexpr int kF16Units = 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kProducerThreads;
+
+__device__ __forceinline__ void produce_f16(const IgemmArgs& a, float* smem, int stage_floats,
+                                            uint64_t* full, uint64_t* ready, int* stage_exp,
+                                            uint32_t* scratch, int pt) {
+  static_assert(kF16Units * kProducerThreads == 2 * CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS,
+                "every pixel of the largest window");
+  const int window = a.halo_h * a.halo_w;
+  const int box_plane = a.halo_h * a.tma_box_w;  // floats per channel of the box
+  int unit_load[kF16Units];  // floats into the box of the unit's first channel (0: no unit)
+  bool unit_in[kF16Units];
+#pragma unroll
+  for (int i = 0; i < kF16Units; ++i) {
+    const int u = pt + i * kProducerThreads;
+    const int kh = u >= window, pix = u - kh * window;
+    const int hh = pix / a.halo_w, ww = pix - hh * a.halo_w;
+    unit_in[i] = u < 2 * window;
+    unit_load[i] = unit_in[i] ? (8 * kh * a.halo_h + hh) * a.tma_box_w + a.tma_shift + ww : 0;
+  }
+  const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
+  int* const listed = a.f16_info + 2;
+  int* const list = a.f16_info + CONVGEMM_IGEMM_F16_INFO_INTS;
+  uint32_t full_parity = 0;
+  int scale_exp = 0;
+  float scale = 1.0f;
+  bool tile_inexact = false;
+  for (Cursor tr = cursor_start<false>(a); tr.tile < a.tiles; cursor_advance<false>(tr, a)) {
+    float* const stage = smem + tr.stage * stage_floats;
+    mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
+    full_parity ^= 1u << tr.stage;
+    float v[kF16Units][8];
+#pragma unroll
+    for (int i = 0; i < kF16Units; ++i)
+#pragma unroll
+      for (int j = 0; j < 8; ++j) v[i][j] = tf32_round_rna(stage[unit_load[i] + j * box_plane]);
+    if (tr.cc == 0) {  // the tile's scale: its first chunk's largest magnitude (NaN: largest)
+      uint32_t amax = 0;
+#pragma unroll
+      for (int i = 0; i < kF16Units; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          const uint32_t m = unit_in[i] ? __float_as_uint(v[i][j]) & 0x7FFFFFFFu : 0u;
+          amax = m > amax ? m : amax;
+        }
+      amax = __reduce_max_sync(0xFFFFFFFFu, amax);
+      if (pt % 32 == 0) scratch[pt / 32] = amax;
+      named_barrier_sync(1, kProducerThreads);
+#pragma unroll
+      for (int w = 0; w < kProducerThreads / 32; ++w) amax = scratch[w] > amax ? scratch[w] : amax;
+      const int e = amax == 0 ? CONVGEMM_IGEMM_F16_X_TOP_EXP : (int)(amax >> 23) - 127;
+      const int se = CONVGEMM_IGEMM_F16_X_TOP_EXP - e;
+      scale_exp = se > CONVGEMM_IGEMM_F16_MAX_SCALE_EXP    ? CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
+                  : se < -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP ? -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
+                                                           : se;
+      scale = f16_pow2(scale_exp);
+      tile_inexact = false;
+    }
+    bool inexact = false;
+    uint4 h[kF16Units];
+#pragma unroll
+    for (int i = 0; i < kF16Units; ++i) {
+      uint32_t word[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const float lo = v[i][2 * j] * scale, hi = v[i][2 * j + 1] * scale;
+        const __half2 pair = __floats2half2_rn(lo, hi);
+        const float2 back = __half22float2(pair);
+        inexact |= unit_in[i] && (back.x != lo || back.y != hi);
+        word[j] = *reinterpret_cast<const uint32_t*>(&pair);
+      }
+      h[i] = make_uint4(word[0], word[1], word[2], word[3]);
+    }
+    // Every read of the box is done: x_s may overwrite it.
+    tile_inexact |= named_barrier_or(1, kProducerThreads, inexact);
+#pragma unroll
+    for (int i = 0; i < kF16Units; ++i) {
+      const int u = pt + i * kProducerThreads;
+      if (unit_in[i]) reinterpret_cast<uint4*>(stage)[u + (u >= window) * x_gap] = h[i];
+    }
+    if (pt == 0) {
+      stage_exp[tr.stage] = scale_exp;
+      if (tile_inexact && last_of_tile(a, tr)) list[atomicAdd(listed, 1)] = tr.tile;
+    }
+    fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
+    mbarrier_arrive(&ready[tr.stage]);
+  }
+}
+
 // Waits until this thread's copies for iteration it have landed: one commit group per
 // iteration, stages - 2 queued ahead of the one being computed (which a stage of its own holds
 // while its wgmmas run), so stages - 3 may stay in flight.
@@ -896,15 +1025,22 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // rows as 16-bit values (store_tile_staged_16bit); a separate instantiation, so kernels with
 // smaller stages carry only the float-staged epilogue (with both, 86_pw, 1x1, ran 5% slower on
 // its unchanged path).
-template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs>
+// kF16 (plan->f16_products; T float, TF32 operands): 16-channel fp32 boxes, converted by
+// produce_f16 into fp16 windows, the fp16 filter resident, k16 wgmmas; the epilogue unscales and
+// adds the bias (store_tile_staged's kScaled) through the tile's last stage.
+template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs, bool kF16 = false>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   static_assert(!kSplit || sizeof(T) == 4, "3xTF32 splits float operands only");
+  static_assert(!kF16 || (sizeof(T) == 4 && !kSplit && !kStaged16 && !kCarry && !kPairs),
+                "fp16 products: TF32 operands, their own epilogue");
   static_assert(!kStaged16 || sizeof(T) == 2, "16-bit staging is for 16-bit data");
   static_assert(!kCarry || (sizeof(T) == 4 && !kSplit), "the carry keeps TF32 kernels' sectors");
   static_assert(!kPairs || (sizeof(T) == 4 && !kSplit && !kCarry), "tap pairs: TF32 operands");
-  constexpr int kElemChunk = TmaElem<T>::kChunk;  // channels per stage
+  constexpr int kElemChunk = kF16 ? CONVGEMM_IGEMM_F16_C_CHUNK : TmaElem<T>::kChunk;
+  // The wgmmas' operand type.
+  using Op = std::conditional_t<kF16, __half, T>;
   extern __shared__ __align__(128) float4 smem_f4[];
   float* const smem = reinterpret_cast<float*>(smem_f4);
   const int stage_floats = a.x_stage_floats + a.w_stage_floats;
@@ -913,10 +1049,16 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   uint64_t* const empty = ready + CONVGEMM_IGEMM_WG_MAX_STAGES;
   // Resident filter (kStaged16 only): the epilogue's staging, then the filter, after the
   // barriers; the last `full` barrier, past the plan's stages, counts the filter's copies.
-  const bool resident = kStaged16 && a.resident_filter;
+  // kF16: the stages' scale exponents and the producers' scratch, then the filter.
+  const bool resident = (kStaged16 || kF16) && a.resident_filter;
   float* const resident_staging =
       smem + a.stages * stage_floats + CONVGEMM_IGEMM_WG_BARRIER_BYTES / 4;
-  float* const resident_taps = resident_staging + CONVGEMM_IGEMM_WG_STAGING16_BYTES / 4;
+  int* const stage_exp = reinterpret_cast<int*>(resident_staging);
+  uint32_t* const f16_scratch =
+      reinterpret_cast<uint32_t*>(resident_staging) + CONVGEMM_IGEMM_WG_MAX_STAGES;
+  float* const resident_taps =
+      resident_staging + (kF16 ? CONVGEMM_IGEMM_WG_TILE_INFO_BYTES
+                               : CONVGEMM_IGEMM_WG_STAGING16_BYTES) / 4;
   uint64_t* const filter_full = &full[CONVGEMM_IGEMM_WG_MAX_STAGES - 1];
   const int tid = threadIdx.x;
   // 3xTF32 with small windows: two producer groups, alternate stages (produce_float).
@@ -971,8 +1113,13 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     return;
   }
   if (warpgroup == kComputeThreads / 128) {
-    setmaxnreg_dec<kCarry ? kCarryProducerRegisters : kProducerRegisters>();
-    if constexpr (sizeof(T) == 2)
+    setmaxnreg_dec<kCarry ? kCarryProducerRegisters
+                   : kF16 ? kF16ProducerRegisters
+                          : kProducerRegisters>();
+    if constexpr (kF16)
+      produce_f16(a, smem, stage_floats, full, ready, stage_exp, f16_scratch,
+                  tid - kComputeThreads);
+    else if constexpr (sizeof(T) == 2)
       produce_16bit<kCarry>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
     else if (kSplit && producer_groups == 2)  // kSplit ? 2 : 1: one instantiation otherwise
       produce_float<kSplit, kCarry, kSplit ? 2 : 1>(a, smem, stage_floats, full, ready,
@@ -983,7 +1130,9 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   }
 
   // Compute warpgroups.
-  setmaxnreg_inc<kCarry ? kCarryComputeRegisters : kComputeRegisters>();
+  setmaxnreg_inc<kCarry ? kCarryComputeRegisters
+                 : kF16 ? kF16ComputeRegisters
+                        : kComputeRegisters>();
   // kStaged16: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
   const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
   constexpr int R = kRowsOf<kSplit>;
@@ -998,9 +1147,14 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   int taps_since_fold = 0;
   float acc[R][64];
   float partial[kSplit ? R : 1][64];
+  // kF16: 2^-(the filter's scale exponent), the tiles' own exponents come with their stages.
+  const float w_unscale = kF16 ? f16_pow2(-f16_w_scale_exp((uint32_t)a.f16_info[0])) : 1.0f;
   {
     const Cursor first = cursor_start<kCarry>(a);
-    if (first.tile < a.tiles) start_tile_acc<T>(acc, a, first.tc, tid);
+    if constexpr (kF16)
+      start_tile_zero(acc);
+    else if (first.tile < a.tiles)
+      start_tile_acc<T>(acc, a, first.tc, tid);
   }
   if constexpr (kSplit) {
 #pragma unroll
@@ -1018,7 +1172,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     if constexpr (kSplit)
       issue_chunk<T, kSplit>(partial, a, stage, warpgroup);
     else
-      issue_chunk<T, kSplit>(
+      issue_chunk<Op, kSplit>(
           acc, a, stage, warpgroup,
           resident ? resident_taps + (int64_t)cp.cc * a.r * a.s_taps * kTapFloats : nullptr);
     const bool last_chunk = last_of_tile(a, cp);
@@ -1053,7 +1207,17 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     wgmma_wait<0>();
     if (pending >= 0) mbarrier_arrive(&empty[pending]);
     pending = -1;
-    if constexpr (kStaged16) {
+    if constexpr (kF16) {
+      // The tile's sums times 2^(x exponent + w exponent), unscaled exactly at the store.
+      const float inv = w_unscale * f16_pow2(-stage_exp[this_stage]);
+      if (stage_floats >= 2 * 32 * kStagedLd)
+        store_tile_staged<float, 32, R, true>(acc, a, tc, tid, stage, inv);
+      else
+        store_tile_staged<float, 16, R, true>(acc, a, tc, tid, stage, inv);
+      mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
+      if (cp.tile < a.tiles) start_tile_zero(acc);
+      continue;
+    } else if constexpr (kStaged16) {
       if (resident) {  // the stage goes back now; two 64-channel passes per row of their own
         mbarrier_arrive(&empty[this_stage]);
         if (pair_stores)
@@ -1139,7 +1303,8 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
                               (cuuint64_t)a.groups, (cuuint64_t)a.n};
   const cuuint64_t plane = (cuuint64_t)a.in_h * a.in_w * elem;
   const cuuint64_t strides[4] = {(cuuint64_t)a.in_w * elem, plane, plane * a.cg, plane * a.c};
-  const cuuint32_t chunk = is16 ? TmaElem<__half>::kChunk : TmaElem<float>::kChunk;
+  const cuuint32_t chunk = is16 || a.f16_products ? CONVGEMM_IGEMM_F16_C_CHUNK
+                                                  : TmaElem<float>::kChunk;
   const cuuint32_t box[5] = {(cuuint32_t)a.tma_box_w, (cuuint32_t)a.halo_h, chunk, 1, 1};
   const cuuint32_t element_strides[5] = {1, 1, 1, 1, 1};
   return encode(map, type, 5, const_cast<void*>(a.x), dims, strides,
@@ -1153,6 +1318,8 @@ bool encode_x_map(const IgemmArgs& a, CUtensorMap* map) {
 cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
   const void* const kernels[] = {
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false, false>),
+      reinterpret_cast<const void*>(
+          igemm_wgmma_tma_kernel<float, false, false, false, false, true>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, true, false>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false, true>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, true, false, false, false>),
@@ -1206,6 +1373,9 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
     if (a.split)
       return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, true, false, false, false>,
                                 a, x_map);
+    if (a.f16_products)
+      return cudaLaunchKernelEx(
+          &config, igemm_wgmma_tma_kernel<float, false, false, false, false, true>, a, x_map);
     if (a.carry)
       return cudaLaunchKernelEx(&config, igemm_wgmma_tma_kernel<float, false, false, true, false>,
                                 a, x_map);

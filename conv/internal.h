@@ -42,6 +42,8 @@ typedef struct convgemm_device_info {
   int l2_bytes;
   int no_wgmma;               /* tests only: 1 keeps IMPLICIT_GEMM on its mma.sync kernel on an
                                  sm_90 device (0, the default, uses wgmma there) */
+  int no_f16_products;        /* tests only: 1 keeps IMPLICIT_GEMM's TF32 operands on TF32
+                                 wgmmas where its fp16 products would apply */
 } convgemm_device_info_t;
 
 /* IM2COL_GEMM runs chunks alternately on two streams of its own (forked from and joined back

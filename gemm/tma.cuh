@@ -86,6 +86,18 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
+// The same barrier, returning whether `p` was true in any of the `threads` threads.
+__device__ __forceinline__ bool named_barrier_or(int id, int threads, bool p) {
+  uint32_t any;
+  asm volatile(
+      "{\n .reg .pred p, q;\n setp.ne.u32 p, %1, 0;\n bar.red.or.pred q, %2, %3, p;\n"
+      " selp.u32 %0, 1, 0, q;\n}\n"
+      : "=r"(any)
+      : "r"((uint32_t)p), "r"(id), "r"(threads)
+      : "memory");
+  return any != 0;
+}
+
 }  // namespace convgemm
 
 #endif  // CONVGEMM_GEMM_TMA_CUH_

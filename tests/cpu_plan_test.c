@@ -963,8 +963,11 @@ START_TEST(test_algorithm_support) {
    * each (3 taps x 4096 bytes + 8 channels of a 4 x 66 -> 264-pixel plane: 20736 bytes, W 64
    * holding no TMA box; 8 stages, the most); so do 5x5 and KernelBench 56 (5x7), which fit 7
    * and 6 stages of 29184 and 37888 bytes. */
-  convgemm_igemm_make_plan(&d, &h100, &plan);
+  convgemm_device_info_t h100_tf32 = h100; /* TF32 wgmmas: fp16 products are their own test */
+  h100_tf32.no_f16_products = 1;
+  convgemm_igemm_make_plan(&d, &h100_tf32, &plan);
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.f16_products, 0);
   ck_assert_int_eq(plan.stages, 4);
   ck_assert_int_eq(plan.x_plane_ld, 400);
   ck_assert_int_eq(plan.tma, 1);
@@ -1024,11 +1027,18 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_AUTO));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM));
-  /* Its workspace is the packed filter: 1 k tile x 8 chunks x 9 taps x 8 x 128 floats. */
+  /* Its workspace (fp16 products): the fp16 filter, 4 chunks x 9 taps x 16 x 128 values; the
+   * info ints and one list int per tile (16384), rounded up to 256 bytes; the TF32 filter, 64 x 9
+   * x 128 floats. (TF32 wgmmas: the packed filter, 8 chunks x 9 taps x 8 x 128 floats.) */
   size_t igemm_min = 0, igemm_pref = 0;
   CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &igemm_min,
                                           &igemm_pref));
-  ck_assert_uint_eq(igemm_min, 8 * 9 * 8 * 128 * 4);
+  ck_assert_uint_eq(igemm_min, 4 * 9 * 16 * 128 * 2 + (4 + 16384) * 4 + 240 + 64 * 9 * 128 * 4);
+  struct convgemm_handle fake_tf32 = fake_device_handle(h100_tf32);
+  size_t tf32_min = 0, tf32_pref = 0;
+  CK_CONVGEMM(convgemm_get_workspace_size(&fake_tf32, desc, CONVGEMM_ALGO_IMPLICIT_GEMM,
+                                          &tf32_min, &tf32_pref));
+  ck_assert_uint_eq(tf32_min, 8 * 9 * 8 * 128 * 4);
   ck_assert_uint_eq(igemm_pref, igemm_min);
   size_t min_bytes = 0, pref_bytes = 0;
   CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM, &min_bytes,
@@ -1231,8 +1241,10 @@ START_TEST(test_resident_filter_rule) {
   q.data_type = CONVGEMM_DATA_FLOAT16;
   ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 1);
   q = p;
-  q.data_type = CONVGEMM_DATA_FLOAT32;
-  ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 0);
+  q.data_type = CONVGEMM_DATA_FLOAT32; /* only with fp16 products (test_f16_products_rule) */
+  convgemm_device_info_t h100_tf32 = h100;
+  h100_tf32.no_f16_products = 1;
+  ck_assert_int_eq(igemm_plan_of(q, &h100_tf32).resident_filter, 0);
   q = p;
   q.groups = 2;
   ck_assert_int_eq(igemm_plan_of(q, &h100).resident_filter, 0);
@@ -1255,6 +1267,86 @@ START_TEST(test_resident_filter_rule) {
 }
 END_TEST
 
+/* WGMMA's TMA kernel computes TF32 operands' products on fp16 tensor cores where the fp16 filter
+ * stays resident beside 3 or more stages of a 16-channel fp32 box (plan->f16_products): problem
+ * 55 takes 4 C16 chunks x 9 taps of 4 KB (144 KB) and 3 stages of 16 x 6 x 68 floats (26112
+ * bytes; 4 would need 252160). Its workspace: the fp16 filter, the info ints and one list int
+ * per tile, then the TF32 filter for the recomputation (C x 9 x 128 floats). */
+START_TEST(test_f16_products_rule) {
+  const convgemm_device_info_t h100 = fake_device_h100();
+  convgemm_conv2d_params_t p;
+  convgemm_conv2d_params_init(&p, 8, 64, 512, 1024, 128, 3, 3);
+  convgemm_igemm_plan_t plan = igemm_plan_of(p, &h100);
+  ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
+  ck_assert_int_eq(plan.tma, 1);
+  ck_assert_int_eq(plan.f16_products, 1);
+  ck_assert_int_eq(plan.resident_filter, 1);
+  ck_assert_int_eq(plan.split, 0);
+  ck_assert_int_eq(plan.c_chunks, 4);
+  ck_assert_int_eq(plan.w_stage_floats, 0);
+  ck_assert_int_eq(plan.x_stage_floats, 16 * 6 * 68);
+  ck_assert_int_eq(plan.stages, 3);
+  ck_assert_uint_eq(plan.smem_bytes, 3 * 16 * 6 * 68 * 4 + CONVGEMM_IGEMM_WG_BARRIER_BYTES +
+                                         CONVGEMM_IGEMM_WG_TILE_INFO_BYTES + 4 * 9 * 4096);
+  ck_assert_uint_le(plan.smem_bytes, (size_t)h100.max_smem_per_block);
+  ck_assert_uint_eq(plan.packed_floats, 4 * 9 * 1024);
+  ck_assert_uint_eq(plan.f16_info_offset, 4 * 9 * 4096);
+  ck_assert_uint_ge(plan.f16_w_offset,
+                    plan.f16_info_offset + 4 * (CONVGEMM_IGEMM_F16_INFO_INTS + plan.tiles));
+  ck_assert_uint_eq(plan.f16_w_offset % 256, 0);
+  ck_assert_uint_eq(plan.workspace_bytes, plan.f16_w_offset + 64 * 9 * 128 * 4);
+  ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
+  /* An x off 16 bytes takes the cp.async TF32 plan, in no more workspace. */
+  const struct convgemm_conv_desc d = revalidate(p);
+  convgemm_igemm_plan_t off;
+  convgemm_igemm_make_plan_for_x(&d, &h100, 0, &off);
+  ck_assert_int_eq(off.f16_products, 0);
+  ck_assert_uint_le(off.workspace_bytes, plan.workspace_bytes);
+  /* Not: the test hook, IEEE math (3xTF32), 16-bit data, groups, two k tiles, C/G < 16 (the
+   * box's 16 channels), tap pairs (K/G <= 64), one filter row per stage (7x7), a filter too
+   * large to stay resident, or a device without wgmma. */
+  convgemm_device_info_t no_f16 = h100;
+  no_f16.no_f16_products = 1;
+  ck_assert_int_eq(igemm_plan_of(p, &no_f16).f16_products, 0);
+  convgemm_conv2d_params_t q = p;
+  q.math_mode = CONVGEMM_MATH_IEEE;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  q = p;
+  q.data_type = CONVGEMM_DATA_BFLOAT16;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  q = p;
+  q.groups = 2;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  q = p;
+  q.k = 136;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  q = p;
+  q.c = 8;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  q = p;
+  q.k = 64;
+  plan = igemm_plan_of(q, &h100);
+  ck_assert_int_eq(plan.tap_pairs, 1);
+  ck_assert_int_eq(plan.f16_products, 0);
+  q = p;
+  q.r = q.s = 7;
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  q = p;
+  q.c = 256; /* 576 KB of fp16 filter */
+  ck_assert_int_eq(igemm_plan_of(q, &h100).f16_products, 0);
+  convgemm_device_info_t mma_only = h100;
+  mma_only.no_wgmma = 1;
+  ck_assert_int_eq(igemm_plan_of(p, &mma_only).f16_products, 0);
+  /* C/G 16 and 1x1 take it too (one chunk; the 1x1 window has 64 columns). */
+  q = p;
+  q.c = 16;
+  q.r = q.s = 1;
+  plan = igemm_plan_of(q, &h100);
+  ck_assert_int_eq(plan.f16_products, 1);
+  ck_assert_int_eq(plan.c_chunks, 1);
+}
+END_TEST
+
 static Suite* plan_suite(void) {
   Suite* s = suite_create("cpu_plan");
   TCase* plan = tcase_create("direct_plan");
@@ -1274,6 +1366,7 @@ static Suite* plan_suite(void) {
   tcase_add_test(plan, test_carry_rule);
   tcase_add_test(plan, test_tap_pairs_rule);
   tcase_add_test(plan, test_resident_filter_rule);
+  tcase_add_test(plan, test_f16_products_rule);
   suite_add_tcase(s, plan);
 
   TCase* algo = tcase_create("algorithm");

@@ -151,6 +151,10 @@ static const sanitize_case_t kCases[] = {
      * every stage, which is the staging. */
     {"IMPLICIT_GEMM 16-bit TMA, tiles per block", 1, 16, 9, 136, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
     {"IMPLICIT_GEMM 16-bit TMA, two k tiles",     1, 16, 9, 136,136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
+    /* TF32 products on fp16 tensor cores (C/G 32: two 16-channel chunks, K 96, Q 136 on
+     * sector boundaries: no carry), 9 tiles on 2 blocks: the fp16 filter resident, 16-channel
+     * fp32 boxes converted, the epilogue unscaling through the tile's last stage. */
+    {"IMPLICIT_GEMM fp16 products, tiles per block", 1, 32, 9, 136, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
     /* AUTO: K/G 8 -> DIRECT; stride 2 past the GEMM thresholds -> IM2COL_GEMM; stride 1,
      * Q >= 64 -> IMPLICIT_GEMM (DEFAULT math). */
     {"AUTO resolving to DIRECT",              1,  8,  9,  20,  8, 3, 3, 1, 1, 1,  1, 1, 1, 1, 1, A, kBoth, kAnyTile, 0, WS_PREFERRED, 0},
@@ -436,10 +440,10 @@ END_TEST
 
 /* On an sm_90 device the IMPLICIT_GEMM cases reach both kernels (wgmma by default, mma.sync when
  * asked), the wgmma kernel's TMA path, its one-filter-row stages, its carry epilogue, its tap
- * pairs and 3xTF32 with one and with two producer groups (blocks with several tiles); elsewhere
- * only mma.sync. */
+ * pairs, 3xTF32 with one and with two producer groups and fp16 products (blocks with several
+ * tiles); elsewhere only mma.sync. */
 START_TEST(test_implicit_cases_reach_both_kernels) {
-  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0, carry_small = 0, pairs = 0;
+  int seen[2] = {0, 0}, tma = 0, row_stages = 0, carry = 0, carry_small = 0, pairs = 0, f16 = 0;
   int split_groups[3] = {0, 0, 0};
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM) continue;
@@ -460,16 +464,18 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
     /* The carry epilogue's 64-channel passes need 2 x 64 x 76 floats of the stage. */
     carry_small += plan.carry && plan.x_stage_floats + plan.w_stage_floats < 2 * 64 * 76;
     pairs += plan.tap_pairs;
+    f16 += plan.f16_products && plan.tiles > plan.blocks;
     if (plan.split && plan.tiles > plan.blocks) ++split_groups[plan.producer_groups == 2 ? 2 : 1];
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
   ck_assert_msg(
       !sm90 || (tma >= 2 && row_stages >= 1 && carry >= 4 && carry_small >= 1 && pairs >= 5 &&
-                split_groups[1] >= 1 && split_groups[2] >= 1),
+                split_groups[1] >= 1 && split_groups[2] >= 1 && f16 >= 1),
       "sm_90: %d TMA cases, %d row-stage cases, %d carry cases (%d with 16-channel passes), %d "
-      "tap-pairs cases, 3xTF32 cases with one / two producer groups %d / %d",
-      tma, row_stages, carry, carry_small, pairs, split_groups[1], split_groups[2]);
+      "tap-pairs cases, 3xTF32 cases with one / two producer groups %d / %d, %d fp16-products "
+      "cases",
+      tma, row_stages, carry, carry_small, pairs, split_groups[1], split_groups[2], f16);
   ck_assert_msg(seen[0] > 0 && (seen[1] > 0) == sm90,
                 "cc %d.%d: mma.sync %d cases, wgmma %d cases", g.handle->info.cc_major,
                 g.handle->info.cc_minor, seen[0], seen[1]);
