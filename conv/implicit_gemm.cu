@@ -342,12 +342,18 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   using namespace convgemm;
   const convgemm_conv2d_params_t& p = desc->params;
   float* packed = static_cast<float*>(workspace);
-  if (!plan->f16_products) {  // the fp16 packing follows below, with the kernel's arguments
+  // fp16 products: this packs the TF32 filter of the recomputation (plan->f16_fallback) after the
+  // fp16 one; the fp16 packing follows below, with the kernel's arguments.
+  const bool f16 = plan->f16_products != 0;
+  float* const tf32_packed =
+      f16 ? reinterpret_cast<float*>(static_cast<char*>(workspace) + plan->f16_w_offset) : packed;
+  {
     // Launched with cudaLaunchKernelEx, whose own status is returned: cudaGetLastError after a
     // <<<>>> launch would also report (and clear) an error the caller left pending.
     const int is16 = p.data_type != CONVGEMM_DATA_FLOAT32;
+    const size_t packed_floats = f16 ? plan->f16_fallback.packed_floats : plan->packed_floats;
     // Values: a 4-byte word holds one TF32 value (two with split: big and small) or two 16-bit.
-    const int64_t total = (int64_t)plan->packed_floats * (is16 ? 2 : 1) / (plan->split ? 2 : 1);
+    const int64_t total = (int64_t)packed_floats * (is16 ? 2 : 1) / (plan->split ? 2 : 1);
     const int64_t blocks = (total + 255) / 256 < 65536 ? (total + 255) / 256 : 65536;
     cudaLaunchConfig_t pack = {};
     pack.gridDim = dim3((unsigned)blocks);
@@ -355,7 +361,8 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     pack.stream = stream;
     const int cg = (int)desc->c_per_group, kg = (int)desc->k_per_group, rs = (int)(p.r * p.s);
     const int packed_rs = (int)p.r * plan->s_taps;  // packed taps per chunk
-    const int c_chunks = (int)plan->c_chunks, k_tiles = (int)plan->k_tiles;
+    const int c_chunks = (int)(f16 ? plan->f16_fallback.c_chunks : plan->c_chunks);
+    const int k_tiles = (int)plan->k_tiles;
     const bool wgmma_order = plan->variant == CONVGEMM_IGEMM_WGMMA;
     cudaError_t e;
     if (p.data_type == CONVGEMM_DATA_FLOAT16)
@@ -369,8 +376,8 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
                              c_chunks, k_tiles, wgmma_order);
     else
       e = cudaLaunchKernelEx(&pack, igemm_pack_filter_kernel, static_cast<const float*>(w),
-                             packed, total, cg, kg, packed_rs, c_chunks, k_tiles, wgmma_order,
-                             plan->split != 0, (int)p.s, plan->s_taps);
+                             tf32_packed, total, cg, kg, packed_rs, c_chunks, k_tiles,
+                             wgmma_order, plan->split != 0, (int)p.s, plan->s_taps);
     if (e != cudaSuccess) return e;
   }
   IgemmArgs a;
@@ -404,14 +411,23 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.resident_filter = plan->resident_filter;
   a.f16_products = plan->f16_products;
   a.f16_info = nullptr;
-  if (plan->f16_products) {
-    char* const ws = static_cast<char*>(workspace);
-    a.f16_info = reinterpret_cast<int*>(ws + plan->f16_info_offset);
-    float* const w_tf32 = reinterpret_cast<float*>(ws + plan->f16_w_offset);
-    cudaError_t e = igemm_f16_pack_launch(a, static_cast<const float*>(w), w_tf32, stream);
+  if (f16) {
+    // The fp16 filter and its scale, the fp16-products kernel, then the TF32 kernel over the
+    // tiles it listed (its blocks leave at once when none was).
+    a.f16_info = reinterpret_cast<int*>(static_cast<char*>(workspace) + plan->f16_info_offset);
+    cudaError_t e = igemm_f16_pack_launch(a, static_cast<const float*>(w), stream);
     if (e == cudaSuccess) e = igemm_wgmma_launch(a, plan, stream);
-    if (e == cudaSuccess) e = igemm_f16_fixup_launch(a, w_tf32, plan->blocks, stream);
-    return e;
+    if (e != cudaSuccess) return e;
+    IgemmArgs listed = a;
+    const convgemm_igemm_fallback_t& fb = plan->f16_fallback;
+    listed.packed = tf32_packed;
+    listed.c_chunks = (int)fb.c_chunks;
+    listed.stages = fb.stages;
+    listed.x_stage_floats = fb.x_stage_floats;
+    listed.w_stage_floats = fb.w_stage_floats;
+    listed.resident_filter = 0;
+    listed.f16_products = 0;
+    return igemm_wgmma_launch_listed(listed, fb.smem_bytes, plan->blocks, stream);
   }
   if (plan->variant == CONVGEMM_IGEMM_WGMMA) return igemm_wgmma_launch(a, plan, stream);
   cudaLaunchConfig_t config = {};

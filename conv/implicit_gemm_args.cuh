@@ -38,6 +38,7 @@ struct IgemmArgs : ConvGeometry {
   int resident_filter;  // plan->resident_filter (16-bit TMA kernel, fp16 products)
   // plan->f16_products: the packed filter is fp16, and f16_info points at the workspace's
   // F16_INFO_INTS (largest |tf32(w)| bits, filter inexact, listed tiles, unused), then the list
+  // (read by the listed launch's Cursor too)
   int f16_products;
   int* f16_info;
 };
@@ -59,12 +60,14 @@ __host__ __device__ inline float f16_pow2(int e) {
   return v.f;
 }
 
-// The fp16-products pieces (conv/implicit_gemm_f16_products.cu): before the wgmma kernel, the
-// filter's scale, fp16 packing and TF32 copy; after it, the listed tiles' recomputation.
-cudaError_t igemm_f16_pack_launch(const IgemmArgs& a, const float* w, float* w_tf32,
-                                  cudaStream_t stream);
-cudaError_t igemm_f16_fixup_launch(const IgemmArgs& a, const float* w_tf32, int sm_count,
-                                   cudaStream_t stream);
+// fp16 products' filter (conv/implicit_gemm_f16_products.cu): the info ints zeroed, the filter's
+// largest magnitude, its fp16 packing into a.packed.
+cudaError_t igemm_f16_pack_launch(const IgemmArgs& a, const float* w, cudaStream_t stream);
+
+// The TF32 TMA kernel over the tiles fp16 products listed in a.f16_info (all of them when the
+// filter was not exact), with a's TF32 tiling (conv/implicit_gemm_wgmma.cu).
+cudaError_t igemm_wgmma_launch_listed(const IgemmArgs& a, size_t smem_bytes, int blocks,
+                                      cudaStream_t stream);
 
 // The WGMMA kernel's launch (conv/implicit_gemm_wgmma.cu); the packed filter is in a.packed.
 cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* plan,

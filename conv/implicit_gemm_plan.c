@@ -103,6 +103,7 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->f16_products = 0;
   plan->f16_info_offset = 0;
   plan->f16_w_offset = 0;
+  plan->f16_fallback = (convgemm_igemm_fallback_t){0, 0, 0, 0, 0, 0};
   const int64_t chunk_taps = convgemm_sat_mul(p->groups * plan->k_tiles, plan->c_chunks);
   const int64_t tap_floats = CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * parts;
   const int64_t packed = convgemm_sat_mul(chunk_taps, convgemm_sat_mul(p->r * s_taps, tap_floats));
@@ -194,9 +195,14 @@ static void plan_f16_products(const struct convgemm_conv_desc* d,
     const size_t info_bytes =
         (size_t)convgemm_sat_mul(CONVGEMM_IGEMM_F16_INFO_INTS + plan->tiles, 4);
     const size_t w_offset = (info_offset + info_bytes + 255) / 256 * 256;
-    const size_t workspace =
-        w_offset + (size_t)convgemm_sat_mul(d->c_per_group * p->r,
-                                            p->s * (int64_t)CONVGEMM_IGEMM_BLOCK_K * 4);
+    const size_t workspace = w_offset + plan->packed_floats * 4;
+    /* The TF32 plan this one replaces recomputes the listed tiles. */
+    plan->f16_fallback.stages = plan->stages;
+    plan->f16_fallback.x_stage_floats = plan->x_stage_floats;
+    plan->f16_fallback.w_stage_floats = plan->w_stage_floats;
+    plan->f16_fallback.smem_bytes = plan->smem_bytes;
+    plan->f16_fallback.c_chunks = plan->c_chunks;
+    plan->f16_fallback.packed_floats = plan->packed_floats;
     plan->f16_products = 1;
     plan->resident_filter = 1;
     plan->c_chunks = c_chunks;

@@ -35,7 +35,7 @@
  * fits in shared memory as fp16, WGMMA computes DEFAULT math's TF32 products on fp16 tensor cores
  * (k16 wgmmas, twice TF32's rate): each TF32 operand scaled by a power of two into fp16's range
  * is an fp16 value, so the products are the TF32 ones; a tile holding a value fp16 can't hold
- * exactly is recomputed on CUDA cores.
+ * exactly is recomputed by the TF32 kernel.
  *
  * 16-bit data (float16, bfloat16): the operands as they are (exact in fp32), a stage of
  * C_CHUNK_16BIT = 16 channels, a channel pair per 4-byte word. WGMMA runs it only in its TMA form
@@ -125,6 +125,15 @@ typedef enum convgemm_igemm_variant {
   CONVGEMM_IGEMM_WGMMA = 1
 } convgemm_igemm_variant_t;
 
+/* fp16 products' recomputation (plan->f16_fallback): the TF32 TMA kernel's tiling of the same
+ * descriptor where it differs from the fp16-products plan (every other field is the same). */
+typedef struct convgemm_igemm_fallback {
+  int stages, x_stage_floats, w_stage_floats;
+  size_t smem_bytes;
+  int64_t c_chunks;        /* 8-channel chunks */
+  size_t packed_floats;    /* its packed TF32 filter, at f16_w_offset in the workspace */
+} convgemm_igemm_fallback_t;
+
 typedef struct convgemm_igemm_plan {
   convgemm_igemm_variant_t variant;
   int tile_p, tile_q;      /* output pixels per tile */
@@ -195,14 +204,15 @@ typedef struct convgemm_igemm_plan {
                               powers of two (x per tile, w per tensor), go to the tensor cores as
                               fp16, which holds them exactly (k16 wgmmas, twice TF32's rate).
                               A tile with a value fp16 can't hold exactly is listed and
-                              recomputed from x and w by a CUDA-core kernel (all tiles when the
-                              filter isn't exact), so every product is the TF32 one. c_chunks
-                              counts 16-channel chunks, the filter is resident (resident_filter
-                              1, w_stage_floats 0) */
+                              recomputed by the TF32 TMA kernel with f16_fallback's tiling (all
+                              tiles when the filter isn't exact), so every product is the TF32
+                              one. c_chunks counts 16-channel chunks, the filter is resident
+                              (resident_filter 1, w_stage_floats 0) */
+  convgemm_igemm_fallback_t f16_fallback;
   size_t f16_info_offset;  /* f16_products: bytes into the workspace of the info ints and the
                               tile list (F16_INFO_INTS + tiles ints) */
-  size_t f16_w_offset;     /* f16_products: bytes into the workspace of the TF32-rounded filter
-                              the recomputation reads (C/G x R*S x BLOCK_K floats) */
+  size_t f16_w_offset;     /* f16_products: bytes into the workspace of the recomputation's
+                              packed TF32 filter (f16_fallback.packed_floats) */
   size_t packed_floats;    /* the packed filter */
   size_t workspace_bytes;  /* packed_floats * 4 rounded up to 256 */
 } convgemm_igemm_plan_t;

@@ -121,11 +121,23 @@ constexpr uint32_t kSboX = 128;
 // contiguous range of tail_tiles tiles past all full rounds (every block gets
 // ceil(tiles / gridDim.x) tiles or one fewer). Per-tile values are computed once per tile
 // (integer division per iteration showed up as most of the kernel's instructions).
+// kList (the recomputation after fp16 products): the walk is over entries of the tile list in
+// a.f16_info (all tiles when the filter was not exact), entry i standing for tile list[i]; end is
+// the number of entries (tiles otherwise). Both come through __shfl_sync, so ptxas sees them
+// warp-uniform (a loop bound it takes for divergent serializes the wgmmas: C7520).
 struct Cursor {
   int tile, cc, r0, stage;  // r0: the stage's first filter row (0 unless stage_rows < R)
   int round, run_left;      // kRuns: the block's round; tiles of the run after this one
+  int end;                  // entries walked: a.tiles, or kList's count
+  const int* list;          // kList: the tile of each entry (nullptr: entry i is tile i)
   TileCoord tc;
 };
+
+template <bool kList>
+__device__ __forceinline__ TileCoord cursor_coord(const Cursor& c, const IgemmArgs& a) {
+  const int tile = kList && c.list != nullptr ? __shfl_sync(0xFFFFFFFFu, c.list[c.tile], 0) : c.tile;
+  return split_tile(tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+}
 
 // kRuns: the first tile of round c.round (c.tile = tiles when the block has no more).
 __device__ __forceinline__ void cursor_run(Cursor& c, const IgemmArgs& a) {
@@ -140,15 +152,21 @@ __device__ __forceinline__ void cursor_run(Cursor& c, const IgemmArgs& a) {
   c.run_left = left > 0 ? (int)left - 1 : 0;
 }
 
-template <bool kRuns>
+template <bool kRuns, bool kList = false>
 __device__ __forceinline__ Cursor cursor_start(const IgemmArgs& a) {
-  Cursor c = {(int)blockIdx.x, 0, 0, 0, 0, 0, TileCoord()};
+  static_assert(!(kRuns && kList), "a list is walked round-robin");
+  Cursor c = {(int)blockIdx.x, 0, 0, 0, 0, 0, (int)a.tiles, nullptr, TileCoord()};
+  if constexpr (kList) {
+    const bool all = __shfl_sync(0xFFFFFFFFu, a.f16_info[1], 0) != 0;
+    c.end = all ? (int)a.tiles : __shfl_sync(0xFFFFFFFFu, a.f16_info[2], 0);
+    c.list = all ? nullptr : a.f16_info + CONVGEMM_IGEMM_F16_INFO_INTS;
+  }
   if constexpr (kRuns) cursor_run(c, a);
-  if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+  if (c.tile < c.end) c.tc = cursor_coord<kList>(c, a);
   return c;
 }
 
-template <bool kRuns>
+template <bool kRuns, bool kList = false>
 __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
   if (++c.stage == a.stages) c.stage = 0;
   c.r0 += a.stage_rows;
@@ -167,7 +185,7 @@ __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
     } else {
       c.tile += gridDim.x;
     }
-    if (c.tile < a.tiles) c.tc = split_tile(c.tile, a.k_tiles, a.q_tiles, a.p_tiles, a.groups);
+    if (c.tile < c.end) c.tc = cursor_coord<kList>(c, a);
   }
 }
 
@@ -656,7 +674,7 @@ __device__ __forceinline__ void pin_before_barrier(float4& v) {
   asm volatile("" : "+f"(v.x), "+f"(v.y), "+f"(v.z), "+f"(v.w));
 }
 
-template <bool kSplit, bool kRuns, int kGroups>
+template <bool kSplit, bool kRuns, int kGroups, bool kList = false>
 __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, int stage_floats,
                                               uint64_t* full, uint64_t* ready, int pt) {
   constexpr int kThreads = kProducerThreads / kGroups;
@@ -679,7 +697,8 @@ __device__ __forceinline__ void produce_float(const IgemmArgs& a, float* smem, i
   }
   const int x_gap = a.x_plane_ld - window;  // x_s row of unit u: u, or u + x_gap past k half 0
   uint32_t full_parity = 0;
-  for (Cursor tr = cursor_start<kRuns>(a); tr.tile < a.tiles; cursor_advance<kRuns>(tr, a)) {
+  for (Cursor tr = cursor_start<kRuns, kList>(a); tr.tile < tr.end;
+       cursor_advance<kRuns, kList>(tr, a)) {
     float* const stage = smem + tr.stage * stage_floats;
     const uint32_t parity = full_parity >> tr.stage & 1;
     full_parity ^= 1u << tr.stage;
@@ -756,7 +775,7 @@ __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, i
     pair_keep[i] = (ww >= 0 && ww < a.halo_w) | (ww + 1 >= 0 && ww + 1 < a.halo_w) << 1;
   }
   uint32_t full_parity = 0;
-  for (Cursor tr = cursor_start<kRuns>(a); tr.tile < a.tiles; cursor_advance<kRuns>(tr, a)) {
+  for (Cursor tr = cursor_start<kRuns>(a); tr.tile < tr.end; cursor_advance<kRuns>(tr, a)) {
     float* const stage = smem + tr.stage * stage_floats;
     mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
     full_parity ^= 1u << tr.stage;
@@ -824,7 +843,7 @@ __device__ __forceinline__ void produce_f16(const IgemmArgs& a, float* smem, int
   int scale_exp = 0;
   float scale = 1.0f;
   bool tile_inexact = false;
-  for (Cursor tr = cursor_start<false>(a); tr.tile < a.tiles; cursor_advance<false>(tr, a)) {
+  for (Cursor tr = cursor_start<false>(a); tr.tile < tr.end; cursor_advance<false>(tr, a)) {
     float* const stage = smem + tr.stage * stage_floats;
     mbarrier_wait_parity(&full[tr.stage], full_parity >> tr.stage & 1);
     full_parity ^= 1u << tr.stage;
@@ -1028,13 +1047,17 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // kF16 (plan->f16_products; T float, TF32 operands): 16-channel fp32 boxes, converted by
 // produce_f16 into fp16 windows, the fp16 filter resident, k16 wgmmas; the epilogue unscales and
 // adds the bias (store_tile_staged's kScaled) through the tile's last stage.
-template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs, bool kF16 = false>
+// kList (TF32 operands only): the tiles fp16 products listed (Cursor), the recomputation.
+template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs, bool kF16 = false,
+          bool kList = false>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
   static_assert(!kSplit || sizeof(T) == 4, "3xTF32 splits float operands only");
   static_assert(!kF16 || (sizeof(T) == 4 && !kSplit && !kStaged16 && !kCarry && !kPairs),
                 "fp16 products: TF32 operands, their own epilogue");
+  static_assert(!kList || (sizeof(T) == 4 && !kSplit && !kCarry && !kPairs && !kF16),
+                "the recomputation: the plain TF32 kernel");
   static_assert(!kStaged16 || sizeof(T) == 2, "16-bit staging is for 16-bit data");
   static_assert(!kCarry || (sizeof(T) == 4 && !kSplit), "the carry keeps TF32 kernels' sectors");
   static_assert(!kPairs || (sizeof(T) == 4 && !kSplit && !kCarry), "tap pairs: TF32 operands");
@@ -1095,7 +1118,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
         bulk_copy_to_shared(resident_taps + i * kTapFloats, a.packed + (int64_t)i * kTapFloats,
                             kTapFloats * 4, filter_full);
     }
-    for (Cursor ld = cursor_start<kCarry>(a); ld.tile < a.tiles; cursor_advance<kCarry>(ld, a)) {
+    for (Cursor ld = cursor_start<kCarry, kList>(a); ld.tile < ld.end;
+         cursor_advance<kCarry, kList>(ld, a)) {
       if (used >> ld.stage & 1) {
         mbarrier_wait_parity(&empty[ld.stage], empty_parity >> ld.stage & 1);
         empty_parity ^= 1u << ld.stage;
@@ -1125,7 +1149,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       produce_float<kSplit, kCarry, kSplit ? 2 : 1>(a, smem, stage_floats, full, ready,
                                                     tid - kComputeThreads);
     else
-      produce_float<kSplit, kCarry, 1>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+      produce_float<kSplit, kCarry, 1, kList>(a, smem, stage_floats, full, ready,
+                                              tid - kComputeThreads);
     return;
   }
 
@@ -1150,10 +1175,10 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   // kF16: 2^-(the filter's scale exponent), the tiles' own exponents come with their stages.
   const float w_unscale = kF16 ? f16_pow2(-f16_w_scale_exp((uint32_t)a.f16_info[0])) : 1.0f;
   {
-    const Cursor first = cursor_start<kCarry>(a);
+    const Cursor first = cursor_start<kCarry, kList>(a);
     if constexpr (kF16)
       start_tile_zero(acc);
-    else if (first.tile < a.tiles)
+    else if (first.tile < first.end)
       start_tile_acc<T>(acc, a, first.tc, tid);
   }
   if constexpr (kSplit) {
@@ -1164,8 +1189,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   uint32_t ready_parity = 0;
   if (resident) mbarrier_wait_parity(filter_full, 0);
   bool carry_in = false;  // the previous tile kept fragments of this one's rows
-  Cursor cp = cursor_start<kCarry>(a);
-  while (cp.tile < a.tiles) {
+  Cursor cp = cursor_start<kCarry, kList>(a);
+  while (cp.tile < cp.end) {
     float* const stage = smem + cp.stage * stage_floats;
     mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
     ready_parity ^= 1u << cp.stage;
@@ -1178,7 +1203,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     const bool last_chunk = last_of_tile(a, cp);
     const TileCoord tc = cp.tc;
     const int this_stage = cp.stage;
-    cursor_advance<kCarry>(cp, a);
+    cursor_advance<kCarry, kList>(cp, a);
     if constexpr (kSplit) {
       taps_since_fold += a.stage_rows * a.s_taps;
       if (taps_since_fold >= kFoldTaps || last_chunk) {
@@ -1215,7 +1240,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       else
         store_tile_staged<float, 16, R, true>(acc, a, tc, tid, stage, inv);
       mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
-      if (cp.tile < a.tiles) start_tile_zero(acc);
+      if (cp.tile < cp.end) start_tile_zero(acc);
       continue;
     } else if constexpr (kStaged16) {
       if (resident) {  // the stage goes back now; two 64-channel passes per row of their own
@@ -1224,7 +1249,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
           store_tile_staged_16bit<T, true, kBlockK / 2>(acc, a, tc, tid, resident_staging);
         else
           store_tile_staged_16bit<T, false, kBlockK / 2>(acc, a, tc, tid, resident_staging);
-        if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
+        if (cp.tile < cp.end) start_tile_acc<T>(acc, a, cp.tc, tid);
         continue;
       }
       // a 128-channel 16-bit row per warpgroup fits the stage
@@ -1235,7 +1260,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     } else {
       // The next tile continues this one's rows (store_tile_staged_carry; k_tiles is 1). The
       // carry: 8 floats per (warpgroup, row, channel), after the barriers.
-      const bool carry_out = kCarry && cp.tile < a.tiles && cp.tc.qt == tc.qt + 1 &&
+      const bool carry_out = kCarry && cp.tile < cp.end && cp.tc.qt == tc.qt + 1 &&
                              cp.tc.pt == tc.pt && cp.tc.g == tc.g && cp.tc.n == tc.n;
       float* const kept = smem + a.stages * stage_floats + CONVGEMM_IGEMM_WG_BARRIER_BYTES / 4 +
                           warpgroup * R * kBlockK * 8;
@@ -1261,7 +1286,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       carry_in = carry_out;
     }
     mbarrier_arrive(&empty[this_stage]);  // after the epilogue used it as staging
-    if (cp.tile < a.tiles) start_tile_acc<T>(acc, a, cp.tc, tid);
+    if (cp.tile < cp.end) start_tile_acc<T>(acc, a, cp.tc, tid);
   }
   wgmma_wait<0>();  // nothing is in flight here; says so to ptxas
 #else
@@ -1320,6 +1345,8 @@ cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false, false>),
       reinterpret_cast<const void*>(
           igemm_wgmma_tma_kernel<float, false, false, false, false, true>),
+      reinterpret_cast<const void*>(
+          igemm_wgmma_tma_kernel<float, false, false, false, false, false, true>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, true, false>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, false, false, false, true>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<float, true, false, false, false>),
@@ -1387,6 +1414,19 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   }
   config.blockDim = dim3(kComputeThreads);
   return cudaLaunchKernelEx(&config, igemm_wgmma_cp_async_kernel, a);
+}
+
+cudaError_t igemm_wgmma_launch_listed(const IgemmArgs& a, size_t smem_bytes, int blocks,
+                                      cudaStream_t stream) {
+  CUtensorMap x_map = {};
+  if (!encode_x_map(a, &x_map)) return cudaErrorNotSupported;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3((unsigned)blocks);
+  config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
+  config.dynamicSmemBytes = smem_bytes;
+  config.stream = stream;
+  return cudaLaunchKernelEx(
+      &config, igemm_wgmma_tma_kernel<float, false, false, false, false, false, true>, a, x_map);
 }
 
 }  // namespace convgemm

@@ -1028,8 +1028,8 @@ START_TEST(test_algorithm_support) {
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IM2COL_GEMM));
   CK_CONVGEMM(convgemm_check_algorithm(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM));
   /* Its workspace (fp16 products): the fp16 filter, 4 chunks x 9 taps x 16 x 128 values; the
-   * info ints and one list int per tile (16384), rounded up to 256 bytes; the TF32 filter, 64 x 9
-   * x 128 floats. (TF32 wgmmas: the packed filter, 8 chunks x 9 taps x 8 x 128 floats.) */
+   * info ints and one list int per tile (16384), rounded up to 256 bytes; the packed TF32 filter
+   * of the recomputation, 8 chunks x 9 taps x 8 x 128 floats (TF32 wgmmas: that filter alone). */
   size_t igemm_min = 0, igemm_pref = 0;
   CK_CONVGEMM(convgemm_get_workspace_size(&fake, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &igemm_min,
                                           &igemm_pref));
@@ -1271,7 +1271,7 @@ END_TEST
  * stays resident beside 3 or more stages of a 16-channel fp32 box (plan->f16_products): problem
  * 55 takes 4 C16 chunks x 9 taps of 4 KB (144 KB) and 3 stages of 16 x 6 x 68 floats (26112
  * bytes; 4 would need 252160). Its workspace: the fp16 filter, the info ints and one list int
- * per tile, then the TF32 filter for the recomputation (C x 9 x 128 floats). */
+ * per tile, then the packed TF32 filter of the recomputation (the TF32 plan's). */
 START_TEST(test_f16_products_rule) {
   const convgemm_device_info_t h100 = fake_device_h100();
   convgemm_conv2d_params_t p;
@@ -1294,7 +1294,14 @@ START_TEST(test_f16_products_rule) {
   ck_assert_uint_ge(plan.f16_w_offset,
                     plan.f16_info_offset + 4 * (CONVGEMM_IGEMM_F16_INFO_INTS + plan.tiles));
   ck_assert_uint_eq(plan.f16_w_offset % 256, 0);
-  ck_assert_uint_eq(plan.workspace_bytes, plan.f16_w_offset + 64 * 9 * 128 * 4);
+  /* The recomputation's TF32 tiling: the plan test_algorithm_support checks with TF32 wgmmas. */
+  ck_assert_int_eq(plan.f16_fallback.stages, 4);
+  ck_assert_int_eq(plan.f16_fallback.x_stage_floats, 3264);
+  ck_assert_int_eq(plan.f16_fallback.w_stage_floats, 9 * 1024);
+  ck_assert_uint_eq(plan.f16_fallback.smem_bytes, 199872);
+  ck_assert_int_eq(plan.f16_fallback.c_chunks, 8);
+  ck_assert_uint_eq(plan.f16_fallback.packed_floats, 8 * 9 * 1024);
+  ck_assert_uint_eq(plan.workspace_bytes, plan.f16_w_offset + 8 * 9 * 1024 * 4);
   ck_assert_int_eq(plan.tiles, 8 * 128 * 16);
   /* An x off 16 bytes takes the cp.async TF32 plan, in no more workspace. */
   const struct convgemm_conv_desc d = revalidate(p);

@@ -1,7 +1,7 @@
 /*
  * IMPLICIT_GEMM's fp16 products (plan->f16_products, conv/implicit_gemm_f16_products.cu): DEFAULT
  * math's TF32 products computed on fp16 tensor cores, the operands scaled by powers of two, every
- * tile holding a value fp16 can't hold exactly recomputed on CUDA cores. Each case runs
+ * tile holding a value fp16 can't hold exactly recomputed by the TF32 kernel. Each case runs
  * N1 C32 H10 W136 -> K96, 3x3, pad 1 (9 tiles of 4 x 64 pixels, partial along both axes: P 10,
  * Q 136) on an NaN-poisoned y and workspace, and checks y against the float64 reference of the
  * TF32-rounded operands under conv_compare's bound, and what the library listed (the info ints in
