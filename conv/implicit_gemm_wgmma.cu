@@ -1366,9 +1366,9 @@ cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
 }
 
 // The TMA kernel where the plan allows it, the tensor map encodes and x is 16-byte aligned;
-// else the cp.async one (same stages, same numbers). 16-bit data and 3xTF32 have only the TMA
-// kernel: the plan requires it and the caller checked x's alignment, so a tensor map that does
-// not encode (no cuTensorMapEncodeTiled in the driver) is cudaErrorNotSupported.
+// else the cp.async one (same stages, same numbers). 16-bit data, 3xTF32 and fp16 products have
+// only the TMA kernel: the plan requires it and the caller checked x's alignment, so a tensor map
+// that does not encode (no cuTensorMapEncodeTiled in the driver) is cudaErrorNotSupported.
 cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* plan,
                                cudaStream_t stream) {
   cudaLaunchConfig_t config = {};
@@ -1377,7 +1377,8 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
   config.stream = stream;
   CUtensorMap x_map = {};
   const bool tma = plan->tma && encode_x_map(a, &x_map);
-  if ((a.data_type != CONVGEMM_DATA_FLOAT32 || a.split) && !tma) return cudaErrorNotSupported;
+  if ((a.data_type != CONVGEMM_DATA_FLOAT32 || a.split || a.f16_products) && !tma)
+    return cudaErrorNotSupported;
   if (tma) {
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
     const bool staged16 =

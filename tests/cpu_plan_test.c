@@ -1344,6 +1344,11 @@ START_TEST(test_f16_products_rule) {
   convgemm_device_info_t mma_only = h100;
   mma_only.no_wgmma = 1;
   ck_assert_int_eq(igemm_plan_of(p, &mma_only).f16_products, 0);
+  /* gpu_direct_large_test's output past 2^31 elements with C 16 takes it (pad 1, Q 4112). */
+  convgemm_conv2d_params_t big;
+  convgemm_conv2d_params_init(&big, 1, 16, 4112, 4112, 128, 3, 3);
+  big.pad_h = big.pad_w = 1;
+  ck_assert_int_eq(igemm_plan_of(big, &h100).f16_products, 1);
   /* C/G 16 and 1x1 take it too (one chunk; the 1x1 window has 64 columns). */
   q = p;
   q.c = 16;

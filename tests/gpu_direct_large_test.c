@@ -222,6 +222,12 @@ static const large_case_t kLargeCases[] = {
      * 127 * P*Q + pixels > 2^31 elements. */
     {"output_past_2^31", 1, 8, 4115, 4115, 128, 3, 3, 0, 1, 1, 0, 0,
      {S_OK, S_OK, S_OK, S_OK, S_OK}, {NULL, NULL, NULL, NULL, NULL}},
+    /* y (1, 128, 4112, 4112) = 2,164,293,632 elements (8.7 GB); x (1, 16, 4112, 4112) 1.1 GB;
+     * 3x3, pad 1, C/G = 16, W a multiple of 4 and Q of 8 (32-byte sectors: no carry): on sm_90
+     * IMPLICIT_GEMM computes it with fp16 products (cpu_plan_test), whose epilogue unscales and
+     * stores past 2^31. */
+    {"output_past_2^31, C 16", 1, 16, 4112, 4112, 128, 3, 3, 1, 1, 1, 0, 0,
+     {S_OK, S_OK, S_OK, S_OK, S_OK}, {NULL, NULL, NULL, NULL, NULL}},
     /* x (1, 64, 5800, 5800) = 2,152,960,000 elements (8.6 GB): channel 63 from row ~4870 on lies
      * past 2^31, and every output reads channel 63; y (1, 32, 2900, 2900) 1.1 GB; 3x3, pad 1,
      * stride 2 (the strided paths; AUTO then takes IM2COL_GEMM, not IMPLICIT_GEMM). */
