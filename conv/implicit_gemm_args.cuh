@@ -43,11 +43,11 @@ struct IgemmArgs : ConvGeometry {
   int* f16_info;
 };
 
-// The filter's scale exponent for fp16 products from its largest magnitude's bits (0 for an
-// all-zero filter): that magnitude lands in [2^W_TOP_EXP, 2^(W_TOP_EXP + 1)), clamped.
-__host__ __device__ inline int f16_w_scale_exp(uint32_t amax_bits) {
-  const int e = amax_bits == 0 ? CONVGEMM_IGEMM_F16_W_TOP_EXP : (int)(amax_bits >> 23) - 127;
-  const int s = CONVGEMM_IGEMM_F16_W_TOP_EXP - e;
+// fp16 products' scale exponent for operands whose largest magnitude has the bits amax_bits: that
+// magnitude lands in [2^top, 2^(top + 1)), clamped to +-F16_MAX_SCALE_EXP (0 for all zeros).
+__host__ __device__ inline int f16_scale_exp(uint32_t amax_bits, int top) {
+  const int e = amax_bits == 0 ? top : (int)(amax_bits >> 23) - 127;
+  const int s = top - e;
   return s > CONVGEMM_IGEMM_F16_MAX_SCALE_EXP    ? CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
          : s < -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP ? -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
                                                  : s;

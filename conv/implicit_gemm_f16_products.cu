@@ -60,7 +60,7 @@ __global__ void __launch_bounds__(kThreads) igemm_f16_pack_kernel(const float* w
                                                                   int64_t total, int cg, int kg,
                                                                   int rs, int* info) {
   constexpr int kTapValues = kChunk16 * kBlockK;
-  const float scale = f16_pow2(f16_w_scale_exp((uint32_t)info[0]));
+  const float scale = f16_pow2(f16_scale_exp((uint32_t)info[0], CONVGEMM_IGEMM_F16_W_TOP_EXP));
   bool inexact = false;
   for (int64_t i = (int64_t)blockIdx.x * kThreads + threadIdx.x; i < total;
        i += (int64_t)gridDim.x * kThreads) {

@@ -866,11 +866,7 @@ __device__ __forceinline__ void produce_f16(const IgemmArgs& a, float* smem, int
       named_barrier_sync(1, kProducerThreads);
 #pragma unroll
       for (int w = 0; w < kProducerThreads / 32; ++w) amax = scratch[w] > amax ? scratch[w] : amax;
-      const int e = amax == 0 ? CONVGEMM_IGEMM_F16_X_TOP_EXP : (int)(amax >> 23) - 127;
-      const int se = CONVGEMM_IGEMM_F16_X_TOP_EXP - e;
-      scale_exp = se > CONVGEMM_IGEMM_F16_MAX_SCALE_EXP    ? CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
-                  : se < -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP ? -CONVGEMM_IGEMM_F16_MAX_SCALE_EXP
-                                                           : se;
+      scale_exp = f16_scale_exp(amax, CONVGEMM_IGEMM_F16_X_TOP_EXP);
       scale = f16_pow2(scale_exp);
       tile_inexact = false;
     }
@@ -1173,7 +1169,9 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   float acc[R][64];
   float partial[kSplit ? R : 1][64];
   // kF16: 2^-(the filter's scale exponent), the tiles' own exponents come with their stages.
-  const float w_unscale = kF16 ? f16_pow2(-f16_w_scale_exp((uint32_t)a.f16_info[0])) : 1.0f;
+  const float w_unscale =
+      kF16 ? f16_pow2(-f16_scale_exp((uint32_t)a.f16_info[0], CONVGEMM_IGEMM_F16_W_TOP_EXP))
+           : 1.0f;
   {
     const Cursor first = cursor_start<kCarry, kList>(a);
     if constexpr (kF16)
