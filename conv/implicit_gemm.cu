@@ -106,8 +106,8 @@ __global__ void __launch_bounds__(256) igemm_pack_filter_16bit_kernel(const T* w
     const int cc = (int)(t % c_chunks); t /= c_chunks;
     const int kt = (int)(t % k_tiles); t /= k_tiles;
     const int g = (int)t;
-    const int n = wgmma_order ? (e / 128) * 8 + (e / 8) % 8 : (e / 2) % kBlockK;
-    const int kk = wgmma_order ? ((e / 64) % 2) * 8 + e % 8 : (e / (2 * kBlockK)) * 2 + e % 2;
+    int n = (e / 2) % kBlockK, kk = (e / (2 * kBlockK)) * 2 + e % 2;  // mma.sync order
+    if (wgmma_order) wgmma16_tap_coords(e, &n, &kk);
     const int k = kt * kBlockK + n, c = cc * kChunk16 + kk;
     packed[i] = k < kg && c < cg ? w[(((int64_t)g * kg + k) * cg + c) * rs + tap]
                                  : from_float<T>(0.0f);

@@ -53,6 +53,14 @@ __host__ __device__ inline int f16_scale_exp(uint32_t amax_bits, int top) {
                                                  : s;
 }
 
+// A packed 16-bit tap's value e in wgmma's K-major order (core matrices of 8 output channels x 8
+// k values, the two k halves of a channel group adjacent): its output channel n (of BLOCK_K) and
+// its input channel kk (of 16). Used by the 16-bit and the fp16-products packings.
+__host__ __device__ inline void wgmma16_tap_coords(int e, int* n, int* kk) {
+  *n = (e / 128) * 8 + (e / 8) % 8;
+  *kk = ((e / 64) % 2) * 8 + e % 8;
+}
+
 // 2^e as a float (|e| <= 126).
 __host__ __device__ inline float f16_pow2(int e) {
   union { uint32_t u; float f; } v;

@@ -53,9 +53,8 @@ __global__ void __launch_bounds__(kThreads) igemm_f16_filter_max_kernel(const fl
   if (threadIdx.x % 32 == 0 && amax != 0) atomicMax(reinterpret_cast<unsigned*>(info), amax);
 }
 
-// packed[cc][tap][e] = fp16(tf32(w[k][cc*16 + kk][tap]) 2^E) in the 16-bit wgmma order (e =
-// ((k / 8) * 2 + kk / 8) * 64 + (k % 8) * 8 + kk % 8), zero past K and C. info[1] = 1 if a
-// conversion was not exact.
+// packed[cc][tap][e] = fp16(tf32(w[k][cc*16 + kk][tap]) 2^E) in the 16-bit wgmma order
+// (wgmma16_tap_coords), zero past K and C. info[1] = 1 if a conversion was not exact.
 __global__ void __launch_bounds__(kThreads) igemm_f16_pack_kernel(const float* w, __half* packed,
                                                                   int64_t total, int cg, int kg,
                                                                   int rs, int* info) {
@@ -68,8 +67,9 @@ __global__ void __launch_bounds__(kThreads) igemm_f16_pack_kernel(const float* w
     const int e = (int)(t % kTapValues); t /= kTapValues;
     const int tap = (int)(t % rs);       t /= rs;
     const int cc = (int)t;
-    const int k = (e / 128) * 8 + (e / 8) % 8;
-    const int c = cc * kChunk16 + ((e / 64) % 2) * 8 + e % 8;
+    int k, kk;
+    wgmma16_tap_coords(e, &k, &kk);
+    const int c = cc * kChunk16 + kk;
     const bool in = k < kg && c < cg;
     const float v = in ? tf32_round_rna(w[((int64_t)k * cg + c) * rs + tap]) : 0.0f;
     const float scaled = v * scale;

@@ -136,6 +136,22 @@ static void plan_carry(const struct convgemm_conv_desc* d, const convgemm_device
   plan->smem_bytes += carry_bytes;
 }
 
+/* The most stages (WG_MIN_STAGES .. WG_MAX_STAGES - 1: the last `full` barrier counts the
+ * filter's copies) of x_stage_floats each that fit beside the barriers, `extra` bytes and a
+ * resident filter of filter_bytes; 0 if not even the fewest do. *smem: the block's bytes. */
+static int resident_filter_stages(const convgemm_device_info_t* info, int64_t x_stage_floats,
+                                  int64_t extra, int64_t filter_bytes, int64_t* smem) {
+  for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES - 1; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
+       --stages) {
+    *smem = convgemm_sat_add(
+        convgemm_sat_add(convgemm_sat_mul(stages * (int64_t)sizeof(float), x_stage_floats),
+                         CONVGEMM_IGEMM_WG_BARRIER_BYTES + extra),
+        filter_bytes);
+    if (*smem <= info->max_smem_per_block) return stages;
+  }
+  return 0;
+}
+
 /* WGMMA's TMA kernel with 16-bit data keeps the whole filter in shared memory where it fits
  * beside the window stages (one group and one k tile: every tile of the block uses the same
  * taps). Problem 55 in bfloat16: 144 KB of filter and 4 stages of 13.5 KB instead of 4 stages of
@@ -150,20 +166,14 @@ static void plan_resident_filter(const struct convgemm_conv_desc* d,
   const int64_t filter_bytes =
       convgemm_sat_mul(plan->c_chunks * d->params.r * plan->s_taps,
                        (int64_t)CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * 4);
-  for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES - 1; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
-       --stages) {
-    const int64_t smem = convgemm_sat_add(
-        convgemm_sat_add((int64_t)stages * plan->x_stage_floats * 4,
-                         CONVGEMM_IGEMM_WG_BARRIER_BYTES + CONVGEMM_IGEMM_WG_STAGING16_BYTES),
-        filter_bytes);
-    if (smem <= info->max_smem_per_block) {
-      plan->resident_filter = 1;
-      plan->stages = stages;
-      plan->w_stage_floats = 0;
-      plan->smem_bytes = (size_t)smem;
-      return;
-    }
-  }
+  int64_t smem = 0;
+  const int stages = resident_filter_stages(info, plan->x_stage_floats,
+                                            CONVGEMM_IGEMM_WG_STAGING16_BYTES, filter_bytes, &smem);
+  if (stages == 0) return;
+  plan->resident_filter = 1;
+  plan->stages = stages;
+  plan->w_stage_floats = 0;
+  plan->smem_bytes = (size_t)smem;
 }
 
 /* WGMMA's TMA kernel with TF32 operands computes the TF32 products on fp16 tensor cores where
@@ -184,39 +194,34 @@ static void plan_f16_products(const struct convgemm_conv_desc* d,
   const int64_t box = (int64_t)CONVGEMM_IGEMM_F16_C_CHUNK * plan->halo_h * plan->tma_box_w;
   const int64_t x_s = (int64_t)CONVGEMM_IGEMM_C_CHUNK * plan->x_plane_ld; /* fp16 window */
   const int64_t x_stage = ceil_div(box > x_s ? box : x_s, 32) * 32;
-  for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES - 1; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
-       --stages) {
-    const int64_t smem = convgemm_sat_add(
-        convgemm_sat_add((int64_t)stages * x_stage * 4,
-                         CONVGEMM_IGEMM_WG_BARRIER_BYTES + CONVGEMM_IGEMM_WG_TILE_INFO_BYTES),
-        convgemm_sat_mul(packed, 4));
-    if (smem > info->max_smem_per_block) continue;
-    const size_t info_offset = ((size_t)packed * 4 + 255) / 256 * 256;
-    const size_t info_bytes =
-        (size_t)convgemm_sat_mul(CONVGEMM_IGEMM_F16_INFO_INTS + plan->tiles, 4);
-    const size_t w_offset = (info_offset + info_bytes + 255) / 256 * 256;
-    const size_t workspace = w_offset + plan->packed_floats * 4;
-    /* The TF32 plan this one replaces recomputes the listed tiles. */
-    plan->f16_fallback.stages = plan->stages;
-    plan->f16_fallback.x_stage_floats = plan->x_stage_floats;
-    plan->f16_fallback.w_stage_floats = plan->w_stage_floats;
-    plan->f16_fallback.smem_bytes = plan->smem_bytes;
-    plan->f16_fallback.c_chunks = plan->c_chunks;
-    plan->f16_fallback.packed_floats = plan->packed_floats;
-    plan->f16_products = 1;
-    plan->resident_filter = 1;
-    plan->c_chunks = c_chunks;
-    plan->stages = stages;
-    plan->x_stage_floats = (int)x_stage;
-    plan->w_stage_floats = 0;
-    plan->smem_bytes = (size_t)smem;
-    plan->packed_floats = (size_t)packed;
-    plan->f16_info_offset = info_offset;
-    plan->f16_w_offset = w_offset;
-    /* no smaller than the TF32 plan's: an x off 16 bytes takes that plan in this workspace */
-    if (workspace > plan->workspace_bytes) plan->workspace_bytes = workspace;
-    return;
-  }
+  int64_t smem = 0;
+  const int stages = resident_filter_stages(info, x_stage, CONVGEMM_IGEMM_WG_TILE_INFO_BYTES,
+                                            convgemm_sat_mul(packed, 4), &smem);
+  if (stages == 0) return;
+  const size_t info_offset = ((size_t)packed * 4 + 255) / 256 * 256;
+  const size_t info_bytes =
+      (size_t)convgemm_sat_mul(CONVGEMM_IGEMM_F16_INFO_INTS + plan->tiles, 4);
+  const size_t w_offset = (info_offset + info_bytes + 255) / 256 * 256;
+  const size_t workspace = w_offset + plan->packed_floats * 4;
+  /* The TF32 plan this one replaces recomputes the listed tiles. */
+  plan->f16_fallback.stages = plan->stages;
+  plan->f16_fallback.x_stage_floats = plan->x_stage_floats;
+  plan->f16_fallback.w_stage_floats = plan->w_stage_floats;
+  plan->f16_fallback.smem_bytes = plan->smem_bytes;
+  plan->f16_fallback.c_chunks = plan->c_chunks;
+  plan->f16_fallback.packed_floats = plan->packed_floats;
+  plan->f16_products = 1;
+  plan->resident_filter = 1;
+  plan->c_chunks = c_chunks;
+  plan->stages = stages;
+  plan->x_stage_floats = (int)x_stage;
+  plan->w_stage_floats = 0;
+  plan->smem_bytes = (size_t)smem;
+  plan->packed_floats = (size_t)packed;
+  plan->f16_info_offset = info_offset;
+  plan->f16_w_offset = w_offset;
+  /* no smaller than the TF32 plan's: an x off 16 bytes takes that plan in this workspace */
+  if (workspace > plan->workspace_bytes) plan->workspace_bytes = workspace;
 }
 
 void convgemm_igemm_make_plan(const struct convgemm_conv_desc* d,

@@ -115,8 +115,8 @@ enum {
   CONVGEMM_IGEMM_F16_X_TOP_EXP = 12,
   CONVGEMM_IGEMM_F16_W_TOP_EXP = 14,
   CONVGEMM_IGEMM_F16_MAX_SCALE_EXP = 60,
-  /* The workspace after the fp16-packed filter: w scale exponent, filter exact (1/0), listed
-   * tiles, then the list (one int per tile) */
+  /* The workspace after the fp16-packed filter: the filter's largest |tf32(w)| (bits), filter
+   * inexact (1/0), listed tiles, unused; then the list (one int per tile) */
   CONVGEMM_IGEMM_F16_INFO_INTS = 4
 };
 
@@ -195,7 +195,8 @@ typedef struct convgemm_igemm_plan {
                               shared memory once per block instead of with every stage
                               (w_stage_floats 0; stages at most WG_MAX_STAGES - 1: the last
                               stage's `full` barrier counts the filter), and the epilogue stages
-                              in its own WG_STAGING16_BYTES. 0 otherwise */
+                              in its own WG_STAGING16_BYTES. Also 1 with f16_products (its fp16
+                              filter, after the stages' tile info). 0 otherwise */
   int f16_products;        /* WGMMA TMA with TF32 operands (DEFAULT math, float32 data, not
                               split), one group, k_tiles 1, all R filter rows per stage, no tap
                               pairs or carry, x 16-byte aligned, C/G >= 16, where the fp16 filter

@@ -91,14 +91,14 @@ constexpr int kTapFloats = kChunk * kBlockK;  // 4-byte words per packed tap, an
 constexpr int kComputeRegisters = 168, kProducerRegisters = 104, kLoaderRegisters = 56;
 constexpr int kCarryComputeRegisters = 176, kCarryProducerRegisters = 96;
 // The fp16-products kernel's scaled epilogue (bias loads, the unscaling) spilled at 168: the
-// 8 more compute registers the block has.
-constexpr int kF16ProducerRegisters = 104, kF16ComputeRegisters = 176;
+// 8 more compute registers the block has (its producers keep kProducerRegisters).
+constexpr int kF16ComputeRegisters = 176;
 static_assert(kComputeThreads * kComputeRegisters + kProducerThreads * kProducerRegisters +
                       kLoaderThreads * kLoaderRegisters <= 65536 &&
                   kComputeThreads * kCarryComputeRegisters +
                           kProducerThreads * kCarryProducerRegisters +
                           kLoaderThreads * kLoaderRegisters <= 65536 &&
-                  kComputeThreads * kF16ComputeRegisters + kProducerThreads * kF16ProducerRegisters +
+                  kComputeThreads * kF16ComputeRegisters + kProducerThreads * kProducerRegisters +
                           kLoaderThreads * kLoaderRegisters <= 65536,
               "the roles' registers exceed the register file");
 constexpr int kRows = kTileP / (kComputeThreads / 128);  // output rows per warpgroup (2)
@@ -1133,9 +1133,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     return;
   }
   if (warpgroup == kComputeThreads / 128) {
-    setmaxnreg_dec<kCarry ? kCarryProducerRegisters
-                   : kF16 ? kF16ProducerRegisters
-                          : kProducerRegisters>();
+    setmaxnreg_dec<kCarry ? kCarryProducerRegisters : kProducerRegisters>();
     if constexpr (kF16)
       produce_f16(a, smem, stage_floats, full, ready, stage_exp, f16_scratch,
                   tid - kComputeThreads);
