@@ -409,6 +409,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
   a.s_taps = plan->s_taps;
   a.producer_groups = plan->producer_groups;
   a.resident_filter = plan->resident_filter;
+  a.ping_pong = plan->ping_pong;
   a.f16_products = plan->f16_products;
   a.f16_info = nullptr;
   if (f16) {
@@ -426,6 +427,7 @@ extern "C" cudaError_t convgemm_igemm_launch(const struct convgemm_conv_desc* de
     listed.x_stage_floats = fb.x_stage_floats;
     listed.w_stage_floats = fb.w_stage_floats;
     listed.resident_filter = 0;
+    listed.ping_pong = 0;
     listed.f16_products = 0;
     return igemm_wgmma_launch_listed(listed, fb.smem_bytes, plan->blocks, stream);
   }

@@ -36,6 +36,7 @@ struct IgemmArgs : ConvGeometry {
   int tap_pairs, q_step, s_taps;
   int producer_groups;  // plan->producer_groups
   int resident_filter;  // plan->resident_filter (16-bit TMA kernel, fp16 products)
+  int ping_pong;        // plan->ping_pong (16-bit resident filter: a warpgroup per tile)
   // plan->f16_products: the packed filter is fp16, and f16_info points at the workspace's
   // F16_INFO_INTS (largest |tf32(w)| bits, filter inexact, listed tiles, unused), then the list
   // (read by the listed launch's Cursor too)

@@ -9,7 +9,8 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* The shape-dependent part of a plan for `variant`'s tile with `stages` stages. */
 static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_variant_t variant,
-                       int stages, int stage_rows, int tma_only, convgemm_igemm_plan_t* plan) {
+                       int stages, int stage_rows, int tma_only, int ping_pong,
+                       convgemm_igemm_plan_t* plan) {
   const int wgmma = variant == CONVGEMM_IGEMM_WGMMA;
   /* 16-bit data: 16 channels per stage, a channel pair per 4-byte word (WGMMA: 8 per 16-byte
    * pixel row, k16 wgmmas; MMA_SYNC: k16 mma.syncs), so every stage, box and packed tap has the
@@ -21,9 +22,10 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
    * TF32 part, twice the window planes and filter taps per stage. */
   const int split = wgmma && !d->tf32_operands && !is16;
   const int64_t parts = split ? 2 : 1;
-  const int tile_p = !wgmma ? CONVGEMM_IGEMM_TILE_P
-                     : split ? CONVGEMM_IGEMM_WG_TILE_P_SPLIT
-                             : CONVGEMM_IGEMM_WG_TILE_P;
+  const int tile_p = !wgmma       ? CONVGEMM_IGEMM_TILE_P
+                     : split     ? CONVGEMM_IGEMM_WG_TILE_P_SPLIT
+                     : ping_pong ? CONVGEMM_IGEMM_WG_TILE_P_PING_PONG
+                                 : CONVGEMM_IGEMM_WG_TILE_P;
   const int tile_q = wgmma ? CONVGEMM_IGEMM_WG_TILE_Q : CONVGEMM_IGEMM_TILE_Q;
   const int64_t w_ld = wgmma ? CONVGEMM_IGEMM_BLOCK_K : CONVGEMM_IGEMM_W_LD;
   const convgemm_conv2d_params_t* p = &d->params;
@@ -100,6 +102,7 @@ static void plan_tiles(const struct convgemm_conv_desc* d, convgemm_igemm_varian
   plan->run_tiles = 1;
   plan->carry = 0;
   plan->resident_filter = 0;
+  plan->ping_pong = 0;
   plan->f16_products = 0;
   plan->f16_info_offset = 0;
   plan->f16_w_offset = 0;
@@ -156,7 +159,11 @@ static int resident_filter_stages(const convgemm_device_info_t* info, int64_t x_
  * beside the window stages (one group and one k tile: every tile of the block uses the same
  * taps). Problem 55 in bfloat16: 144 KB of filter and 4 stages of 13.5 KB instead of 4 stages of
  * 49.5 KB, each with its 36 KB of filter: 1.23-1.24 ms against 1.26-1.29 over 100 sequential
- * calls; 86_pw in bfloat16 0.63 ms against 0.78 (log step 60). */
+ * calls; 86_pw in bfloat16 0.63 ms against 0.78 (log step 60).
+ * With the filter resident and enough k steps per tile the compute warpgroups take tiles of
+ * their own (plan->ping_pong: tile_p 2, one warpgroup's epilogue under the other's wgmmas) where
+ * that tiling's stages fit too (unless info->no_ping_pong): problem 55 in bfloat16 1.09 ms against
+ * 1.21 (log step 67). */
 static void plan_resident_filter(const struct convgemm_conv_desc* d,
                                  const convgemm_device_info_t* info,
                                  convgemm_igemm_plan_t* plan) {
@@ -167,6 +174,28 @@ static void plan_resident_filter(const struct convgemm_conv_desc* d,
       convgemm_sat_mul(plan->c_chunks * d->params.r * plan->s_taps,
                        (int64_t)CONVGEMM_IGEMM_C_CHUNK * CONVGEMM_IGEMM_BLOCK_K * 4);
   int64_t smem = 0;
+  const int64_t ksteps = plan->c_chunks * d->params.r * d->params.s;
+  if (!info->no_ping_pong && ksteps >= CONVGEMM_IGEMM_PING_PONG_MIN_KSTEPS) {
+    convgemm_igemm_plan_t pp;
+    plan_tiles(d, CONVGEMM_IGEMM_WGMMA, plan->stages, plan->stage_rows, 1, 1, &pp);
+    const int stages =
+        pp.tma ? resident_filter_stages(info, pp.x_stage_floats,
+                                        CONVGEMM_IGEMM_WG_STAGING16_BYTES +
+                                            CONVGEMM_IGEMM_WG_PING_PONG_BARRIER_BYTES,
+                                        filter_bytes, &smem)
+               : 0;
+    if (stages > 0) {
+      const int blocks = plan->blocks;
+      *plan = pp;
+      plan->blocks = (int64_t)blocks < plan->tiles ? blocks : (int)plan->tiles;
+      plan->resident_filter = 1;
+      plan->ping_pong = 1;
+      plan->stages = stages;
+      plan->w_stage_floats = 0;
+      plan->smem_bytes = (size_t)smem;
+      return;
+    }
+  }
   const int stages = resident_filter_stages(info, plan->x_stage_floats,
                                             CONVGEMM_IGEMM_WG_STAGING16_BYTES, filter_bytes, &smem);
   if (stages == 0) return;
@@ -241,7 +270,7 @@ void convgemm_igemm_make_plan_for_x(const struct convgemm_conv_desc* d,
       const int stage_rows = split ? 1 : (int)d->params.r;
       for (int stages = CONVGEMM_IGEMM_WG_MAX_STAGES; stages >= CONVGEMM_IGEMM_WG_MIN_STAGES;
            --stages) {
-        plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, x_aligned_16, plan);
+        plan_tiles(d, CONVGEMM_IGEMM_WGMMA, stages, stage_rows, x_aligned_16, 0, plan);
         /* 16-bit data has only the TMA form of WGMMA: a window too large for it with all R
          * filter rows takes one row per stage, one the box can't hold takes MMA_SYNC. */
         if (plan->smem_bytes <= (size_t)info->max_smem_per_block &&
@@ -261,7 +290,7 @@ void convgemm_igemm_make_plan_for_x(const struct convgemm_conv_desc* d,
      * out, keep its plan (the smallest tried: one filter row, 3 stages), refused for that. */
     if (plan->split && plan->tma && plan->smem_bytes > (size_t)info->max_smem_per_block) return;
   }
-  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, 0, plan);
+  plan_tiles(d, CONVGEMM_IGEMM_MMA_SYNC, CONVGEMM_IGEMM_STAGES, (int)d->params.r, 0, 0, plan);
 }
 
 /* Why IMPLICIT_GEMM can't run `desc` on `info`, or NULL. */

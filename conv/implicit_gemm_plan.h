@@ -73,6 +73,7 @@ enum {
   CONVGEMM_IGEMM_WG_TILE_P = 4,      /* output rows per tile (two per warpgroup) */
   CONVGEMM_IGEMM_WG_TILE_P_SPLIT = 2, /* 3xTF32: one per warpgroup (its second accumulator set
                                          holds a chunk's partial sums) */
+  CONVGEMM_IGEMM_WG_TILE_P_PING_PONG = 2, /* plan->ping_pong: one warpgroup's two rows */
   CONVGEMM_IGEMM_WG_TILE_Q = 64,     /* output columns per tile (4 warps x 16) */
   CONVGEMM_IGEMM_WG_MAX_STAGES = 8,  /* as many as fit: small stages (1x1, 3xTF32's one filter
                                         row) gain from the depth (log step 52) */
@@ -104,6 +105,14 @@ enum {
   /* WGMMA's resident filter (plan->resident_filter): the 16-bit epilogue's own staging, after the
    * barriers: 2 warpgroups x 64 channels x 72 values x 2 bytes (64-channel passes) */
   CONVGEMM_IGEMM_WG_STAGING16_BYTES = 18432,
+  /* plan->ping_pong: the odd tiles' `ready` set (WG_MAX_STAGES), after the stages' barriers,
+   * before the staging */
+  CONVGEMM_IGEMM_WG_PING_PONG_BARRIER_BYTES = 64,
+  /* plan->ping_pong where a tile has at least this many k steps (c_chunks x R x S): with fewer
+   * its stores outweigh its math, and tiles of 2 rows cost more than the overlap gains. Measured
+   * (H200, bfloat16): problem 55 (36) 1.09 ms against 1.21; dense_C32 3x3 (18) 0.092 against
+   * 0.102; 63 (9) 4.53 against 4.37; 87_pw (1x1, 4) 2.22 against 2.04 (log step 67). */
+  CONVGEMM_IGEMM_PING_PONG_MIN_KSTEPS = 16,
   /* WGMMA's fp16 products (plan->f16_products): after the barriers, each stage's tile scale
    * exponent and the producers' scratch (16 ints), then the resident filter */
   CONVGEMM_IGEMM_WG_TILE_INFO_BYTES = 64,
@@ -197,6 +206,11 @@ typedef struct convgemm_igemm_plan {
                               stage's `full` barrier counts the filter), and the epilogue stages
                               in its own WG_STAGING16_BYTES. Also 1 with f16_products (its fp16
                               filter, after the stages' tile info). 0 otherwise */
+  int ping_pong;           /* resident_filter with 16-bit data, at least PING_PONG_MIN_KSTEPS k
+                              steps per tile, where the stages of tile_p WG_TILE_P_PING_PONG fit
+                              too (WG_PING_PONG_BARRIER_BYTES more): each compute warpgroup
+                              computes every other tile of the block alone (2 rows x 64 columns x
+                              128 channels), so one's epilogue runs under the other's wgmmas */
   int f16_products;        /* WGMMA TMA with TF32 operands (DEFAULT math, float32 data, not
                               split), one group, k_tiles 1, all R filter rows per stage, no tap
                               pairs or carry, x 16-byte aligned, C/G >= 16, where the fp16 filter

@@ -32,9 +32,12 @@
  * epilogue (store-bound tiles on rows off 32-byte sectors: store_tile_staged_carry) and tap pairs
  * (K/G <= 64: two filter taps per packed tap, store_tile_staged_pairs). With 16-bit data the
  * plan may keep the whole filter resident (plan->resident_filter): copied once per block after
- * the barriers, the stages then hold the window alone. So does the fp16-products instantiation
- * (plan->f16_products, TF32 operands): 16-channel fp32 boxes converted to scaled fp16 windows
- * (produce_f16), k16 wgmmas on the fp16 filter, the sums unscaled at the store.
+ * the barriers, the stages then hold the window alone; with enough k steps per tile the two
+ * compute warpgroups then take tiles of 2 rows each of their own (plan->ping_pong,
+ * compute_ping_pong), so one stores while the other computes. The fp16-products instantiation
+ * (plan->f16_products, TF32 operands) keeps its filter resident too: 16-channel fp32 boxes
+ * converted to scaled fp16 windows (produce_f16), k16 wgmmas on the fp16 filter, the sums
+ * unscaled at the store.
  */
 #include <cstdint>
 #include <type_traits>
@@ -130,6 +133,7 @@ struct Cursor {
   int round, run_left;      // kRuns: the block's round; tiles of the run after this one
   int end;                  // entries walked: a.tiles, or kList's count
   const int* list;          // kList: the tile of each entry (nullptr: entry i is tile i)
+  int ordinal;              // the block's tiles before this one (ping-pong: its warpgroup)
   TileCoord tc;
 };
 
@@ -155,7 +159,7 @@ __device__ __forceinline__ void cursor_run(Cursor& c, const IgemmArgs& a) {
 template <bool kRuns, bool kList = false>
 __device__ __forceinline__ Cursor cursor_start(const IgemmArgs& a) {
   static_assert(!(kRuns && kList), "a list is walked round-robin");
-  Cursor c = {(int)blockIdx.x, 0, 0, 0, 0, 0, (int)a.tiles, nullptr, TileCoord()};
+  Cursor c = {(int)blockIdx.x, 0, 0, 0, 0, 0, (int)a.tiles, nullptr, 0, TileCoord()};
   if constexpr (kList) {
     const bool all = __shfl_sync(0xFFFFFFFFu, a.f16_info[1], 0) != 0;
     c.end = all ? (int)a.tiles : __shfl_sync(0xFFFFFFFFu, a.f16_info[2], 0);
@@ -174,6 +178,7 @@ __device__ __forceinline__ void cursor_advance(Cursor& c, const IgemmArgs& a) {
   c.r0 = 0;
   if (++c.cc == a.c_chunks) {
     c.cc = 0;
+    ++c.ordinal;
     if constexpr (kRuns) {
       if (c.run_left > 0) {
         --c.run_left;
@@ -588,7 +593,9 @@ __device__ __forceinline__ void store_tile_staged_pairs(float (&acc)[R][64], con
 // else lane l stores pixels l and l + 32.
 // (kStagedLd16, values per channel row, is defined with TmaElem: the launch reads it too.)
 
-template <typename T, bool kPair, int kPassCh>
+// kPingPong (plan->ping_pong): the warpgroup's own tile of kRows rows, its own staging, and no
+// barrier with the other warpgroup (which is computing).
+template <typename T, bool kPair, int kPassCh, bool kPingPong = false>
 __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
                                                         const IgemmArgs& a, const TileCoord& tc,
                                                         int tid, float* staging) {
@@ -599,13 +606,20 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
   constexpr int kLd = kStagedLd16;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4;
-  retire_tile(acc);
+  if constexpr (kPingPong) {
+#pragma unroll
+    for (int m = 0; m < kRows; ++m)
+#pragma unroll
+      for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+  } else {
+    retire_tile(acc);
+  }
   T* const st = reinterpret_cast<T*>(staging) + wg * kPassCh * kLd;
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
   const int q0 = tc.qt * kTileQ;
   const bool q_lo = q0 + lane < a.q, q_hi = q0 + lane + 32 < a.q;
   const bool q_pair = q0 + 2 * lane < a.q;  // Q even: the pair's second pixel too
-  const int p0 = tc.pt * kTileP + kRows * wg;
+  const int p0 = kPingPong ? tc.pt * kRows : tc.pt * kTileP + kRows * wg;
   T* const y_first = tile_y<T>(a, tc, wq, p0, q0, kPair ? 2 * lane : lane);
 #pragma unroll
   for (int m = 0; m < kRows; ++m) {
@@ -755,9 +769,11 @@ constexpr int kMaxPairs16 =
     CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS + 14 * (CONVGEMM_IGEMM_WG_TMA_MAX_PIXELS / kTileQ);
 constexpr int kPairUnits16 = (kMaxPairs16 + kProducerThreads - 1) / kProducerThreads;
 
-template <bool kRuns>
+// kPingPong: the block's odd tiles (warpgroup 1's) arrive on ready_odd.
+template <bool kRuns, bool kPingPong = false>
 __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, int stage_floats,
-                                              uint64_t* full, uint64_t* ready, int pt) {
+                                              uint64_t* full, uint64_t* ready, uint64_t* ready_odd,
+                                              int pt) {
   const int row_pairs = a.tma_box_w / 2;          // tma_box_w is a multiple of 8
   const int pairs = 2 * a.halo_h * row_pairs;
   const int box_plane_words = a.halo_h * row_pairs;  // 4-byte words per channel of the box
@@ -805,7 +821,7 @@ __device__ __forceinline__ void produce_16bit(const IgemmArgs& a, float* smem, i
       }
     }
     fence_proxy_async_shared();  // to wgmma's proxy (and before the stage's next TMA)
-    mbarrier_arrive(&ready[tr.stage]);
+    mbarrier_arrive(&(kPingPong && (tr.ordinal & 1) ? ready_odd : ready)[tr.stage]);
   }
 }
 
@@ -915,6 +931,63 @@ __device__ __forceinline__ void wait_current_stage(int stages) {
     case 7: cp_async_wait_group<4>(); break;
     default: cp_async_wait_group<5>(); break;
   }
+}
+
+// The block's tiles walked one tile (c_chunks iterations: all R filter rows per stage) on.
+__device__ __forceinline__ void cursor_skip_tile(Cursor& c, const IgemmArgs& a) {
+#pragma unroll 1
+  for (int i = 0; i < a.c_chunks; ++i) cursor_advance<false>(c, a);
+}
+
+// Ping-pong compute (plan->ping_pong: 16-bit data, resident filter, tile_p = kRows): warpgroup
+// wg computes the block's tiles of ordinal % 2 == wg alone (kRows rows x 64 columns x 128
+// channels) and stores them through its own half of the staging, so one warpgroup's epilogue
+// runs while the other's wgmmas do (one warpgroup alone keeps the tensor cores 90% busy, log
+// step 54). The stage ring is still filled in the block's tile order; each warpgroup waits on
+// its own `ready` set (its stages' uses alternate irregularly with the other's, and a parity
+// wait can't tell a phase from the one two later) and releases each stage on `empty` (128
+// arrivals). The warpgroups run free: making them take turns at issuing (an mbarrier each) ran
+// problem 55 in bfloat16 2-9% slower (log step 67).
+template <typename T>
+__device__ __forceinline__ void compute_ping_pong(const IgemmArgs& a, float* smem,
+                                                  int stage_floats, uint64_t* ready,
+                                                  uint64_t* empty, const float* taps,
+                                                  float* staging, int wg, int tid) {
+  const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
+  const int chunk_taps = a.r * a.s_taps * kTapFloats;  // floats per chunk of the filter
+  float acc[kRows][64];
+  uint32_t ready_parity = 0;
+  Cursor cp = cursor_start<false>(a);
+  if (wg == 1 && cp.tile < cp.end) cursor_skip_tile(cp, a);
+  while (cp.tile < cp.end) {
+    start_tile_acc<T>(acc, a, cp.tc, tid);
+    const TileCoord tc = cp.tc;
+    int pending = -1;  // the stage whose wgmmas are in flight and not yet released
+#pragma unroll 1
+    for (int cc = 0; cc < a.c_chunks; ++cc) {
+      float* const stage = smem + cp.stage * stage_floats;
+      mbarrier_wait_parity(&ready[cp.stage], ready_parity >> cp.stage & 1);
+      ready_parity ^= 1u << cp.stage;
+      issue_chunk<T, false>(acc, a, stage, 0, taps + (int64_t)cc * chunk_taps);
+      const int this_stage = cp.stage;
+      cursor_advance<false>(cp, a);
+      if (cc + 1 < a.c_chunks) {
+        wgmma_wait<1>();  // the previous chunk's group retired: its stage may be refilled
+        if (pending >= 0) mbarrier_arrive(&empty[pending]);
+        pending = this_stage;
+      } else {
+        wgmma_wait<0>();
+        if (pending >= 0) mbarrier_arrive(&empty[pending]);
+        mbarrier_arrive(&empty[this_stage]);
+      }
+    }
+    if (pair_stores)
+      store_tile_staged_16bit<T, true, kBlockK / 2, true>(acc, a, tc, tid, staging);
+    else
+      store_tile_staged_16bit<T, false, kBlockK / 2, true>(acc, a, tc, tid, staging);
+    if (cp.tile < cp.end) cursor_skip_tile(cp, a);  // the other warpgroup's tile
+  }
+  wgmma_wait<0>();  // nothing is in flight here; says so to ptxas
 }
 #endif
 
@@ -1044,8 +1117,10 @@ __global__ void __launch_bounds__(kComputeThreads, 1)
 // produce_f16 into fp16 windows, the fp16 filter resident, k16 wgmmas; the epilogue unscales and
 // adds the bias (store_tile_staged's kScaled) through the tile's last stage.
 // kList (TF32 operands only): the tiles fp16 products listed (Cursor), the recomputation.
+// kPingPong (plan->ping_pong; kStaged16 with the resident filter): a warpgroup per tile
+// (compute_ping_pong), the block's odd tiles' stages ready on a second set of barriers.
 template <typename T, bool kSplit, bool kStaged16, bool kCarry, bool kPairs, bool kF16 = false,
-          bool kList = false>
+          bool kList = false, bool kPingPong = false>
 __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderThreads, 1)
     igemm_wgmma_tma_kernel(const IgemmArgs a, const __grid_constant__ CUtensorMap x_map) {
 #if CONVGEMM_HAS_WGMMA
@@ -1055,6 +1130,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   static_assert(!kList || (sizeof(T) == 4 && !kSplit && !kCarry && !kPairs && !kF16),
                 "the recomputation: the plain TF32 kernel");
   static_assert(!kStaged16 || sizeof(T) == 2, "16-bit staging is for 16-bit data");
+  static_assert(!kPingPong || kStaged16, "ping-pong: 16-bit data, resident filter");
   static_assert(!kCarry || (sizeof(T) == 4 && !kSplit), "the carry keeps TF32 kernels' sectors");
   static_assert(!kPairs || (sizeof(T) == 4 && !kSplit && !kCarry), "tap pairs: TF32 operands");
   constexpr int kElemChunk = kF16 ? CONVGEMM_IGEMM_F16_C_CHUNK : TmaElem<T>::kChunk;
@@ -1070,8 +1146,12 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   // barriers; the last `full` barrier, past the plan's stages, counts the filter's copies.
   // kF16: the stages' scale exponents and the producers' scratch, then the filter.
   const bool resident = (kStaged16 || kF16) && a.resident_filter;
+  // kPingPong: the odd tiles' `ready` set comes first.
+  uint64_t* const ready_odd =
+      reinterpret_cast<uint64_t*>(smem + a.stages * stage_floats) + 3 * CONVGEMM_IGEMM_WG_MAX_STAGES;
   float* const resident_staging =
-      smem + a.stages * stage_floats + CONVGEMM_IGEMM_WG_BARRIER_BYTES / 4;
+      smem + a.stages * stage_floats +
+      (CONVGEMM_IGEMM_WG_BARRIER_BYTES + (kPingPong ? CONVGEMM_IGEMM_WG_PING_PONG_BARRIER_BYTES : 0)) / 4;
   int* const stage_exp = reinterpret_cast<int*>(resident_staging);
   uint32_t* const f16_scratch =
       reinterpret_cast<uint32_t*>(resident_staging) + CONVGEMM_IGEMM_WG_MAX_STAGES;
@@ -1086,7 +1166,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
     for (int s = 0; s < a.stages; ++s) {
       mbarrier_init(&full[s], 1);
       mbarrier_init(&ready[s], kProducerThreads / producer_groups);
-      mbarrier_init(&empty[s], kComputeThreads);
+      mbarrier_init(&empty[s], kPingPong ? 128 : kComputeThreads);
+      if (kPingPong) mbarrier_init(&ready_odd[s], kProducerThreads);
     }
     if (resident) mbarrier_init(filter_full, 1);
     fence_mbarrier_init();
@@ -1124,7 +1205,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       float* const stage = smem + ld.stage * stage_floats;
       mbarrier_arrive_expect_tx(&full[ld.stage], box_bytes + (resident ? 0u : w_bytes));
       tma_load_5d(stage, &x_map, ld.tc.qt * (kPairs ? a.q_step : kTileQ) - a.pad_w - a.tma_shift,
-                  ld.tc.pt * 2 * kRowsOf<kSplit> * a.stride_h - a.pad_h + ld.r0 * a.dilation_h,
+                  ld.tc.pt * (kPingPong ? kRows : 2 * kRowsOf<kSplit>) * a.stride_h - a.pad_h +
+                      ld.r0 * a.dilation_h,
                   ld.cc * kElemChunk, ld.tc.g, ld.tc.n, &full[ld.stage]);
       if (!resident)
         bulk_copy_to_shared(stage + a.x_stage_floats, chunk_filter(a, ld), w_bytes,
@@ -1138,7 +1220,8 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
       produce_f16(a, smem, stage_floats, full, ready, stage_exp, f16_scratch,
                   tid - kComputeThreads);
     else if constexpr (sizeof(T) == 2)
-      produce_16bit<kCarry>(a, smem, stage_floats, full, ready, tid - kComputeThreads);
+      produce_16bit<kCarry, kPingPong>(a, smem, stage_floats, full, ready, ready_odd,
+                                       tid - kComputeThreads);
     else if (kSplit && producer_groups == 2)  // kSplit ? 2 : 1: one instantiation otherwise
       produce_float<kSplit, kCarry, kSplit ? 2 : 1>(a, smem, stage_floats, full, ready,
                                                     tid - kComputeThreads);
@@ -1155,6 +1238,12 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   // kStaged16: every pixel pair (2l, 2l + 1) of a row is one aligned 4-byte word of y.
   const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
   constexpr int R = kRowsOf<kSplit>;
+  if constexpr (kPingPong) {
+    mbarrier_wait_parity(filter_full, 0);
+    compute_ping_pong<T>(a, smem, stage_floats, warpgroup == 0 ? ready : ready_odd, empty,
+                         resident_taps, resident_staging, warpgroup, tid);
+    return;
+  }
   // Written by ordinary instructions only with no wgmma in flight. kSplit: the wgmmas accumulate
   // into `partial`, which is added to `acc` (an fp32 add, rounded to nearest) and zeroed once
   // the iterations since the last addition hold kFoldTaps taps or more (problem 55: every
@@ -1349,9 +1438,13 @@ cudaError_t igemm_wgmma_configure(int max_smem_per_block) {
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, false, false, false>),
       reinterpret_cast<const void*>(igemm_wgmma_tma_kernel<__half, false, true, false, false>),
       reinterpret_cast<const void*>(
+          igemm_wgmma_tma_kernel<__half, false, true, false, false, false, false, true>),
+      reinterpret_cast<const void*>(
           igemm_wgmma_tma_kernel<__nv_bfloat16, false, false, false, false>),
       reinterpret_cast<const void*>(
           igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false, false>),
+      reinterpret_cast<const void*>(
+          igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false, false, false, false, true>),
       reinterpret_cast<const void*>(igemm_wgmma_cp_async_kernel)};
   for (const void* kernel : kernels) {
     const cudaError_t e = cudaFuncSetAttribute(
@@ -1379,6 +1472,15 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
     config.blockDim = dim3(kComputeThreads + kProducerThreads + kLoaderThreads);
     const bool staged16 =
         a.resident_filter || a.x_stage_floats + a.w_stage_floats >= kBlockK * kStagedLd16;
+    if (a.ping_pong && a.data_type == CONVGEMM_DATA_FLOAT16)
+      return cudaLaunchKernelEx(
+          &config, igemm_wgmma_tma_kernel<__half, false, true, false, false, false, false, true>,
+          a, x_map);
+    if (a.ping_pong)
+      return cudaLaunchKernelEx(
+          &config,
+          igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false, false, false, false, true>, a,
+          x_map);
     if (a.data_type == CONVGEMM_DATA_FLOAT16)
       return staged16 ? cudaLaunchKernelEx(
                             &config, igemm_wgmma_tma_kernel<__half, false, true, false, false>,

@@ -44,6 +44,8 @@ typedef struct convgemm_device_info {
                                  sm_90 device (0, the default, uses wgmma there) */
   int no_f16_products;        /* tests only: 1 keeps IMPLICIT_GEMM's TF32 operands on TF32
                                  wgmmas where its fp16 products would apply */
+  int no_ping_pong;           /* tests only: 1 keeps IMPLICIT_GEMM's 16-bit resident-filter
+                                 kernel's warpgroups on shared 4-row tiles */
 } convgemm_device_info_t;
 
 /* IM2COL_GEMM runs chunks alternately on two streams of its own (forked from and joined back

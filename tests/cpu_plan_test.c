@@ -1212,7 +1212,9 @@ END_TEST
 
 /* WGMMA's 16-bit TMA kernel keeps the whole filter in shared memory where it fits with one group
  * and one k tile (plan->resident_filter): problem 55 in bfloat16 takes 4 C16 chunks x 9 taps of
- * 4 KB (144 KB), 4 window stages of 13.5 KB and the epilogue's own 18 KB. */
+ * 4 KB (144 KB) and the epilogue's own 18 KB. With its 36 k steps per tile the warpgroups take
+ * tiles of their own (plan->ping_pong): 2-row tiles, 7 window stages of 9 KB; without ping-pong
+ * 4-row tiles and 4 stages of 13.5 KB. */
 START_TEST(test_resident_filter_rule) {
   const convgemm_device_info_t h100 = fake_device_h100();
   convgemm_conv2d_params_t p;
@@ -1222,19 +1224,47 @@ START_TEST(test_resident_filter_rule) {
   ck_assert_int_eq(plan.variant, CONVGEMM_IGEMM_WGMMA);
   ck_assert_int_eq(plan.tma, 1);
   ck_assert_int_eq(plan.resident_filter, 1);
+  ck_assert_int_eq(plan.ping_pong, 1);
+  ck_assert_int_eq(plan.tile_p, CONVGEMM_IGEMM_WG_TILE_P_PING_PONG);
+  ck_assert_int_eq(plan.halo_h, 4);
+  ck_assert_int_eq(plan.p_tiles, 255);
+  ck_assert_int_eq(plan.tiles, 8 * 255 * 16);
+  ck_assert_int_eq(plan.blocks, h100.sm_count);
   ck_assert_int_eq(plan.w_stage_floats, 0);
+  ck_assert_int_eq(plan.x_stage_floats, 8 * 4 * 72);
+  ck_assert_int_eq(plan.stages, 7);
+  ck_assert_uint_eq(plan.smem_bytes, 7 * 8 * 4 * 72 * 4 + CONVGEMM_IGEMM_WG_BARRIER_BYTES +
+                                         CONVGEMM_IGEMM_WG_PING_PONG_BARRIER_BYTES +
+                                         CONVGEMM_IGEMM_WG_STAGING16_BYTES + 4 * 9 * 4096);
+  ck_assert_uint_le(plan.smem_bytes, (size_t)h100.max_smem_per_block);
+  ck_assert_uint_eq(plan.packed_floats, 4 * 9 * 1024);
+  convgemm_device_info_t h100_shared = h100;
+  h100_shared.no_ping_pong = 1;
+  plan = igemm_plan_of(p, &h100_shared);
+  ck_assert_int_eq(plan.resident_filter, 1);
+  ck_assert_int_eq(plan.ping_pong, 0);
+  ck_assert_int_eq(plan.tile_p, CONVGEMM_IGEMM_WG_TILE_P);
   ck_assert_int_eq(plan.x_stage_floats, 8 * 6 * 72);
   ck_assert_int_eq(plan.stages, 4);
   ck_assert_uint_eq(plan.smem_bytes, 4 * 8 * 6 * 72 * 4 + CONVGEMM_IGEMM_WG_BARRIER_BYTES +
                                          CONVGEMM_IGEMM_WG_STAGING16_BYTES + 4 * 9 * 4096);
-  ck_assert_uint_le(plan.smem_bytes, (size_t)h100.max_smem_per_block);
-  ck_assert_uint_eq(plan.packed_floats, 4 * 9 * 1024);
+  /* Ping-pong needs PING_PONG_MIN_KSTEPS k steps per tile: C/G 32 at 3x3 has 18, C/G 16 (63)
+   * has 9 and keeps shared tiles. */
+  convgemm_conv2d_params_t few = p;
+  few.c = 32;
+  ck_assert_int_eq(igemm_plan_of(few, &h100).ping_pong, 1);
+  few.c = 16;
+  plan = igemm_plan_of(few, &h100);
+  ck_assert_int_eq(plan.resident_filter, 1);
+  ck_assert_int_eq(plan.ping_pong, 0);
+  ck_assert_int_eq(plan.tile_p, CONVGEMM_IGEMM_WG_TILE_P);
   /* Stages stay below WG_MAX_STAGES (the last `full` barrier counts the filter): 1x1. */
   convgemm_conv2d_params_t pw = p;
   pw.r = pw.s = 1;
   plan = igemm_plan_of(pw, &h100);
   ck_assert_int_eq(plan.resident_filter, 1);
   ck_assert_int_eq(plan.stages, CONVGEMM_IGEMM_WG_MAX_STAGES - 1);
+  ck_assert_int_eq(plan.ping_pong, 0); /* 4 k steps */
   /* float16 too; not float32, groups, two k tiles, one filter row per stage, or an x off 16
    * bytes (no TMA). */
   convgemm_conv2d_params_t q = p;
@@ -1264,6 +1294,7 @@ START_TEST(test_resident_filter_rule) {
   const struct convgemm_conv_desc d = revalidate(p);
   convgemm_igemm_make_plan_for_x(&d, &h100, 0, &plan);
   ck_assert_int_eq(plan.resident_filter, 0);
+  ck_assert_int_eq(plan.ping_pong, 0);
 }
 END_TEST
 

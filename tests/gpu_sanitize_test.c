@@ -151,6 +151,10 @@ static const sanitize_case_t kCases[] = {
      * every stage, which is the staging. */
     {"IMPLICIT_GEMM 16-bit TMA, tiles per block", 1, 16, 9, 136, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
     {"IMPLICIT_GEMM 16-bit TMA, two k tiles",     1, 16, 9, 136,136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
+    /* C/G 32 (18 k steps): the resident filter's warpgroups on tiles of their own (ping-pong),
+     * 15 two-row tiles on 2 blocks (warpgroup 1 of block 1 has one tile fewer), the last p tile
+     * one row (P 9), K 40, bias. */
+    {"IMPLICIT_GEMM 16-bit TMA, ping-pong",       1, 32, 9, 136, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, I, kDefault, kAnyTile, 0, WS_PREFERRED, 2},
     /* TF32 products on fp16 tensor cores (C/G 32: two 16-channel chunks, K 96, Q 136 on
      * sector boundaries: no carry), 9 tiles on 2 blocks: the fp16 filter resident, 16-channel
      * fp32 boxes converted, the epilogue unscaling through the tile's last stage. */
@@ -483,11 +487,11 @@ START_TEST(test_implicit_cases_reach_both_kernels) {
 END_TEST
 
 /* On an sm_90 device test_16bit reaches the 16-bit TMA kernel with the epilogue that stages
- * rows as 16-bit values (stmatrix), on a block that takes several tiles, both ways: in stages of
+ * rows as 16-bit values (stmatrix), on a block that takes several tiles, every way: in stages of
  * at least 128 x 72 floats (the filter in every stage, as the launch decides) and in the
- * resident filter's own staging. */
+ * resident filter's own staging, with shared tiles and with ping-pong. */
 START_TEST(test_16bit_implicit_cases_reach_the_staged_kernel) {
-  int staged = 0, resident = 0;
+  int staged = 0, resident = 0, ping_pong = 0;
   for (int i = 0; i < kCaseCount; ++i) {
     if (kCases[i].algo != CONVGEMM_ALGO_IMPLICIT_GEMM || kCases[i].no_wgmma) continue;
     convgemm_conv2d_params_t p;
@@ -501,13 +505,15 @@ START_TEST(test_16bit_implicit_cases_reach_the_staged_kernel) {
     const int several = plan.variant == CONVGEMM_IGEMM_WGMMA && plan.tma && plan.tiles > plan.blocks;
     staged += several && !plan.resident_filter &&
               plan.x_stage_floats + plan.w_stage_floats >= 128 * 72;
-    resident += several && plan.resident_filter;
+    resident += several && plan.resident_filter && !plan.ping_pong;
+    ping_pong += several && plan.ping_pong;
     convgemm_conv_desc_destroy(desc);
   }
   const int sm90 = g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0;
-  ck_assert_msg(!sm90 || (staged >= 1 && resident >= 1),
-                "sm_90: %d 16-bit TMA cases staged in a stage, %d with the resident filter",
-                staged, resident);
+  ck_assert_msg(!sm90 || (staged >= 1 && resident >= 1 && ping_pong >= 1),
+                "sm_90: %d 16-bit TMA cases staged in a stage, %d with the resident filter and "
+                "shared tiles, %d with ping-pong",
+                staged, resident, ping_pong);
 }
 END_TEST
 
