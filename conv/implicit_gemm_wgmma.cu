@@ -1476,7 +1476,7 @@ cudaError_t igemm_wgmma_launch(const IgemmArgs& a, const convgemm_igemm_plan_t* 
       return cudaLaunchKernelEx(
           &config, igemm_wgmma_tma_kernel<__half, false, true, false, false, false, false, true>,
           a, x_map);
-    if (a.ping_pong)
+    if (a.ping_pong && a.data_type == CONVGEMM_DATA_BFLOAT16)
       return cudaLaunchKernelEx(
           &config,
           igemm_wgmma_tma_kernel<__nv_bfloat16, false, true, false, false, false, false, true>, a,
