@@ -7,6 +7,7 @@
  *   stream  the same launches queued one by one
  *   im2col  the im2col kernels alone (graph)
  *   gemm    the packing and GEMMs alone, on whatever the buffers hold (graph)
+ * Chunks of 8K to 128K pixels.
  * Usage: im2col_gemm_tune [default|ieee] [N C H W K R S]
  */
 #include <stdio.h>
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
          "col MB", "graph ms", "stream ms", "im2col ms", "gemm ms", "NaN graph", "NaN strm");
   float* host_y = malloc((size_t)d->y_elems * 4);
   if (host_y == NULL) return 3;
-  const int64_t sizes[] = {8192, 16384, 32768, 65536};
+  const int64_t sizes[] = {8192, 16384, 32768, 65536, 98304, 131072};
   /* SMs left to im2col: 0 (cuBLASLt's default), then 8, 16, 32. */
   const int reserve[] = {0, 8, 16, 32};
   for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; ++si) {

@@ -300,15 +300,21 @@ __device__ __forceinline__ void start_tile_zero(float (&acc)[R][64]) {
     for (int i = 0; i < 64; ++i) acc[m][i] = 0.0f;
 }
 
+// The accumulators are final for ptxas: no wgmma writes them any more.
+template <int R>
+__device__ __forceinline__ void accumulators_final(float (&acc)[R][64]) {
+#pragma unroll
+  for (int m = 0; m < R; ++m)
+#pragma unroll
+    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+}
+
 // Stores tile tc's accumulators (no wgmma in flight).
 __device__ __forceinline__ void store_tile(float (&acc)[kRows][64], const IgemmArgs& a,
                                            const TileCoord& tc, int tid) {
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4, fg = lane / 4, ft = lane % 4;
-#pragma unroll
-  for (int m = 0; m < kRows; ++m)
-#pragma unroll
-    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+  accumulators_final(acc);
   const int64_t plane = (int64_t)a.p * a.q;
   const int k0 = tc.g * a.kg + tc.kt * kBlockK;  // the tile's first output channel
   const int q0 = tc.qt * kTileQ + 16 * wq + fg;
@@ -355,10 +361,7 @@ constexpr int kStagedLd = 68;  // floats per channel row of store_tile_staged's 
 // staging, retired (a 256-thread named barrier).
 template <int R>
 __device__ __forceinline__ void retire_tile(float (&acc)[R][64]) {
-#pragma unroll
-  for (int m = 0; m < R; ++m)
-#pragma unroll
-    for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
+  accumulators_final(acc);
   named_barrier_sync(2, kComputeThreads);
 }
 
@@ -606,14 +609,10 @@ __device__ __forceinline__ void store_tile_staged_16bit(float (&acc)[kRows][64],
   constexpr int kLd = kStagedLd16;
   const int warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, wq = warp % 4;
-  if constexpr (kPingPong) {
-#pragma unroll
-    for (int m = 0; m < kRows; ++m)
-#pragma unroll
-      for (int i = 0; i < 64; ++i) wgmma_fence_operand(acc[m][i]);
-  } else {
+  if constexpr (kPingPong)
+    accumulators_final(acc);
+  else
     retire_tile(acc);
-  }
   T* const st = reinterpret_cast<T*>(staging) + wg * kPassCh * kLd;
   const int64_t plane4 = 4 * (int64_t)a.p * a.q;  // 4 channels further
   const int q0 = tc.qt * kTileQ;
