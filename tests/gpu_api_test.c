@@ -809,6 +809,83 @@ static void check_tap_pairs_x_not_16_byte_aligned(const char* x, size_t shifted,
   convgemm_conv_desc_destroy(desc);
 }
 
+/* 16-bit data with the filter resident: ping-pong (each compute warpgroup on 2-row tiles of its
+ * own) and shared 4-row tiles (the no_ping_pong hook) run every output's wgmmas in the same order,
+ * so y is the same to the bit. N 2, C 48 (27 k steps), P 11 (the last 2-row tile one row), Q 136
+ * (three q tiles, the last partial), K 72 of a 128-channel tile, bias. */
+START_TEST(test_16bit_ping_pong_matches_shared_tiles) {
+  if (!(g.handle->info.cc_major == 9 && g.handle->info.cc_minor == 0)) return; /* no TMA kernel */
+  enum { kN = 2, kC = 48, kH = 11, kW = 136, kK = 72 };
+  enum { kX = kN * kC * kH * kW, kWts = kK * kC * 9, kY = kN * kK * kH * kW };
+  static const convgemm_data_type_t kTypes[2] = {CONVGEMM_DATA_FLOAT16, CONVGEMM_DATA_BFLOAT16};
+  for (int t = 0; t < 2; ++t) {
+    convgemm_conv2d_params_t p;
+    convgemm_conv2d_params_init(&p, kN, kC, kH, kW, kK, 3, 3);
+    p.pad_h = p.pad_w = 1;
+    p.has_bias = 1;
+    p.data_type = kTypes[t];
+    convgemm_conv_desc_t desc = NULL;
+    CK_CONVGEMM(convgemm_conv_desc_create(&desc, &p));
+    static float hx[kX], hw[kWts], hb[kK];
+    static unsigned char ex[kX * 2], ew[kWts * 2], eb[kK * 2], ping[kY * 2], shared[kY * 2];
+    test_rng_t rng;
+    test_rng_seed(&rng, 1900 + (uint64_t)t);
+    for (int i = 0; i < kX; ++i) hx[i] = test_round_to_type(test_rng_unit(&rng), p.data_type);
+    for (int i = 0; i < kWts; ++i)
+      hw[i] = test_round_to_type(test_rng_symmetric(&rng, 0.068f), p.data_type);
+    for (int i = 0; i < kK; ++i)
+      hb[i] = test_round_to_type(test_rng_symmetric(&rng, 0.5f), p.data_type);
+    test_encode(hx, kX, p.data_type, ex);
+    test_encode(hw, kWts, p.data_type, ew);
+    test_encode(hb, kK, p.data_type, eb);
+    void *x, *w, *b, *y, *ws;
+    CK_CUDA(cudaMalloc(&x, sizeof ex));
+    CK_CUDA(cudaMalloc(&w, sizeof ew));
+    CK_CUDA(cudaMalloc(&b, sizeof eb));
+    CK_CUDA(cudaMalloc(&y, sizeof ping));
+    CK_CUDA(cudaMemcpy(x, ex, sizeof ex, cudaMemcpyHostToDevice));
+    CK_CUDA(cudaMemcpy(w, ew, sizeof ew, cudaMemcpyHostToDevice));
+    CK_CUDA(cudaMemcpy(b, eb, sizeof eb, cudaMemcpyHostToDevice));
+    size_t ws_min = 0, ws_pref = 0;
+    CK_CONVGEMM(convgemm_get_workspace_size(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, &ws_min,
+                                            &ws_pref));
+    CK_CUDA(cudaMalloc(&ws, ws_min));
+    for (int shared_tiles = 0; shared_tiles < 2; ++shared_tiles) {
+      g.handle->info.no_ping_pong = shared_tiles;
+      convgemm_igemm_plan_t plan;
+      convgemm_igemm_make_plan(desc, &g.handle->info, &plan);
+      ck_assert_msg(plan.tma && plan.resident_filter && plan.ping_pong == !shared_tiles,
+                    "type %d: plan tma %d resident %d ping_pong %d, want ping_pong %d",
+                    (int)p.data_type, plan.tma, plan.resident_filter, plan.ping_pong,
+                    !shared_tiles);
+      CK_CUDA(cudaMemset(y, 0xFF, sizeof ping));
+      const convgemm_status_t st = convgemm_forward(g.handle, desc, CONVGEMM_ALGO_IMPLICIT_GEMM, x,
+                                                    w, b, y, ws, ws_min, g.stream);
+      g.handle->info.no_ping_pong = 0;
+      CK_CONVGEMM(st);
+      CK_CUDA(cudaStreamSynchronize(g.stream));
+      CK_CUDA(cudaMemcpy(shared_tiles ? shared : ping, y, sizeof ping, cudaMemcpyDeviceToHost));
+    }
+    /* Every output written (0xFFFF is the poison, a NaN) and the same bits both ways. */
+    int unwritten = -1, differ = -1;
+    for (int i = 0; i < kY * 2; i += 2) {
+      if (unwritten < 0 && ping[i] == 0xFF && ping[i + 1] == 0xFF) unwritten = i / 2;
+      if (differ < 0 && memcmp(ping + i, shared + i, 2) != 0) differ = i / 2;
+    }
+    ck_assert_msg(unwritten < 0, "type %d: ping-pong left y[%d] unwritten", (int)p.data_type,
+                  unwritten);
+    ck_assert_msg(differ < 0, "type %d: y[%d] differs between ping-pong and shared tiles",
+                  (int)p.data_type, differ);
+    CK_CUDA(cudaFree(ws));
+    CK_CUDA(cudaFree(y));
+    CK_CUDA(cudaFree(b));
+    CK_CUDA(cudaFree(w));
+    CK_CUDA(cudaFree(x));
+    convgemm_conv_desc_destroy(desc);
+  }
+}
+END_TEST
+
 START_TEST(test_implicit_gemm_x_not_16_byte_aligned) {
   /* The TMA kernel's tensor map needs x on a 16-byte boundary. x one element off it: float32
    * TF32 operands take the cp.async wgmma kernel (the same bits; with tap pairs, K/G <= 64, the
@@ -940,6 +1017,7 @@ static Suite* api_suite(void) {
   tcase_add_test(tc, test_other_device_stream_and_pointer);
   tcase_add_test(tc, test_16bit_data_contract);
   tcase_add_test(tc, test_implicit_gemm_x_not_16_byte_aligned);
+  tcase_add_test(tc, test_16bit_ping_pong_matches_shared_tiles);
   suite_add_tcase(s, tc);
   return s;
 }
