@@ -1146,11 +1146,10 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   // kF16: the stages' scale exponents and the producers' scratch, then the filter.
   const bool resident = (kStaged16 || kF16) && a.resident_filter;
   // kPingPong: the odd tiles' `ready` set comes first.
-  uint64_t* const ready_odd =
-      reinterpret_cast<uint64_t*>(smem + a.stages * stage_floats) + 3 * CONVGEMM_IGEMM_WG_MAX_STAGES;
-  float* const resident_staging =
-      smem + a.stages * stage_floats +
-      (CONVGEMM_IGEMM_WG_BARRIER_BYTES + (kPingPong ? CONVGEMM_IGEMM_WG_PING_PONG_BARRIER_BYTES : 0)) / 4;
+  uint64_t* const ready_odd = empty + CONVGEMM_IGEMM_WG_MAX_STAGES;
+  constexpr int kBarrierBytes =
+      CONVGEMM_IGEMM_WG_BARRIER_BYTES + (kPingPong ? CONVGEMM_IGEMM_WG_PING_PONG_BARRIER_BYTES : 0);
+  float* const resident_staging = smem + a.stages * stage_floats + kBarrierBytes / 4;
   int* const stage_exp = reinterpret_cast<int*>(resident_staging);
   uint32_t* const f16_scratch =
       reinterpret_cast<uint32_t*>(resident_staging) + CONVGEMM_IGEMM_WG_MAX_STAGES;
