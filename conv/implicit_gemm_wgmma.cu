@@ -945,14 +945,14 @@ __device__ __forceinline__ void cursor_skip_tile(Cursor& c, const IgemmArgs& a) 
 // step 54). The stage ring is still filled in the block's tile order; each warpgroup waits on
 // its own `ready` set (its stages' uses alternate irregularly with the other's, and a parity
 // wait can't tell a phase from the one two later) and releases each stage on `empty` (128
-// arrivals). The warpgroups run free: making them take turns at issuing (an mbarrier each) ran
-// problem 55 in bfloat16 2-9% slower (log step 67).
+// arrivals). pair_stores: store_tile_staged_16bit's kPair. The warpgroups run free: making them
+// take turns at issuing (an mbarrier each) ran problem 55 in bfloat16 2-9% slower (log step 67).
 template <typename T>
 __device__ __forceinline__ void compute_ping_pong(const IgemmArgs& a, float* smem,
                                                   int stage_floats, uint64_t* ready,
                                                   uint64_t* empty, const float* taps,
-                                                  float* staging, int wg, int tid) {
-  const bool pair_stores = a.q % 2 == 0 && reinterpret_cast<uintptr_t>(a.y) % 4 == 0;
+                                                  float* staging, int wg, int tid,
+                                                  bool pair_stores) {
   const int chunk_taps = a.r * a.s_taps * kTapFloats;  // floats per chunk of the filter
   float acc[kRows][64];
   uint32_t ready_parity = 0;
@@ -1239,7 +1239,7 @@ __global__ void __launch_bounds__(kComputeThreads + kProducerThreads + kLoaderTh
   if constexpr (kPingPong) {
     mbarrier_wait_parity(filter_full, 0);
     compute_ping_pong<T>(a, smem, stage_floats, warpgroup == 0 ? ready : ready_odd, empty,
-                         resident_taps, resident_staging, warpgroup, tid);
+                         resident_taps, resident_staging, warpgroup, tid, pair_stores);
     return;
   }
   // Written by ordinary instructions only with no wgmma in flight. kSplit: the wgmmas accumulate
